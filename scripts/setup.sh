@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian 12 machine for tbuild: the system tools the engine and its
+# tests use (sandbox runtimes, image validators, a registry server, a base-image
+# source), then the npm dependencies and a build. Idempotent; run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(
+  runc bubblewrap uidmap iproute2 util-linux     # sandbox executors and network namespaces
+  skopeo umoci docker-registry                   # real clients and a real registry for tests
+  busybox-static debootstrap                     # base images made locally (no Docker Hub here)
+  attr zstd xz-utils bzip2 gzip tar              # xattrs, compression formats ADD/unpack accept
+  jq curl ca-certificates time procps
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's docker-registry package starts a service on :5000; tests run their own
+# registries on free loopback ports, so the packaged one is stopped.
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  systemctl disable --now docker-registry >/dev/null 2>&1 || true
+elif [ -x /etc/init.d/docker-registry ]; then
+  /etc/init.d/docker-registry stop >/dev/null 2>&1 || true
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run build --silent
