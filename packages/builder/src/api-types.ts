@@ -1,0 +1,97 @@
+// The public shapes of `build()`: options in, events out, a result at the end.
+// The CLI and library users depend on these; keep them stable and documented.
+import type { Digest, ImageConfig, Manifest, Platform } from "@tbuild/oci";
+
+/** Where a finished image goes. Several may be given; none means "the local store, under `tags`". */
+export type OutputSpec =
+  | { type: "store" }                                  // local image store, under BuildOptions.tags
+  | { type: "oci"; dest: string; compression?: "gzip" | "zstd" | "none" }   // oci-archive tarball
+  | { type: "docker"; dest: string }                   // docker-archive tarball (docker load)
+  | { type: "oci-layout"; dest: string }               // OCI layout directory
+  | { type: "local"; dest: string }                    // the flattened rootfs as a directory
+  | { type: "tar"; dest: string }                      // the flattened rootfs as a tarball
+  | { type: "registry"; name: string; insecure?: boolean };  // push
+
+export interface SecretSpec {
+  id: string;
+  /** A host file holding the value … */
+  src?: string;
+  /** … or an environment variable of the calling process holding it. */
+  env?: string;
+}
+
+export interface BuildOptions {
+  /** Build context directory. */
+  context: string;
+  /** Path of the Dockerfile (default `<context>/Dockerfile`) … */
+  dockerfile?: string;
+  /** … or its text (then `dockerfile` is only used for messages and `.dockerignore` lookup). */
+  dockerfileText?: string;
+  buildArgs?: Record<string, string>;
+  target?: string;
+  tags?: string[];
+  /** Target platform, e.g. "linux/amd64". Default: the host's. */
+  platform?: string;
+  labels?: Record<string, string>;
+  secrets?: SecretSpec[];
+  /** Network mode for RUN steps that do not set `--network` themselves. */
+  network?: "default" | "none" | "host";
+  noCache?: boolean;
+  /** Stage names whose steps always rerun. */
+  noCacheFilter?: string[];
+  outputs?: OutputSpec[];
+  /** Store root (default: $TBUILD_ROOT, /var/lib/tbuild as root, else XDG data dir). */
+  root?: string;
+  /** Max stages built at once. Default 4. */
+  concurrency?: number;
+  /** Registries reachable over plain HTTP besides localhost/127.0.0.0/8/::1. */
+  insecureRegistries?: string[];
+  executor?: "auto" | "runc" | "unshare";
+  snapshotter?: "auto" | "overlay" | "copy";
+  signal?: AbortSignal;
+}
+
+/** Identifies a step in events: `[stage 2/3] RUN make` style labels are built from it. */
+export interface StepRef {
+  id: string;             // unique in the build, e.g. "s1.3"
+  stage: string;          // stage name or index as a string
+  stageIndex: number;     // 0-based
+  index: number;          // 1-based step number within the stage (FROM is 0)
+  total: number;          // steps in the stage (FROM excluded)
+  instruction: string;    // the source text, continuation lines joined
+  line: number;           // 1-based line in the Dockerfile
+}
+
+export type BuildEvent =
+  | { type: "build-start"; stages: { name: string; index: number; steps: number }[]; time: number }
+  | { type: "step-start"; step: StepRef; time: number }
+  | { type: "step-log"; step: StepRef; stream: "stdout" | "stderr"; data: string; time: number }
+  | { type: "step-cached"; step: StepRef; time: number }
+  | { type: "step-done"; step: StepRef; durationMs: number; time: number }
+  | { type: "step-error"; step: StepRef; message: string; time: number }
+  | { type: "warning"; message: string; line?: number; rule?: string; time: number }
+  | { type: "export"; output: OutputSpec; digest: Digest; time: number }
+  | { type: "build-done"; digest: Digest; durationMs: number; time: number };
+
+export interface StepResult {
+  step: StepRef;
+  cached: boolean;
+  durationMs: number;
+}
+
+export interface BuildResult {
+  /** Digest of the image config (what `docker build` prints as the image ID). */
+  imageId: Digest;
+  /** Digest of the image manifest. */
+  manifestDigest: Digest;
+  manifest: Manifest;
+  config: ImageConfig;
+  platform: Platform;
+  steps: StepResult[];
+  durationMs: number;
+}
+
+/** A running build: iterate it for events, await `result` for the outcome. */
+export interface BuildHandle extends AsyncIterable<BuildEvent> {
+  readonly result: Promise<BuildResult>;
+}
