@@ -1,0 +1,239 @@
+// A read-only merged view of a stack of layer snapshots, computed in userspace with the
+// rules overlayfs applies to its lower layers: the top-most layer holding a name wins; a
+// char device 0/0 is a whiteout that hides the name in every layer below; directories merge
+// with the directories of the same path below them, unless one is opaque
+// (trusted.overlay.opaque=y), which hides everything under it in lower layers; a non-directory
+// hides whatever lower layers hold at its path. COPY/ADD/WORKDIR read the rootfs through it
+// without a mount.
+import { lstat, readFile, readdir, readlink } from "node:fs/promises";
+import type { BigIntStats } from "node:fs";
+import { createReadStream } from "node:fs";
+import { PassThrough, type Readable } from "node:stream";
+import { cleanPath, parentPath, sortNames } from "./container-path.js";
+import { layerAttrs } from "./layer-attrs.js";
+import { resolveInRoot } from "./resolve-symlinks.js";
+import { entryTypeOfMode, ViewError, type ViewStat } from "./view-types.js";
+import type { Xattrs } from "./xattr.js";
+
+/** A directory of the merged tree: the layers (indices, top-most first) whose directories merge into it. */
+interface DirNode {
+  layers: number[];
+}
+
+function isWhiteout(st: BigIntStats): boolean {
+  return st.isCharacterDevice() && st.rdev === 0n;
+}
+
+async function lstatOrUndefined(p: string): Promise<BigIntStats | undefined> {
+  try {
+    return await lstat(p, { bigint: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw e;
+  }
+}
+
+export class LayeredView {
+  readonly layers: readonly string[];
+  private readonly dirs = new Map<string, Promise<DirNode | undefined>>();
+
+  /** @param layers snapshot directories, top-most first. An empty list is an empty rootfs (scratch). */
+  constructor(layers: readonly string[]) {
+    this.layers = layers.map((l) => l.replace(/\/+$/, "") || "/");
+  }
+
+  private host(layer: number, p: string): string {
+    return p === "/" ? this.layers[layer]! : this.layers[layer] + p;
+  }
+
+  private async isOpaque(layer: number, p: string): Promise<boolean> {
+    const attrs = await layerAttrs(this.layers[layer]!);
+    return attrs.opaque.has(p === "/" ? "" : p.slice(1));
+  }
+
+  /** The merge stack of directory `p` (clean), or undefined if `p` is not a directory of the view. */
+  private dirNode(p: string): Promise<DirNode | undefined> {
+    let hit = this.dirs.get(p);
+    if (hit === undefined) {
+      hit = this.computeDirNode(p);
+      this.dirs.set(p, hit);
+    }
+    return hit;
+  }
+
+  private async computeDirNode(p: string): Promise<DirNode | undefined> {
+    if (p === "/") {
+      const layers: number[] = [];
+      for (let i = 0; i < this.layers.length; i++) {
+        layers.push(i);
+        if (await this.isOpaque(i, "/")) break;
+      }
+      return { layers };
+    }
+    const parent = await this.dirNode(parentPath(p));
+    if (parent === undefined) return undefined;
+    const layers: number[] = [];
+    for (const i of parent.layers) {
+      const st = await lstatOrUndefined(this.host(i, p));
+      if (st === undefined) continue;
+      if (isWhiteout(st) || !st.isDirectory()) break;
+      layers.push(i);
+      if (await this.isOpaque(i, p)) break;
+    }
+    return layers.length > 0 ? { layers } : undefined;
+  }
+
+  private async toViewStat(p: string, layer: number, st: BigIntStats): Promise<ViewStat | undefined> {
+    const type = entryTypeOfMode(Number(st.mode));
+    if (type === undefined) return undefined;
+    const hostPath = this.host(layer, p);
+    return {
+      path: p,
+      type,
+      mode: Number(st.mode) & 0o7777,
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      size: Number(st.size),
+      mtimeNs: st.mtimeNs,
+      atimeNs: st.atimeNs,
+      linkTarget: type === "symlink" ? await readlink(hostPath) : undefined,
+      rdev: Number(st.rdev),
+      hostPath,
+      layer,
+      dev: Number(st.dev),
+      ino: Number(st.ino),
+      nlink: Number(st.nlink),
+    };
+  }
+
+  /** Metadata of the entry at container path `p` (symlinks not followed), or undefined if it does not exist. */
+  async lstat(p: string): Promise<ViewStat | undefined> {
+    const clean = cleanPath(p);
+    if (this.layers.length === 0) return undefined;
+    if (clean === "/") {
+      return this.toViewStat("/", 0, await lstat(this.layers[0]!, { bigint: true }));
+    }
+    const parent = await this.dirNode(parentPath(clean));
+    if (parent === undefined) return undefined;
+    for (const i of parent.layers) {
+      const st = await lstatOrUndefined(this.host(i, clean));
+      if (st === undefined) continue;
+      if (isWhiteout(st)) return undefined;
+      return this.toViewStat(clean, i, st);
+    }
+    return undefined;
+  }
+
+  /** True if some layer holds a whiteout (or a hidden entry) at `p` although the view shows nothing there. */
+  async isHidden(p: string): Promise<boolean> {
+    const clean = cleanPath(p);
+    if (clean === "/" || (await this.lstat(clean)) !== undefined) return false;
+    for (let i = 0; i < this.layers.length; i++) {
+      if ((await lstatOrUndefined(this.host(i, clean))) !== undefined) return true;
+    }
+    return false;
+  }
+
+  /** The names in directory `p`, merged over the layers, whiteouts applied, in byte order. */
+  async readdir(p: string): Promise<string[]> {
+    const clean = cleanPath(p);
+    const node = await this.dirNode(clean);
+    if (node === undefined) {
+      const st = await this.lstat(clean);
+      throw st === undefined
+        ? new ViewError("ENOENT", clean, `${clean}: no such file or directory`)
+        : new ViewError("ENOTDIR", clean, `${clean}: not a directory`);
+    }
+    const seen = new Set<string>();
+    const visible: string[] = [];
+    for (const i of node.layers) {
+      let entries;
+      try {
+        entries = await readdir(this.host(i, clean), { withFileTypes: true });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") continue;
+        throw e;
+      }
+      for (const ent of entries) {
+        if (seen.has(ent.name)) continue;
+        seen.add(ent.name);
+        if (ent.isCharacterDevice()) {
+          const st = await lstatOrUndefined(this.host(i, clean === "/" ? "/" + ent.name : clean + "/" + ent.name));
+          if (st !== undefined && isWhiteout(st)) continue;
+        }
+        visible.push(ent.name);
+      }
+    }
+    return sortNames(visible);
+  }
+
+  /**
+   * Resolves symlinks in every component of `p` inside the rootfs (`..` and absolute targets
+   * are clamped at `/`, like BuildKit's fs.RootPath), the last component too unless
+   * `followFinal` is false. Returns a clean container path; missing components stay as named.
+   */
+  resolve(p: string, opts?: { followFinal?: boolean }): Promise<string> {
+    return resolveInRoot(p, async (q) => {
+      const st = await this.lstat(q);
+      return st && { isSymlink: st.type === "symlink", linkTarget: st.linkTarget };
+    }, opts?.followFinal ?? true);
+  }
+
+  /** Resolves `p` (all symlinks followed) and returns the regular file's metadata, or throws. */
+  async statFile(p: string): Promise<ViewStat> {
+    const resolved = await this.resolve(p);
+    const st = await this.lstat(resolved);
+    if (st === undefined) throw new ViewError("ENOENT", cleanPath(p), `${cleanPath(p)}: no such file or directory`);
+    if (st.type === "dir") throw new ViewError("EISDIR", cleanPath(p), `${cleanPath(p)}: is a directory`);
+    if (st.type !== "file") throw new ViewError("EINVAL", cleanPath(p), `${cleanPath(p)}: not a regular file`);
+    return st;
+  }
+
+  /** The content of the regular file at `p`, symlinks followed inside the rootfs. */
+  async readFile(p: string): Promise<Buffer> {
+    return readFile((await this.statFile(p)).hostPath);
+  }
+
+  /** A stream of the regular file at `p`, symlinks followed inside the rootfs; errors arrive on the stream. */
+  openRead(p: string): Readable {
+    const out = new PassThrough();
+    this.statFile(p).then(
+      (st) => {
+        const src = createReadStream(st.hostPath);
+        src.on("error", (e) => out.destroy(e));
+        src.pipe(out);
+      },
+      (e: unknown) => out.destroy(e as Error),
+    );
+    return out;
+  }
+
+  /** Extended attributes of the entry at `p` (not followed), overlayfs bookkeeping left out. */
+  async xattrs(p: string): Promise<Xattrs> {
+    const st = await this.lstat(p);
+    if (st === undefined) return new Map();
+    const attrs = await layerAttrs(this.layers[st.layer]!);
+    return new Map(attrs.xattrs.get(st.path === "/" ? "" : st.path.slice(1)) ?? []);
+  }
+
+  /**
+   * Walks the merged subtree at `p` depth-first, parents before children, names in byte
+   * order, symlinks not followed. Yields nothing if `p` does not exist.
+   */
+  async *walk(p: string): AsyncIterable<ViewStat> {
+    const root = await this.lstat(p);
+    if (root === undefined) return;
+    yield root;
+    if (root.type === "dir") yield* this.walkChildren(root.path);
+  }
+
+  private async *walkChildren(dir: string): AsyncIterable<ViewStat> {
+    for (const name of await this.readdir(dir)) {
+      const st = await this.lstat(dir === "/" ? "/" + name : dir + "/" + name);
+      if (st === undefined) continue;
+      yield st;
+      if (st.type === "dir") yield* this.walkChildren(st.path);
+    }
+  }
+}
