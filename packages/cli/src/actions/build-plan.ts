@@ -1,0 +1,155 @@
+// From `tbuild build` flags to BuildOptions: every check that can fail before the
+// build starts happens here, and fails as a usage error (exit 2).
+
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import type { BuildOptions, OutputSpec } from "../builder-api.js";
+import { UsageError } from "../errors.js";
+import { parseBuildArgs, parseLabels } from "../options/key-value.js";
+import { parseOutputSpec } from "../options/output-spec.js";
+import { parsePlatform } from "../options/platform.js";
+import { parseSecretSpec } from "../options/secret.js";
+import type { ProgressMode } from "../progress/renderer.js";
+import type { DockerfileSource } from "../report/build-failure.js";
+
+/** The flags of `tbuild build` as commander hands them over. */
+export interface BuildFlags {
+  file?: string;
+  tag?: string[];
+  buildArg?: string[];
+  target?: string;
+  cache: boolean;
+  cacheFilter?: string[] | boolean;
+  platform?: string;
+  label?: string[];
+  secret?: string[];
+  network?: "default" | "none" | "host";
+  progress: ProgressMode;
+  quiet?: boolean;
+  iidfile?: string;
+  output?: string[];
+  push?: boolean;
+  insecureRegistry?: string[];
+  executor: "auto" | "runc" | "unshare";
+  snapshotter: "auto" | "overlay" | "copy";
+  root?: string;
+}
+
+export interface BuildPlan {
+  options: BuildOptions;
+  dockerfile: DockerfileSource;
+  progress: ProgressMode;
+  quiet: boolean;
+  iidfile?: string;
+  /** Whether the image goes into the local store. */
+  stored: boolean;
+}
+
+export interface PlanEnv {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Reads the Dockerfile from standard input (for `-f -`). */
+  readStdin: () => string;
+  /** False when `build` was implied (`tbuild -t x .`): a missing context may be a mistyped command. */
+  explicitBuild: boolean;
+}
+
+/** Validates the flags and assembles the build's options. */
+export function planBuild(contextArg: string, f: BuildFlags, penv: PlanEnv): BuildPlan {
+  if (contextArg === "-") throw new UsageError("reading the build context from stdin is not supported; pass a directory (use -f - for a Dockerfile on stdin)");
+  if (/^(https?|git):\/\//.test(contextArg) || contextArg.startsWith("git@")) {
+    throw new UsageError(`remote build contexts (${contextArg}) are not supported; clone it and pass the directory`);
+  }
+  const options: BuildOptions = { context: "" };
+  const tags = dedupe((f.tag ?? []).map((t) => t.trim()));
+  for (const t of tags) if (t === "") throw new UsageError("--tag: empty name");
+  if (tags.length) options.tags = tags;
+  const buildArgs = parseBuildArgs(f.buildArg ?? [], penv.env);
+  if (Object.keys(buildArgs).length) options.buildArgs = buildArgs;
+  if (f.target !== undefined) {
+    if (f.target.trim() === "") throw new UsageError("--target: empty stage name");
+    options.target = f.target;
+  }
+  if (!f.cache) options.noCache = true;
+  if (Array.isArray(f.cacheFilter) && f.cacheFilter.length) options.noCacheFilter = f.cacheFilter;
+  if (f.platform !== undefined) options.platform = parsePlatform(f.platform);
+  const labels = parseLabels(f.label ?? []);
+  if (Object.keys(labels).length) options.labels = labels;
+  if (f.secret?.length) {
+    const secrets = f.secret.map((s) => parseSecretSpec(s, penv.env));
+    const ids = new Set<string>();
+    for (const s of secrets) {
+      if (ids.has(s.id)) throw new UsageError(`--secret: id ${s.id} given twice`);
+      ids.add(s.id);
+      if (s.src !== undefined) {
+        s.src = resolve(penv.cwd, s.src);
+        if (!existsSync(s.src)) throw new UsageError(`--secret ${s.id}: file ${s.src} not found`);
+      }
+    }
+    options.secrets = secrets;
+  }
+  if (f.network !== undefined) options.network = f.network;
+  if (f.insecureRegistry?.length) options.insecureRegistries = f.insecureRegistry;
+  if (f.executor !== "auto") options.executor = f.executor;
+  if (f.snapshotter !== "auto") options.snapshotter = f.snapshotter;
+  if (f.root !== undefined) options.root = resolve(penv.cwd, f.root);
+
+  const outputs: OutputSpec[] = (f.output ?? []).flatMap(parseOutputSpec).map((o) => ("dest" in o ? { ...o, dest: resolve(penv.cwd, o.dest) } : o));
+  if (outputs.length === 0) outputs.push({ type: "store" });
+  if (f.push) {
+    if (tags.length === 0) throw new UsageError("--push needs at least one --tag naming where to push");
+    for (const name of tags) if (!outputs.some((o) => o.type === "registry" && o.name === name)) outputs.push({ type: "registry", name });
+  }
+  checkDistinctDestinations(outputs);
+  options.outputs = outputs;
+
+  const context = resolve(penv.cwd, contextArg);
+  if (!existsSync(context)) {
+    if (!penv.explicitBuild && /^[a-z][a-z0-9-]*$/.test(contextArg)) {
+      const err = new UsageError(`unknown command '${contextArg}' (and no directory of that name to build)`);
+      err.command = "tbuild";
+      throw err;
+    }
+    throw new UsageError(`build context ${contextArg} not found`);
+  }
+  if (!statSync(context).isDirectory()) throw new UsageError(`build context ${contextArg} is not a directory`);
+
+  options.context = context;
+  let dockerfile: DockerfileSource;
+  if (f.file === "-") {
+    options.dockerfileText = penv.readStdin();
+    dockerfile = { name: "Dockerfile (stdin)", text: options.dockerfileText };
+  } else {
+    const path = f.file !== undefined ? resolve(penv.cwd, f.file) : join(context, "Dockerfile");
+    const shown = f.file ?? (relative(penv.cwd, path) || path);
+    if (!existsSync(path)) throw new UsageError(`cannot find the Dockerfile ${shown}${f.file === undefined ? " (use -f to name another file)" : ""}`);
+    if (!statSync(path).isFile()) throw new UsageError(`Dockerfile ${shown} is not a file`);
+    options.dockerfile = path;
+    let text: string | undefined;
+    try { text = readFileSync(path, "utf8"); } catch { /* the builder reports unreadable files */ }
+    dockerfile = { name: shown, text };
+  }
+
+  const quiet = f.quiet === true;
+  return {
+    options,
+    dockerfile,
+    progress: quiet ? "quiet" : f.progress,
+    quiet,
+    iidfile: f.iidfile === undefined ? undefined : resolve(penv.cwd, f.iidfile),
+    stored: outputs.some((o) => o.type === "store"),
+  };
+}
+
+function checkDistinctDestinations(outputs: OutputSpec[]): void {
+  const seen = new Set<string>();
+  for (const o of outputs) {
+    if (!("dest" in o)) continue;
+    if (seen.has(o.dest)) throw new UsageError(`--output: two outputs write to ${o.dest}`);
+    seen.add(o.dest);
+  }
+}
+
+function dedupe(xs: string[]): string[] {
+  return [...new Set(xs)];
+}

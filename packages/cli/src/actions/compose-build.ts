@@ -1,0 +1,89 @@
+// `tbuild compose build`: builds every service with a build section at once, on one
+// store, with one progress view (each step labelled with its service).
+
+import type { Command } from "commander";
+import { findComposeFile } from "../compose/discover.js";
+import { loadComposeProject } from "../compose/project.js";
+import { debugEnabled, ExitCode, reportError, SilentFailure, UsageError } from "../errors.js";
+import { parseBuildArgs } from "../options/key-value.js";
+import { createRenderer, type ProgressMode } from "../progress/renderer.js";
+import type { OutputSpec } from "../builder-api.js";
+import { type BuildJob, onInterrupt, runBuildJobs } from "./run-builds.js";
+import { displayTags } from "./tags.js";
+import { resolve } from "node:path";
+
+interface ComposeBuildFlags {
+  file?: string;
+  projectName?: string;
+  envFile?: string;
+  buildArg?: string[];
+  cache: boolean;
+  progress: ProgressMode;
+  quiet?: boolean;
+  push?: boolean;
+  root?: string;
+}
+
+export default async function composeBuild(cmd: Command): Promise<number> {
+  const [services] = cmd.processedArgs as [string[]];
+  const f = cmd.optsWithGlobals<ComposeBuildFlags>();
+  const cwd = process.cwd();
+  const file = findComposeFile(cwd, f.file);
+  const project = loadComposeProject({
+    file,
+    projectName: f.projectName,
+    envFile: f.envFile === undefined ? undefined : resolve(cwd, f.envFile),
+    services,
+  });
+  for (const w of project.warnings) process.stderr.write(`WARN: ${w}\n`);
+  if (project.builds.length === 0) {
+    if (!f.quiet) process.stderr.write(`nothing to build: no service in ${file} has a build section\n`);
+    return ExitCode.ok;
+  }
+  const overrides = parseBuildArgs(f.buildArg ?? []);
+  const jobs: BuildJob[] = [];
+  for (const b of project.builds) {
+    const options = { ...b.options };
+    if (Object.keys(overrides).length) options.buildArgs = { ...options.buildArgs, ...overrides };
+    if (!f.cache) options.noCache = true;
+    if (f.root !== undefined) options.root = resolve(cwd, f.root);
+    const outputs: OutputSpec[] = [{ type: "store" }];
+    if (f.push) for (const name of options.tags ?? []) outputs.push({ type: "registry", name });
+    options.outputs = outputs;
+    const source = project.builds.length > 1 ? b.service : undefined;
+    jobs.push({ source, options, dockerfile: { name: b.dockerfileName, text: options.dockerfileText }, stored: true, displayTags: await displayTags(options.tags ?? []) });
+  }
+  if (f.push && jobs.some((j) => !j.options.tags?.length)) throw new UsageError("--push: every service needs an image name");
+  await readDockerfiles(jobs);
+
+  const renderer = await createRenderer(f.quiet ? "quiet" : f.progress, process.stderr);
+  const controller = new AbortController();
+  const restore = onInterrupt(controller);
+  let outcomes;
+  try {
+    outcomes = await runBuildJobs(jobs, renderer, controller.signal);
+  } finally {
+    renderer.close();
+    restore();
+  }
+  if (controller.signal.aborted) throw new SilentFailure(130);
+  const failed = outcomes.filter((o) => o.error !== undefined);
+  for (const o of failed) reportError(o.error, debugEnabled());
+  if (failed.length) {
+    process.stderr.write(`ERROR: ${failed.length} of ${jobs.length} service build${jobs.length === 1 ? "" : "s"} failed: ${failed.map((o) => o.job.source ?? project.builds[0]!.service).join(", ")}\n`);
+    throw new SilentFailure(ExitCode.failure);
+  }
+  return ExitCode.ok;
+}
+
+async function readDockerfiles(jobs: BuildJob[]): Promise<void> {
+  const { readFile } = await import("node:fs/promises");
+  await Promise.all(jobs.map(async (j) => {
+    if (j.dockerfile.text !== undefined || j.options.dockerfile === undefined) return;
+    try {
+      j.dockerfile.text = await readFile(j.options.dockerfile, "utf8");
+    } catch {
+      // The builder reports a missing Dockerfile with its own message.
+    }
+  }));
+}

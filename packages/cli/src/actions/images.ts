@@ -1,0 +1,8 @@
+// `tbuild images`: waits for the image store API of @tbuild/cache (being written now).
+
+import type { Command } from "commander";
+import { CommandError } from "../errors.js";
+
+export default async function imagesAction(_cmd: Command): Promise<number> {
+  throw new CommandError("tbuild images is not available in this build yet: it needs the @tbuild/cache image store API");
+}

@@ -1,0 +1,38 @@
+// `tbuild build` (also the default command: `tbuild -t app .`).
+
+import { type Command, Option } from "commander";
+import { progressModes } from "../progress/renderer.js";
+import { collect, lazyAction } from "../program-kit.js";
+
+/** Declares `build` with docker build's flags. */
+export function defineBuildCommand(program: Command): void {
+  const cmd = program
+    .command("build", { isDefault: true })
+    .description("build an image from a Dockerfile")
+    .argument("<context>", "build context directory")
+    .option("-f, --file <path>", "Dockerfile path, relative to the working directory, or - for stdin (default: CONTEXT/Dockerfile)")
+    .option("-t, --tag <name>", "name and optionally a tag (name:tag); repeatable", collect)
+    .option("--build-arg <key[=value]>", "set a build-time variable; a bare key takes its value from the environment; repeatable", collect)
+    .option("--target <stage>", "build this stage and stop")
+    .option("--no-cache", "do not use the layer cache")
+    .option("--no-cache-filter <stage>", "do not use the cache for the steps of this stage; repeatable", collect)
+    .option("--platform <os/arch>", "target platform (default: the host's)")
+    .option("--label <key=value>", "set a label on the image; repeatable", collect)
+    .option("--secret <spec>", "expose a secret to RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR; repeatable", collect)
+    .addOption(new Option("--network <mode>", "network mode of RUN steps").choices(["default", "none", "host"]))
+    .addOption(new Option("--progress <mode>", "progress output").choices([...progressModes]).default("auto"))
+    .option("-q, --quiet", "print only the image ID on success")
+    .option("--iidfile <file>", "write the image ID to a file")
+    .option("-o, --output <spec>", "output destination: type=oci|docker|tar,dest=FILE, type=local,dest=DIR, type=registry,name=REF or DIR; repeatable", collect)
+    .option("--push", "also push every tag to its registry (shorthand for --output type=registry,name=TAG)")
+    .option("--insecure-registry <host>", "registry reachable over plain HTTP; repeatable", collect)
+    .addOption(new Option("--executor <name>", "RUN sandbox").choices(["auto", "runc", "unshare"]).default("auto"))
+    .addOption(new Option("--snapshotter <name>", "filesystem snapshots").choices(["auto", "overlay", "copy"]).default("auto"))
+    .addHelpText("after", `
+Examples:
+  tbuild -t app:1.0 .
+  tbuild build -f docker/Dockerfile --build-arg VERSION=2 --target runtime -t app .
+  tbuild build -o type=oci,dest=app.tar -o type=docker,dest=app-docker.tar .
+  tbuild build --progress plain --secret id=npmrc,src=$HOME/.npmrc -t app .`);
+  lazyAction(cmd, () => import("../actions/build.js"));
+}

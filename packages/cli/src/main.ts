@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Entry point of the `tbuild` command. Keep the static imports here minimal: every
+// command's implementation is imported when it runs (see program-kit.ts lazyAction),
+// because a no-op rebuild's total time is dominated by start-up.
+
+import { debugEnabled, ExitCode, reportError } from "./errors.js";
+import { actionResult, CommanderError } from "./program-kit.js";
+import { createProgram } from "./program.js";
+import { cliVersion } from "./version.js";
+
+/** Runs the CLI on `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const debug = debugEnabled(argv);
+  const program = createProgram(cliVersion);
+  if (argv.length === 0) {
+    program.outputHelp();
+    return ExitCode.ok;
+  }
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return actionResult.code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    return reportError(err, debug);
+  }
+}
+
+const code = await main(process.argv.slice(2));
+// Exit explicitly: a stray handle (a keep-alive socket, a timer) must not keep a
+// finished command alive. Writes to pipes and files are synchronous on Linux.
+process.exit(code);

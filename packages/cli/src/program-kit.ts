@@ -1,0 +1,57 @@
+// Small helpers for declaring commands with commander: repeatable options, lazily
+// loaded actions, and the conversion of commander's errors into our UsageError.
+
+import { type Command, CommanderError } from "commander";
+import { UsageError } from "./errors.js";
+
+/** Accumulates a repeatable option's values (commander passes the previous value). */
+export function collect(value: string, previous: unknown): string[] {
+  return [...(Array.isArray(previous) ? (previous as string[]) : []), value];
+}
+
+/** "tbuild compose build" for a (sub)command. */
+export function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
+}
+
+/** What an action module exports: it gets the command (arguments, options) and returns an exit code. */
+export type ActionModule = { default: (cmd: Command) => Promise<number | void> };
+
+/** Holds the exit code of the action that ran, for main() to return. */
+export const actionResult = { code: 0 };
+
+/**
+ * Registers an action whose implementation module is imported only when the command
+ * runs, so that `tbuild images` never loads the builder and `tbuild build` never loads
+ * the YAML parser. Usage errors thrown by the action learn which command they belong to.
+ */
+export function lazyAction(cmd: Command, load: () => Promise<ActionModule>): Command {
+  return cmd.action(async (...args: unknown[]) => {
+    const self = args[args.length - 1] as Command;
+    try {
+      const mod = await load();
+      actionResult.code = (await mod.default(self)) ?? 0;
+    } catch (err) {
+      if (err instanceof UsageError && err.command === undefined) err.command = commandPath(self);
+      throw err;
+    }
+  });
+}
+
+/**
+ * Makes every command in the tree throw instead of exiting: help and --version
+ * (exit code 0) pass through as CommanderError, every other commander error becomes
+ * a UsageError naming the command, printed by main() as one line with exit code 2.
+ */
+export function throwInsteadOfExit(cmd: Command): void {
+  cmd.exitOverride((err: CommanderError) => {
+    if (err.exitCode === 0 || err.code === "commander.help") throw err;
+    throw new UsageError(err.message.replace(/^error:\s*/i, ""), commandPath(cmd));
+  });
+  cmd.configureOutput({ outputError: () => {} });
+  for (const sub of cmd.commands) throwInsteadOfExit(sub);
+}
+
+export { CommanderError };

@@ -1,0 +1,31 @@
+// The `tbuild` command tree. Only declarations live here (names, arguments, flags,
+// help); each action is a module under actions/ loaded when its command runs.
+
+import { Command, Option } from "commander";
+import { defineBuildCommand } from "./commands/build.js";
+import { defineComposeCommand } from "./commands/compose.js";
+import { defineImageCommands } from "./commands/images.js";
+import { defineStoreCommands } from "./commands/store.js";
+import { lazyAction, throwInsteadOfExit } from "./program-kit.js";
+
+/** Builds the complete command tree. */
+export function createProgram(version: () => string): Command {
+  const program = new Command("tbuild")
+    .description("Build container images from Dockerfiles, with a layer cache (docker build compatible).")
+    .usage("[options] [command]\n       tbuild [build options] CONTEXT   (same as 'tbuild build')")
+    .addOption(new Option("--root <dir>", "image store and cache directory").env("TBUILD_ROOT"))
+    .option("--debug", "print stack traces for errors (also TBUILD_DEBUG=1)")
+    .helpOption("-h, --help", "display help for command")
+    .showSuggestionAfterError(true)
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: true });
+  program.version(`tbuild version ${version()}`, "-v, --version", "print the version");
+
+  defineBuildCommand(program);
+  defineImageCommands(program);
+  defineStoreCommands(program);
+  defineComposeCommand(program);
+  lazyAction(program.command("version").description("print version information"), () => import("./actions/version.js"));
+
+  throwInsteadOfExit(program);
+  return program;
+}
