@@ -1,1 +1,26 @@
-export {};
+// @tbuild/cache — the memory of the engine: a content-addressed blob store with
+// layer records, snapshots, images and the step cache index (crash-safe and safe to
+// share between processes), usage accounting and pruning, and build-context hashing
+// with `.dockerignore` semantics and a persistent stat cache.
+
+export { Store, type StoreOptions, type BlobData } from "./store/store.js";
+export { defaultStoreRoot } from "./store/layout.js";
+export type { BlobInfo, ExpectedBlob } from "./store/blob-writer.js";
+export { BlobWriter } from "./store/blob-writer.js";
+export type { OpenBlobOptions } from "./store/blob-reader.js";
+export type { CacheRecord, CacheRefs } from "./store/cache-index.js";
+export type { ImageRecord } from "./store/images.js";
+export type { LayerRecord, LayerCompression } from "./store/layers.js";
+export type { SnapshotInfo, SnapshotDraft, CommitSnapshotOptions, CommittedSnapshot } from "./store/snapshots.js";
+export { Lease, type LeaseRefs, type LeaseMissing } from "./store/leases.js";
+export { parseDuration, type PruneOptions, type PruneResult, type DiskUsage, type UsageByKind } from "./store/prune.js";
+export { chainIDs, isDigest, sha256Digest } from "./util/digest.js";
+export {
+  CacheError,
+  BlobNotFoundError,
+  BlobCorruptedError,
+  DigestMismatchError,
+  StoreError,
+  ContextError,
+  PatternError,
+} from "./errors.js";

@@ -1,0 +1,407 @@
+// The Store: one object over a store root that the builder and exporters use for
+// blobs, layer records, snapshots, images, the cache index, leases, du and prune.
+// See layout.ts for the on-disk layout and leases.ts for the gc handshake.
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import type { Digest } from "@tbuild/oci";
+import { StoreError } from "../errors.js";
+import { readJsonFile, removeTree, writeFileAtomic } from "../util/fs-util.js";
+import { lockFile } from "../util/file-lock.js";
+import { selfStartTime } from "../util/process-info.js";
+import * as reader from "./blob-reader.js";
+import { BlobWriter, TempBlob, type BlobInfo, type ExpectedBlob } from "./blob-writer.js";
+import { CacheIndex, type CacheRecord, type CacheRefs } from "./cache-index.js";
+import * as images from "./images.js";
+import { takeInventory } from "./inventory.js";
+import * as layers from "./layers.js";
+import { defaultStoreRoot, Layout, LAYOUT_VERSION } from "./layout.js";
+import { Lease, type LeaseRefs } from "./leases.js";
+import { cleanLeftovers, emptyQuarantine } from "./recovery.js";
+import { computeUsage, planPrune, stillOld, type DiskUsage, type PruneOptions, type PruneResult } from "./prune.js";
+import * as snapshots from "./snapshots.js";
+
+export interface StoreOptions {
+  /**
+   * Unreferenced items younger than this are never collected: they may belong to a
+   * build that has written them but not yet recorded or leased them. Default 5 minutes.
+   */
+  gracePeriodMs?: number;
+  /** Cache records kept in memory. Default 10,000. */
+  lruSize?: number;
+  /** Sync the filesystem before a snapshot commit (survives power loss). Default true. */
+  durableSnapshots?: boolean;
+}
+
+/** Data accepted by `putBlob`. */
+export type BlobData = string | Uint8Array | Readable | AsyncIterable<Uint8Array | string>;
+
+export type { BlobInfo, ExpectedBlob };
+
+export class Store {
+  readonly root: string;
+  readonly layout: Layout;
+  readonly gracePeriodMs: number;
+  readonly #index: CacheIndex;
+  #durableSnapshots: boolean;
+  readonly #leases = new Set<Lease>();
+  #closed = false;
+
+  private constructor(root: string, opts: StoreOptions) {
+    this.root = root;
+    this.layout = new Layout(root);
+    this.gracePeriodMs = opts.gracePeriodMs ?? 5 * 60_000;
+    this.#index = new CacheIndex(this.layout, opts.lruSize ?? 10_000);
+    this.#durableSnapshots = opts.durableSnapshots ?? true;
+  }
+
+  /**
+   * Opens (creating if needed) the store at `root` (default: `defaultStoreRoot()`),
+   * checks its layout version and removes leftovers of processes that died mid-write.
+   */
+  static async open(root: string = defaultStoreRoot(), opts: StoreOptions = {}): Promise<Store> {
+    const abs = path.resolve(root);
+    const store = new Store(abs, opts);
+    const L = store.layout;
+    try {
+      await fsp.mkdir(abs, { recursive: true, mode: 0o711 });
+      for (const d of L.dirs) await fsp.mkdir(d, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw new StoreError(`cannot create the tbuild store at ${abs}: ${(e as Error).message}`, { cause: e });
+    }
+    const v = await readJsonFile<{ version?: number }>(L.versionFile);
+    if (v === undefined) {
+      await writeFileAtomic(L.versionFile, JSON.stringify({ version: LAYOUT_VERSION }), { tmpDir: L.tmpDir, durable: true });
+    } else if (v.version !== LAYOUT_VERSION) {
+      throw new StoreError(
+        `the store at ${abs} has layout version ${String(v.version)}, this tbuild understands version ${LAYOUT_VERSION}; ` +
+          `use a different --root or remove the directory`,
+      );
+    }
+    // On a RAM filesystem there is nothing to make durable; skip the syncfs per commit.
+    if (opts.durableSnapshots === undefined && (await isRamFilesystem(abs))) store.#durableSnapshots = false;
+    await cleanLeftovers(L);
+    return store;
+  }
+
+  // ── blobs ────────────────────────────────────────────────────────────────
+
+  /** Path of a blob file (it exists only if `hasBlob`). Read it through `openBlob` to verify. */
+  blobPath(digest: Digest): string {
+    return this.layout.blob(digest);
+  }
+
+  /**
+   * Stores bytes as a blob: written to tmp/, fsynced, verified against `expected`,
+   * renamed into place. If `expected.digest` is given and that blob already exists
+   * (with the expected size), nothing is read: a Readable `data` is destroyed.
+   */
+  async putBlob(data: BlobData, expected: ExpectedBlob = {}): Promise<BlobInfo> {
+    if (expected.digest !== undefined) {
+      const existing = await fsp.stat(this.layout.blob(expected.digest)).catch(() => undefined);
+      if (existing && (expected.size === undefined || expected.size === existing.size)) {
+        // Refresh its age so a concurrent gc's grace period covers our use of it.
+        const now = new Date();
+        await fsp.utimes(this.layout.blob(expected.digest), now, now).catch(() => undefined);
+        if (isDestroyable(data)) data.destroy();
+        return { digest: expected.digest, size: existing.size };
+      }
+    }
+    const tmp = await TempBlob.create(this.layout);
+    try {
+      if (typeof data === "string" || data instanceof Uint8Array) {
+        await tmp.append(typeof data === "string" ? Buffer.from(data) : data);
+      } else {
+        for await (const chunk of data) await tmp.append(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+      }
+      return await tmp.commit(expected);
+    } catch (e) {
+      await tmp.abort();
+      throw e;
+    }
+  }
+
+  /** A Writable that becomes a blob on `await writer.commit(expected?)`. */
+  async blobWriter(): Promise<BlobWriter> {
+    return BlobWriter.create(this.layout);
+  }
+
+  /** True when the blob is present (blobs appear complete, by rename). */
+  async hasBlob(digest: Digest): Promise<boolean> {
+    return reader.hasBlob(this.layout, digest);
+  }
+
+  /**
+   * Opens a blob. With `verify` (default), bytes are hashed as they stream and the
+   * stream fails with `BlobCorruptedError` at the end on mismatch, after the bad blob
+   * has been quarantined; a missing blob fails with `BlobNotFoundError`.
+   */
+  openBlob(digest: Digest, opts?: reader.OpenBlobOptions): Readable {
+    return reader.openBlob(this.layout, digest, opts);
+  }
+
+  /** `BlobSource`: a verified stream of the blob. */
+  open(digest: Digest): Readable {
+    return reader.openBlob(this.layout, digest, { verify: true });
+  }
+
+  /** `BlobSource`: blob size in bytes (`BlobNotFoundError` if absent). */
+  async size(digest: Digest): Promise<number> {
+    return reader.blobSize(this.layout, digest);
+  }
+
+  /** Reads a small blob (manifest, config) fully, verified. */
+  async readBlob(digest: Digest): Promise<Buffer> {
+    return reader.readBlob(this.layout, digest);
+  }
+
+  /** Re-hashes a blob: true when intact; false when missing or corrupt (then quarantined). */
+  async verifyBlob(digest: Digest): Promise<boolean> {
+    return reader.verifyBlob(this.layout, digest);
+  }
+
+  // ── layer records ────────────────────────────────────────────────────────
+
+  /** Records a layer's diffID and uncompressed size. */
+  async putLayer(diffID: Digest, size: number): Promise<void> {
+    return layers.putLayer(this.layout, diffID, size);
+  }
+
+  /** Records a compressed variant of a layer (the blob itself goes through `putBlob`). */
+  async putLayerVariant(diffID: Digest, compression: layers.LayerCompression, blob: BlobInfo): Promise<void> {
+    return layers.putLayerVariant(this.layout, diffID, compression, blob);
+  }
+
+  /** The layer record of a diffID, or undefined. Check `hasBlob` before using a variant. */
+  async getLayer(diffID: Digest): Promise<layers.LayerRecord | undefined> {
+    return layers.getLayer(this.layout, diffID);
+  }
+
+  // ── snapshots ────────────────────────────────────────────────────────────
+
+  /** Starts a snapshot: fill `draft.path`, then `commitSnapshot(draft, chainID)`. */
+  async prepareSnapshot(): Promise<snapshots.SnapshotDraft> {
+    return snapshots.prepareSnapshot(this.layout);
+  }
+
+  /**
+   * Publishes a filled draft as the snapshot `chainID` (one rename). If another
+   * process committed the same chain ID first, ours is discarded and theirs returned.
+   */
+  async commitSnapshot(draft: snapshots.SnapshotDraft, chainID: Digest, opts: snapshots.CommitSnapshotOptions = {}): Promise<snapshots.CommittedSnapshot> {
+    return snapshots.commitSnapshot(this.layout, draft, chainID, { ...opts, durable: this.#durableSnapshots });
+  }
+
+  /** Discards a draft. */
+  async abortSnapshot(draft: snapshots.SnapshotDraft): Promise<void> {
+    await removeTree(draft.dir);
+  }
+
+  /** Directory of a snapshot's tree (an overlayfs lower dir). Exists only if `hasSnapshot`. */
+  snapshotPath(chainID: Digest): string {
+    return this.layout.snapshotFs(chainID);
+  }
+
+  async hasSnapshot(chainID: Digest): Promise<boolean> {
+    return (await snapshots.getSnapshot(this.layout, chainID)) !== undefined;
+  }
+
+  async getSnapshot(chainID: Digest): Promise<snapshots.SnapshotInfo | undefined> {
+    return snapshots.getSnapshot(this.layout, chainID);
+  }
+
+  async listSnapshots(): Promise<Digest[]> {
+    return snapshots.listSnapshots(this.layout);
+  }
+
+  // ── images ───────────────────────────────────────────────────────────────
+
+  /** Points `name` (e.g. `myapp:latest`) at a manifest or index blob. */
+  async putImage(name: string, image: { manifest: Digest; mediaType?: string; created?: string }): Promise<images.ImageRecord> {
+    return images.putImage(this.layout, name, image);
+  }
+  async getImage(name: string): Promise<images.ImageRecord | undefined> {
+    return images.getImage(this.layout, name);
+  }
+  async listImages(): Promise<images.ImageRecord[]> {
+    return images.listImages(this.layout);
+  }
+  async deleteImage(name: string): Promise<boolean> {
+    return images.deleteImage(this.layout, name);
+  }
+
+  // ── cache index ──────────────────────────────────────────────────────────
+
+  /** The record of a step cache key, or undefined (memory, then one small file read). */
+  async lookup<T = unknown>(key: string): Promise<CacheRecord<T> | undefined> {
+    return this.#index.lookup<T>(key);
+  }
+
+  /** Stores the result of a step. Write blobs and snapshots first, then the record. */
+  async record<T>(key: string, result: { value: T; refs?: Partial<CacheRefs> }): Promise<CacheRecord<T>> {
+    return this.#index.record(key, result);
+  }
+
+  /** Removes one record. */
+  async deleteRecord(key: string): Promise<boolean> {
+    return this.#index.delete(key);
+  }
+
+  /**
+   * Lookup for use: finds the record, leases its refs and checks they all still exist.
+   * Returns undefined (a miss) when the record is absent or broken; otherwise the
+   * caller owns the lease and must release it.
+   */
+  async acquire<T = unknown>(key: string): Promise<{ record: CacheRecord<T>; lease: Lease } | undefined> {
+    const record = this.#index.lookup<T>(key);
+    if (!record) return undefined;
+    const lease = await this.lease(record.refs);
+    if (lease.missing.blobs.length + lease.missing.snapshots.length > 0) {
+      await lease.release();
+      this.#index.forget(key);
+      return undefined;
+    }
+    return { record, lease };
+  }
+
+  /** Cache index internals for benchmarks and tests (memory size, flushing, clearing). */
+  get index(): Pick<CacheIndex, "hotEntries" | "clearMemory" | "flush"> {
+    return this.#index;
+  }
+
+  // ── leases, usage, pruning ───────────────────────────────────────────────
+
+  /**
+   * Takes a lease on items so a concurrent gc/prune (in any process) leaves them alone.
+   * `lease.missing` lists requested items that were already gone.
+   */
+  async lease(refs: LeaseRefs = {}): Promise<Lease> {
+    const lease = new Lease(this.layout, {
+      exists: (kind, d) => (kind === "blob" ? this.hasBlob(d) : this.hasSnapshot(d)),
+      onRelease: (l) => this.#leases.delete(l),
+    });
+    this.#leases.add(lease);
+    try {
+      await lease.add(refs);
+    } catch (e) {
+      await lease.release();
+      throw e;
+    }
+    return lease;
+  }
+
+  /** Disk usage by kind, with shared (tagged images) vs exclusive (cache only) sizes. */
+  async du(): Promise<DiskUsage> {
+    const inv = await takeInventory(this.layout, this.#index);
+    return computeUsage(this.layout, inv, this.gracePeriodMs);
+  }
+
+  /**
+   * Removes cache records chosen by `opts` and every blob and snapshot that nothing
+   * (tagged image, remaining record, live lease) references and that is older than the
+   * grace period. Runs under the store's exclusive gc lock; see leases.ts.
+   */
+  async prune(opts: PruneOptions = {}): Promise<PruneResult> {
+    const L = this.layout;
+    if (opts.dryRun) {
+      const inv = await takeInventory(L, this.#index);
+      const plan = await planPrune(L, inv, opts, this.gracePeriodMs);
+      return toResult(plan, true);
+    }
+    const lock = await lockFile(L.gcLock, "exclusive");
+    try {
+      await writeFileAtomic(L.gcMarker, JSON.stringify({ pid: process.pid, start: selfStartTime() }), { tmpDir: L.tmpDir });
+      const inv = await takeInventory(L, this.#index);
+      const plan = await planPrune(L, inv, opts, this.gracePeriodMs);
+      const now = Date.now();
+      for (const r of plan.records) {
+        await this.#index.deleteFile(r.file);
+        this.#index.forget(r.record.key);
+      }
+      for (const f of inv.invalidRecords) await fsp.rm(f, { force: true });
+      const blobs: Digest[] = [];
+      for (const d of plan.blobs) {
+        if (!(await stillOld(L.blob(d), this.gracePeriodMs, now))) continue;
+        await fsp.rm(L.blob(d), { force: true });
+        blobs.push(d);
+      }
+      for (const s of plan.snapshots) await snapshots.removeSnapshot(L, s);
+      await this.#cleanLayerRecords(inv.layers);
+      await emptyQuarantine(L);
+      await cleanLeftovers(L);
+      const result = toResult(plan, false);
+      result.blobs = blobs;
+      return result;
+    } finally {
+      await fsp.rm(L.gcMarker, { force: true }).catch(() => undefined);
+      await lock.release();
+    }
+  }
+
+  /** `prune()` with no options: only garbage. */
+  async gc(): Promise<PruneResult> {
+    return this.prune({});
+  }
+
+  /** Drops layer-record files whose blobs are all gone. */
+  async #cleanLayerRecords(all: Awaited<ReturnType<typeof layers.listLayers>>): Promise<void> {
+    for (const rec of all.values()) {
+      let anyLeft = await this.hasBlob(rec.diffID);
+      for (const [c, v] of Object.entries(rec.compressed)) {
+        if (v && (await this.hasBlob(v.digest))) anyLeft = true;
+        else await fsp.rm(this.layout.layerVariant(rec.diffID, c), { force: true });
+      }
+      if (!anyLeft && !(await this.hasSnapshotWithDiff(rec.diffID))) {
+        await fsp.rm(this.layout.layer(rec.diffID), { force: true });
+      }
+    }
+  }
+
+  private async hasSnapshotWithDiff(diffID: Digest): Promise<boolean> {
+    // The first snapshot of a stack has chain ID = diffID; others are found by meta scan
+    // only when cheap. Keeping a small layer record too long is harmless.
+    return this.hasSnapshot(diffID);
+  }
+
+  /** Path of the persistent stat cache for a context directory (inside this store). */
+  contextStatCachePath(contextRoot: string): string {
+    return this.layout.contextStatCache(contextRoot);
+  }
+
+  /** Flushes pending "last used" updates and releases this store's leases. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#index.flush();
+    for (const l of [...this.#leases]) await l.release();
+  }
+}
+
+const TMPFS_MAGIC = 0x01021994;
+const RAMFS_MAGIC = 0x858458f6;
+
+async function isRamFilesystem(dir: string): Promise<boolean> {
+  try {
+    const st = await fsp.statfs(dir);
+    return st.type === TMPFS_MAGIC || st.type === RAMFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+function isDestroyable(x: unknown): x is { destroy(): void } {
+  return typeof (x as { destroy?: unknown })?.destroy === "function";
+}
+
+function toResult(plan: Awaited<ReturnType<typeof planPrune>>, dryRun: boolean): PruneResult {
+  return {
+    dryRun,
+    records: plan.records.map((r) => r.record.key),
+    blobs: plan.blobs,
+    snapshots: plan.snapshots,
+    reclaimed: plan.reclaimed,
+    sizeBefore: plan.sizeBefore,
+    sizeAfter: plan.sizeBefore - plan.reclaimed,
+  };
+}
+
