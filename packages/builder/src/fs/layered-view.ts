@@ -125,16 +125,6 @@ export class LayeredView {
     return undefined;
   }
 
-  /** True if some layer holds a whiteout (or a hidden entry) at `p` although the view shows nothing there. */
-  async isHidden(p: string): Promise<boolean> {
-    const clean = cleanPath(p);
-    if (clean === "/" || (await this.lstat(clean)) !== undefined) return false;
-    for (let i = 0; i < this.layers.length; i++) {
-      if ((await lstatOrUndefined(this.host(i, clean))) !== undefined) return true;
-    }
-    return false;
-  }
-
   /** The names in directory `p`, merged over the layers, whiteouts applied, in byte order. */
   async readdir(p: string): Promise<string[]> {
     const clean = cleanPath(p);
