@@ -24,3 +24,15 @@ export {
   ContextError,
   PatternError,
 } from "./errors.js";
+
+// Build context hashing and .dockerignore.
+export {
+  hashContext,
+  type HashContextOptions,
+  type ContextIndex,
+  type ContextEntry,
+  type ContextHashStats,
+} from "./context/context-index.js";
+export { PatternMatcher, Pattern, type MatchInfo } from "./context/pattern-matcher.js";
+export { parseIgnoreFile, readIgnoreSpec, type IgnoreSpec } from "./context/ignore-file.js";
+export { normalizeContextPath } from "./context/go-path.js";

@@ -1,0 +1,218 @@
+import { chmodSync, mkdirSync, symlinkSync, utimesSync, writeFileSync, readFileSync, existsSync } from "node:fs";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ContextError } from "../errors.js";
+import { scratchDir } from "../test-support/tmp.js";
+import { hashContext } from "./context-index.js";
+
+let tmp: ReturnType<typeof scratchDir>;
+let ctx: string;
+let cacheFile: string;
+beforeEach(() => {
+  tmp = scratchDir();
+  ctx = path.join(tmp.dir, "ctx");
+  cacheFile = path.join(tmp.dir, "stat-cache.json");
+  mkdirSync(ctx);
+});
+afterEach(() => tmp.cleanup());
+
+function tree(files: Record<string, string>): void {
+  for (const [p, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(ctx, p)), { recursive: true });
+    writeFileSync(path.join(ctx, p), content);
+  }
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("walking with .dockerignore", () => {
+  it("lists non-ignored entries sorted, with parents of re-included files", async () => {
+    tree({
+      Dockerfile: "FROM x\n",
+      ".dockerignore": "# build output\nnode_modules\n*.log\ndocs\n!docs/README.md\n/secret.txt\n",
+      "src/a.ts": "a",
+      "src/b.log": "log",
+      "node_modules/x/index.js": "x",
+      "docs/README.md": "readme",
+      "docs/internal/notes.md": "notes",
+      "secret.txt": "s",
+      "sub/secret.txt": "kept: patterns are anchored at the root",
+    });
+    const idx = await hashContext(ctx, { statCache: false });
+    expect([...idx.entries().keys()]).toEqual([
+      ".dockerignore",
+      "Dockerfile",
+      "docs",
+      "docs/README.md",
+      "src",
+      "src/a.ts",
+      "src/b.log", // "*.log" is anchored at the root: "*" never crosses "/"
+      "sub",
+      "sub/secret.txt",
+    ]);
+    expect(idx.ignoreFile).toBe(path.join(idx.root, ".dockerignore"));
+    expect(idx.children("")).toEqual([".dockerignore", "Dockerfile", "docs", "src", "sub"]);
+    expect(idx.children("docs")).toEqual(["docs/README.md"]);
+    expect(idx.get("./src/a.ts")?.type).toBe("file");
+    expect(idx.get("/src")?.type).toBe("dir");
+    expect(idx.get(".")?.type).toBe("dir");
+    expect(idx.get("node_modules")).toBeUndefined();
+  });
+
+  it("a Dockerfile-specific ignore file wins over .dockerignore", async () => {
+    tree({
+      ".dockerignore": "a.txt\n",
+      "build/app.Dockerfile": "FROM x\n",
+      "build/app.Dockerfile.dockerignore": "b.txt\n",
+      "a.txt": "a",
+      "b.txt": "b",
+    });
+    const idx = await hashContext(ctx, { dockerfile: "build/app.Dockerfile", statCache: false });
+    expect(idx.get("a.txt")).toBeDefined();
+    expect(idx.get("b.txt")).toBeUndefined();
+    expect(idx.ignoreFile).toMatch(/app\.Dockerfile\.dockerignore$/);
+    const plain = await hashContext(ctx, { statCache: false });
+    expect(plain.get("a.txt")).toBeUndefined();
+    const override = await hashContext(ctx, { excludes: ["*.txt", "!b.txt"], statCache: false });
+    expect(override.get("a.txt")).toBeUndefined();
+    expect(override.get("b.txt")).toBeDefined();
+  });
+
+  it("the Dockerfile and .dockerignore can be ignored too (the builder reads them directly)", async () => {
+    tree({ Dockerfile: "FROM x", ".dockerignore": "Dockerfile\n.dockerignore\n", "app.js": "1" });
+    const idx = await hashContext(ctx, { statCache: false });
+    expect([...idx.entries().keys()]).toEqual(["app.js"]);
+  });
+
+  it("reports a bad pattern with the file it came from", async () => {
+    tree({ ".dockerignore": "[\n" });
+    await expect(hashContext(ctx, { statCache: false })).rejects.toThrow(/invalid pattern in \.dockerignore "\["/);
+  });
+
+  it("never follows symlinks, even to / or outside the context", async () => {
+    tree({ "real/file": "x" });
+    symlinkSync("/", path.join(ctx, "root-link"));
+    symlinkSync("../../etc", path.join(ctx, "escape"));
+    symlinkSync("real", path.join(ctx, "dir-link"));
+    const idx = await hashContext(ctx, { statCache: false });
+    expect(idx.get("root-link")).toMatchObject({ type: "symlink", linkTarget: "/" });
+    expect(idx.get("escape")).toMatchObject({ type: "symlink", linkTarget: "../../etc" });
+    expect(idx.children("dir-link")).toEqual([]);
+    expect([...idx.entries().keys()].some((p) => p.startsWith("root-link/") || p.startsWith("escape/"))).toBe(false);
+    await expect(idx.contentHash("escape")).rejects.toThrow(/not a regular file/);
+    const d1 = await idx.digest(["escape"]);
+    symlinkSync("../../usr", path.join(ctx, "escape2"));
+    const idx2 = await hashContext(ctx, { statCache: false });
+    expect(await idx2.digest(["escape"])).toBe(d1);
+    expect(await idx2.digest(["escape2"])).not.toBe(d1);
+  });
+
+  it("a missing context or path is a clear error", async () => {
+    await expect(hashContext(path.join(tmp.dir, "nope"), { statCache: false })).rejects.toThrow(/build context .* is not a readable directory/);
+    const idx = await hashContext(ctx, { statCache: false });
+    const err = await idx.digest(["missing.txt"]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ContextError);
+    expect((err as ContextError).message).toMatch(/"missing.txt" not found in the build context/);
+  });
+});
+
+describe("digests", () => {
+  it("are deterministic, independent of order, mtimes and touch", async () => {
+    tree({ "a/x.txt": "x", "a/y.txt": "y", "b.txt": "b" });
+    const i1 = await hashContext(ctx, { statCache: false });
+    const all = await i1.digest(["."]);
+    const ab = await i1.digest(["a", "b.txt"]);
+    expect(await i1.digest(["b.txt", "a", "a/x.txt"])).toBe(ab);
+    utimesSync(path.join(ctx, "a/x.txt"), new Date(0), new Date(0));
+    const i2 = await hashContext(ctx, { statCache: false });
+    expect(await i2.digest(["."])).toBe(all);
+    expect(await i2.digest(["a", "b.txt"])).toBe(ab);
+  });
+
+  it("change with content, mode, names and added files — and only for the selected paths", async () => {
+    tree({ "a/x.txt": "x", "b.txt": "b" });
+    const base = await hashContext(ctx, { statCache: false });
+    const da = await base.digest(["a"]);
+    const db = await base.digest(["b.txt"]);
+    writeFileSync(path.join(ctx, "b.txt"), "B");
+    let idx = await hashContext(ctx, { statCache: false });
+    expect(await idx.digest(["a"])).toBe(da);
+    expect(await idx.digest(["b.txt"])).not.toBe(db);
+    chmodSync(path.join(ctx, "a/x.txt"), 0o755);
+    idx = await hashContext(ctx, { statCache: false });
+    const dMode = await idx.digest(["a"]);
+    expect(dMode).not.toBe(da);
+    writeFileSync(path.join(ctx, "a/new.txt"), "");
+    idx = await hashContext(ctx, { statCache: false });
+    expect(await idx.digest(["a"])).not.toBe(dMode);
+  });
+
+  it("apply COPY --exclude patterns relative to the copied directory", async () => {
+    tree({ "src/a.ts": "a", "src/a.test.ts": "t", "src/deep/b.test.ts": "t", "src/deep/c.ts": "c" });
+    const idx = await hashContext(ctx, { statCache: false });
+    const sel = idx.select(["src"], { excludes: ["**/*.test.ts"] }).map((e) => e.path);
+    expect(sel).toEqual(["src", "src/a.ts", "src/deep", "src/deep/c.ts"]);
+    const withTests = await idx.digest(["src"]);
+    const without = await idx.digest(["src"], { excludes: ["**/*.test.ts"] });
+    expect(without).not.toBe(withTests);
+    writeFileSync(path.join(ctx, "src/a.test.ts"), "changed");
+    const idx2 = await hashContext(ctx, { statCache: false });
+    expect(await idx2.digest(["src"], { excludes: ["**/*.test.ts"] })).toBe(without);
+    // An excluded directory appears only if an exception re-includes something in it.
+    const sel2 = idx.select(["src"], { excludes: ["deep", "!deep/c.ts"] }).map((e) => e.path);
+    expect(sel2).toEqual(["src", "src/a.test.ts", "src/a.ts", "src/deep", "src/deep/c.ts"]);
+  });
+});
+
+describe("the persistent stat cache", () => {
+  it("re-hashes an unchanged context without reading files, and only a changed file after an edit", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 50; i++) files[`d${i % 5}/f${i}.txt`] = `content ${i}`;
+    tree(files);
+    await sleep(120); // let the files' ctimes age past the racy-clean window
+    const cold = await hashContext(ctx, { statCache: cacheFile });
+    const d = await cold.digest(["."]);
+    expect(cold.stats).toMatchObject({ filesHashed: 50, cacheHits: 0 });
+    await cold.save();
+    expect(existsSync(cacheFile)).toBe(true);
+
+    const warm = await hashContext(ctx, { statCache: cacheFile });
+    expect(await warm.digest(["."])).toBe(d);
+    expect(warm.stats).toMatchObject({ filesHashed: 0, cacheHits: 50 });
+
+    // touch: mtime changes → re-read, same digest.
+    utimesSync(path.join(ctx, "d1/f1.txt"), new Date(), new Date(Date.now() - 5000));
+    writeFileSync(path.join(ctx, "d2/f2.txt"), "edited");
+    await sleep(120);
+    const after = await hashContext(ctx, { statCache: cacheFile });
+    const d2 = await after.digest(["."]);
+    expect(after.stats).toMatchObject({ filesHashed: 2, cacheHits: 48 });
+    expect(d2).not.toBe(d);
+    await after.save();
+    const touchedOnly = await hashContext(ctx, { statCache: cacheFile });
+    expect(await touchedOnly.digest(["d1"])).toBe(await cold.digest(["d1"]));
+    expect(touchedOnly.stats.filesHashed).toBe(0);
+  });
+
+  it("does not trust a hash taken right after a write (racily clean files are read again)", async () => {
+    tree({ "f.txt": "one" });
+    const a = await hashContext(ctx, { statCache: cacheFile });
+    await a.digest(["."]);
+    await a.save();
+    // Same size, within the same timestamp tick: the fingerprint alone could not tell.
+    writeFileSync(path.join(ctx, "f.txt"), "two");
+    const b = await hashContext(ctx, { statCache: cacheFile });
+    await b.contentHash("f.txt");
+    expect(b.stats.filesHashed).toBe(1);
+    expect(await b.contentHash("f.txt")).toBe(`sha256:${(await import("node:crypto")).createHash("sha256").update("two").digest("hex")}`);
+  });
+
+  it("survives a corrupt cache file", async () => {
+    tree({ "f.txt": "x" });
+    writeFileSync(cacheFile, "{not json");
+    await sleep(120);
+    const idx = await hashContext(ctx, { statCache: cacheFile });
+    await idx.digest(["."]);
+    await idx.save();
+    expect(JSON.parse(readFileSync(cacheFile, "utf8")).v).toBe(1);
+  });
+});

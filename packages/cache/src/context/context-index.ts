@@ -1,0 +1,265 @@
+// hashContext: the builder's view of a build context — every non-ignored entry with
+// its metadata, and content digests of any selection of paths, backed by the
+// persistent stat cache so unchanged files are never read twice.
+import { createHash } from "node:crypto";
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import type { Digest } from "@tbuild/oci";
+import { ContextError } from "../errors.js";
+import { defaultStoreRoot, Layout } from "../store/layout.js";
+import { fingerprintOf, hashFile } from "./file-hasher.js";
+import { normalizeContextPath } from "./go-path.js";
+import { readIgnoreSpec } from "./ignore-file.js";
+import { PatternMatcher, type MatchInfo } from "./pattern-matcher.js";
+import { StatCache } from "./stat-cache.js";
+import { walkContext, type ContextEntry } from "./walk.js";
+
+export type { ContextEntry };
+
+export interface HashContextOptions {
+  /** Path of the Dockerfile (relative to the context or absolute); selects `<name>.dockerignore`. */
+  dockerfile?: string;
+  /** Exclude patterns to use instead of the ignore file. */
+  excludes?: string[];
+  /** File of the persistent stat cache; `false` for none. Default: `<store root>/contexts/<sha256(root)>.json`. */
+  statCache?: string | false;
+}
+
+/** Counters for tests and benchmarks. */
+export interface ContextHashStats {
+  /** Files whose content was read and hashed. */
+  filesHashed: number;
+  bytesHashed: number;
+  /** Content hashes served from the stat cache. */
+  cacheHits: number;
+}
+
+/** The indexed build context. */
+export interface ContextIndex {
+  /** Real path of the context directory. */
+  readonly root: string;
+  /** The ignore file that was applied, if any. */
+  readonly ignoreFile: string | undefined;
+  /** The exclude patterns in effect. */
+  readonly excludes: readonly string[];
+  readonly stats: Readonly<ContextHashStats>;
+  /** Every non-ignored entry, sorted by path (directories included; the root is not). */
+  entries(): ReadonlyMap<string, ContextEntry>;
+  /** One entry; "" or "." is the context root. */
+  get(path: string): ContextEntry | undefined;
+  /** Direct children (non-ignored) of a directory, sorted; "" or "." for the root. */
+  children(dirPath: string): string[];
+  /** sha256 of a regular file's content, via the stat cache. */
+  contentHash(path: string): Promise<Digest>;
+  /**
+   * Digest of exactly these paths and everything under them: relative path, type,
+   * mode, uid/gid, size, content hash or symlink target. Independent of walk order and
+   * of timestamps. `excludes` are COPY --exclude patterns, matched relative to each
+   * requested directory (the requested paths themselves are never excluded).
+   */
+  digest(paths: string[], opts?: { excludes?: string[] }): Promise<Digest>;
+  /** The entries `digest(paths, opts)` covers, sorted (what COPY would copy). */
+  select(paths: string[], opts?: { excludes?: string[] }): ContextEntry[];
+  /** Persists the stat cache (atomic write). */
+  save(): Promise<void>;
+}
+
+const DIGEST_VERSION = "tbuild-context-digest/v1";
+/** Concurrent content reads (big files are streamed asynchronously). */
+const HASH_CONCURRENCY = 4;
+
+function byPath(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+class Index implements ContextIndex {
+  readonly stats: ContextHashStats = { filesHashed: 0, bytesHashed: 0, cacheHits: 0 };
+  readonly #entries: Map<string, ContextEntry>;
+  readonly #sorted: string[];
+  readonly #children = new Map<string, string[]>();
+  readonly #inflight = new Map<string, Promise<Digest>>();
+  readonly #hashes = new Map<string, Digest>();
+
+  constructor(
+    readonly root: string,
+    readonly ignoreFile: string | undefined,
+    readonly excludes: readonly string[],
+    readonly rootEntry: ContextEntry,
+    entries: Map<string, ContextEntry>,
+    private readonly fileStats: Map<string, import("node:fs").BigIntStats>,
+    private readonly cache: StatCache,
+  ) {
+    this.#sorted = [...entries.keys()].sort(byPath);
+    this.#entries = new Map(this.#sorted.map((p) => [p, entries.get(p)!]));
+    this.#children.set("", []);
+    for (const p of this.#sorted) {
+      const i = p.lastIndexOf("/");
+      const parent = i < 0 ? "" : p.slice(0, i);
+      let list = this.#children.get(parent);
+      if (!list) this.#children.set(parent, (list = []));
+      list.push(p);
+    }
+  }
+
+  entries(): ReadonlyMap<string, ContextEntry> {
+    return this.#entries;
+  }
+
+  get(p: string): ContextEntry | undefined {
+    const n = normalizeContextPath(p);
+    return n === "" ? this.rootEntry : this.#entries.get(n);
+  }
+
+  children(dirPath: string): string[] {
+    const n = normalizeContextPath(dirPath);
+    const e = this.get(n);
+    if (!e || e.type !== "dir") return [];
+    return [...(this.#children.get(n) ?? [])];
+  }
+
+  contentHash(p: string): Promise<Digest> {
+    const rel = normalizeContextPath(p);
+    const known = this.#hashes.get(rel);
+    if (known) return Promise.resolve(known);
+    const running = this.#inflight.get(rel);
+    if (running) return running;
+    const entry = this.#entries.get(rel);
+    if (!entry) return Promise.reject(notFound(this.root, p));
+    if (entry.type !== "file") {
+      return Promise.reject(new ContextError("ERR_NOT_A_FILE", `${p} in the build context is not a regular file`, p));
+    }
+    const promise = this.#hash(rel, entry).finally(() => this.#inflight.delete(rel));
+    this.#inflight.set(rel, promise);
+    return promise;
+  }
+
+  async #hash(rel: string, entry: ContextEntry): Promise<Digest> {
+    const st = this.fileStats.get(rel)!;
+    const cached = this.cache.get(rel, fingerprintOf(st));
+    if (cached) {
+      this.stats.cacheHits++;
+      const d: Digest = `sha256:${cached}`;
+      this.#hashes.set(rel, d);
+      return d;
+    }
+    const res = await hashFile(path.join(this.root, rel));
+    this.stats.filesHashed++;
+    this.stats.bytesHashed += Number(res.stat.size);
+    const fp = fingerprintOf(res.stat);
+    if (fp !== fingerprintOf(st)) {
+      // Changed since the walk: describe what we actually hashed.
+      entry.size = Number(res.stat.size);
+      entry.mtimeNs = res.stat.mtimeNs;
+      entry.mode = Number(res.stat.mode);
+      entry.uid = Number(res.stat.uid);
+      entry.gid = Number(res.stat.gid);
+      this.fileStats.set(rel, res.stat);
+    }
+    if (res.trusted) this.cache.set(rel, fp, res.hash);
+    else this.cache.delete(rel);
+    const d: Digest = `sha256:${res.hash}`;
+    this.#hashes.set(rel, d);
+    return d;
+  }
+
+  select(paths: string[], opts: { excludes?: string[] } = {}): ContextEntry[] {
+    const matcher = opts.excludes && opts.excludes.length > 0 ? new PatternMatcher(opts.excludes, "--exclude") : undefined;
+    const chosen = new Map<string, ContextEntry>();
+    for (const p of paths) {
+      const rel = normalizeContextPath(p);
+      const top = this.get(rel);
+      if (!top) throw notFound(this.root, p);
+      chosen.set(rel, top);
+      if (top.type === "dir") this.#addBelow(rel, rel, undefined, matcher, chosen, []);
+    }
+    return [...chosen.keys()].sort(byPath).map((k) => chosen.get(k)!);
+  }
+
+  /** Adds the subtree of `dir`, applying `--exclude` patterns relative to `base` (copy semantics). */
+  #addBelow(base: string, dir: string, info: MatchInfo | undefined, m: PatternMatcher | undefined, out: Map<string, ContextEntry>, heldParents: ContextEntry[]): void {
+    for (const child of this.#children.get(dir) ?? []) {
+      const e = this.#entries.get(child)!;
+      if (!m) {
+        out.set(child, e);
+        if (e.type === "dir") this.#addBelow(base, child, undefined, m, out, heldParents);
+        continue;
+      }
+      const rel = base === "" ? child : child.slice(base.length + 1);
+      const r = m.matchesUsingParentResults(rel, info);
+      if (r.matched) {
+        // Excluded: a directory is still entered when an exception may re-include
+        // something below it, and is copied only if something is.
+        if (e.type === "dir" && m.hasExclusions) this.#addBelow(base, child, r.info, m, out, [...heldParents, e]);
+        continue;
+      }
+      for (const h of heldParents) out.set(h.path, h);
+      heldParents = [];
+      out.set(child, e);
+      if (e.type === "dir") this.#addBelow(base, child, r.info, m, out, []);
+    }
+  }
+
+  async digest(paths: string[], opts: { excludes?: string[] } = {}): Promise<Digest> {
+    const selected = this.select(paths, opts);
+    // Hash contents first (bounded concurrency), then feed records in path order.
+    const files = selected.filter((e) => e.type === "file");
+    let next = 0;
+    let sliceStart = performance.now();
+    const worker = async () => {
+      while (next < files.length) {
+        const e = files[next++]!;
+        await this.contentHash(e.path);
+        if (performance.now() - sliceStart > 10) {
+          await yieldToLoop();
+          sliceStart = performance.now();
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
+    const h = createHash("sha256");
+    h.update(`${DIGEST_VERSION}\0`);
+    for (const e of selected) {
+      const content = e.type === "file" ? this.#hashes.get(e.path)! : e.type === "symlink" ? e.linkTarget! : "";
+      // NUL cannot occur in paths or link targets, so this encoding is unambiguous.
+      h.update(`${e.path}\0${e.type}\0${e.mode.toString(8)}\0${e.uid}\0${e.gid}\0${e.type === "file" ? e.size : 0}\0${content}\0`);
+    }
+    return `sha256:${h.digest("hex")}`;
+  }
+
+  async save(): Promise<void> {
+    await this.cache.save();
+  }
+}
+
+function notFound(root: string, p: string): ContextError {
+  return new ContextError("ERR_CONTEXT_NOT_FOUND", `"${p}" not found in the build context ${root} (or excluded by .dockerignore)`, p);
+}
+
+/**
+ * Walks and indexes a build context with Docker's `.dockerignore` rules. Content is
+ * hashed lazily (only what `contentHash`/`digest` ask for) and cached by stat
+ * fingerprint across runs.
+ */
+export async function hashContext(dir: string, opts: HashContextOptions = {}): Promise<ContextIndex> {
+  let root: string;
+  try {
+    root = await fsp.realpath(dir);
+    if (!(await fsp.stat(root)).isDirectory()) throw new Error("not a directory");
+  } catch (e) {
+    throw new ContextError("ERR_CONTEXT_MISSING", `build context ${dir} is not a readable directory: ${(e as Error).message}`, dir, { cause: e });
+  }
+  let ignoreFile: string | undefined;
+  let excludes: string[];
+  if (opts.excludes) {
+    excludes = opts.excludes;
+  } else {
+    const spec = await readIgnoreSpec(root, opts.dockerfile ? path.resolve(dir, opts.dockerfile) : undefined);
+    ignoreFile = spec.file;
+    excludes = spec.patterns;
+  }
+  const matcher = new PatternMatcher(excludes, ignoreFile ? path.basename(ignoreFile) : "excludes");
+  const cacheFile = opts.statCache === false ? undefined : opts.statCache ?? new Layout(defaultStoreRoot()).contextStatCache(root);
+  const [walk, cache] = await Promise.all([walkContext(root, matcher), StatCache.load(cacheFile, root)]);
+  return new Index(root, ignoreFile, excludes, walk.rootEntry, walk.entries, walk.stats, cache);
+}

@@ -1,0 +1,114 @@
+// The persistent stat cache: for each context file, the stat fingerprint (device,
+// inode, size, mtime ns, ctime ns) it had when its content was hashed, and the hash.
+// If the fingerprint is unchanged, the content is too, so an unchanged context is
+// re-hashed without reading a byte.
+//
+// "Racily clean" files (git's term) are the catch: a file changed within the same
+// timestamp tick as our read would keep its fingerprint. So a hash is only trusted if
+// the file's ctime was safely older than the moment we started reading it; otherwise
+// the next run reads the file again (once).
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import { writeFileAtomic } from "../util/fs-util.js";
+import { isOwnerAlive, parseOwnerTag } from "../util/process-info.js";
+
+const VERSION = 1;
+/** Entries not seen for this long are dropped on save. */
+const MAX_UNSEEN_DAYS = 30;
+
+export interface StatCacheEntry {
+  fingerprint: string;
+  /** Content hash, hex. */
+  hash: string;
+  /** Day number (ms / 86400000) the path was last seen in a walk. */
+  seen: number;
+}
+
+export class StatCache {
+  readonly #entries = new Map<string, StatCacheEntry>();
+  #dirty = false;
+
+  private constructor(readonly file: string | undefined, readonly root: string) {}
+
+  /** Loads the cache of `root` from `file` (missing, foreign or corrupt files give an empty cache). */
+  static async load(file: string | undefined, root: string): Promise<StatCache> {
+    const c = new StatCache(file, root);
+    if (!file) return c;
+    let text: string;
+    try {
+      text = await fsp.readFile(file, "utf8");
+    } catch {
+      return c;
+    }
+    try {
+      const data = JSON.parse(text) as { v: number; root: string; e: (string | number)[] };
+      if (data.v !== VERSION || data.root !== root || !Array.isArray(data.e)) return c;
+      const e = data.e;
+      for (let i = 0; i + 3 < e.length; i += 4) {
+        c.#entries.set(e[i] as string, { fingerprint: e[i + 1] as string, hash: e[i + 2] as string, seen: e[i + 3] as number });
+      }
+    } catch {
+      /* corrupt: start empty */
+    }
+    return c;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The cached hash of `rel` if its fingerprint is unchanged. */
+  get(rel: string, fingerprint: string): string | undefined {
+    const e = this.#entries.get(rel);
+    if (!e || e.fingerprint !== fingerprint) return undefined;
+    const today = day();
+    if (e.seen !== today) {
+      e.seen = today;
+      this.#dirty = true;
+    }
+    return e.hash;
+  }
+
+  /** Remembers a freshly computed hash (only call with trusted, non-racy fingerprints). */
+  set(rel: string, fingerprint: string, hash: string): void {
+    this.#entries.set(rel, { fingerprint, hash, seen: day() });
+    this.#dirty = true;
+  }
+
+  /** Forgets a path (its content changed while we read it, or it is racily clean). */
+  delete(rel: string): void {
+    if (this.#entries.delete(rel)) this.#dirty = true;
+  }
+
+  /** Writes the cache atomically (temp file + rename) if anything changed. */
+  async save(): Promise<void> {
+    if (!this.file || !this.#dirty) return;
+    const today = day();
+    const e: (string | number)[] = [];
+    for (const [rel, v] of this.#entries) {
+      if (today - v.seen > MAX_UNSEEN_DAYS) continue;
+      e.push(rel, v.fingerprint, v.hash, v.seen);
+    }
+    await fsp.mkdir(path.dirname(this.file), { recursive: true });
+    await cleanStaleTemps(this.file);
+    await writeFileAtomic(this.file, JSON.stringify({ v: VERSION, root: this.root, e }));
+    this.#dirty = false;
+  }
+}
+
+function day(): number {
+  return Math.floor(Date.now() / 86_400_000);
+}
+
+/** Removes temp files of our atomic writes left next to `file` by killed processes. */
+async function cleanStaleTemps(file: string): Promise<void> {
+  const dir = path.dirname(file);
+  const prefix = `.${path.basename(file)}.`;
+  const names = await fsp.readdir(dir).catch(() => [] as string[]);
+  for (const n of names) {
+    if (!n.startsWith(prefix) || !n.endsWith(".tmp")) continue;
+    const m = /^(\d+\.\d+)\./.exec(n.slice(prefix.length));
+    const owner = m ? parseOwnerTag(m[1]!) : undefined;
+    if (owner && !isOwnerAlive(owner.pid, owner.start)) await fsp.rm(path.join(dir, n), { force: true });
+  }
+}
