@@ -47,6 +47,7 @@ export function decompress(input: Readable, compression: Compression): Readable 
   if (compression === "gzip") {
     const gunzip = createGunzip();
     input.on("error", (e) => gunzip.destroy(e));
+    gunzip.on("close", () => input.destroy());
     return input.pipe(gunzip);
   }
   const tool = compression === "bzip2" ? "bzip2" : compression === "xz" ? "xz" : "zstd";

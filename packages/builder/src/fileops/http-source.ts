@@ -4,7 +4,9 @@
 // (else the Unix epoch), and --checksum=<algo>:<hex> must match the content.
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { Readable, Transform } from "node:stream";
+import http, { type IncomingMessage } from "node:http";
+import https from "node:https";
+import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { join } from "node:path";
 import { FileOpError } from "./errors.js";
@@ -55,6 +57,30 @@ export function urlFileName(url: string): string {
   return base === "" || base === "." ? "__unnamed__" : base;
 }
 
+const MAX_REDIRECTS = 10;
+
+/** One GET, following redirects; resolves with the response once its headers arrive. */
+function get(url: URL, headers: Record<string, string>, signal: AbortSignal, redirects = 0): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const mod = url.protocol === "https:" ? https : http;
+    const req = mod.get(url, { headers, signal }, (res) => {
+      const status = res.statusCode ?? 0;
+      const location = res.headers.location;
+      if (status >= 300 && status < 400 && location && status !== 304) {
+        res.resume();
+        if (redirects >= MAX_REDIRECTS) return reject(new Error(`stopped after ${MAX_REDIRECTS} redirects`));
+        const next = new URL(location, url);
+        // Credentials meant for one host are not sent to another.
+        const h = next.host === url.host ? headers : { "User-Agent": headers["User-Agent"]! };
+        get(next, h, signal, redirects + 1).then(resolve, reject);
+        return;
+      }
+      resolve(res);
+    });
+    req.on("error", reject);
+  });
+}
+
 /** Downloads `url` into directory `tmpDir` and verifies `checksum` if given. */
 export async function download(url: string, tmpDir: string, opts: HttpOptions & { checksum?: string; signal?: AbortSignal }): Promise<Download> {
   const expected = opts.checksum ? parseChecksum(opts.checksum) : undefined;
@@ -63,18 +89,28 @@ export async function download(url: string, tmpDir: string, opts: HttpOptions & 
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
   const fail = (what: string, cause?: unknown) => new FileOpError("HTTP", `ADD failed: GET ${url}: ${what}`, { cause });
-  let res: Response;
+  const failFrom = (e: unknown) => {
+    if (timeout.aborted) return fail(`timed out after ${timeoutMs / 1000} s`, e);
+    if (opts.signal?.aborted) return new FileOpError("ABORTED", "the file operation was cancelled", { cause: e });
+    const err = e as NodeJS.ErrnoException;
+    return fail(err.code ? `${err.code} (${err.message})` : err.message, e);
+  };
+  let parsed: URL;
   try {
-    res = await fetch(url, { headers: { "User-Agent": "tbuild", ...opts.headers?.(new URL(url)) }, redirect: "follow", signal });
+    parsed = new URL(url);
   } catch (e) {
-    if (timeout.aborted) throw fail(`timed out after ${timeoutMs / 1000} s`, e);
-    if (opts.signal?.aborted) throw new FileOpError("ABORTED", "the file operation was cancelled", { cause: e });
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw fail(cause?.code ?? cause?.message ?? (e as Error).message, e);
+    throw new FileOpError("BAD_FLAG", `ADD failed: invalid URL ${url}`, { cause: e });
   }
-  if (res.status < 200 || res.status >= 400 || !res.body) {
-    await res.body?.cancel().catch(() => {});
-    throw fail(`invalid response status ${res.status}${res.statusText ? " " + res.statusText : ""}`);
+  let res: IncomingMessage;
+  try {
+    res = await get(parsed, { "User-Agent": "tbuild", ...opts.headers?.(parsed) }, signal);
+  } catch (e) {
+    throw failFrom(e);
+  }
+  const status = res.statusCode ?? 0;
+  if (status < 200 || status >= 400) {
+    res.resume();
+    throw fail(`invalid response status ${status}${res.statusMessage ? " " + res.statusMessage : ""}`);
   }
   const path = join(tmpDir, "download");
   const hash = createHash(ALGOS[algo]!.node);
@@ -87,17 +123,15 @@ export async function download(url: string, tmpDir: string, opts: HttpOptions & 
     },
   });
   try {
-    await pipeline(Readable.fromWeb(res.body as import("node:stream/web").ReadableStream), tap, createWriteStream(path, { flags: "wx", mode: 0o600 }), { signal });
+    await pipeline(res, tap, createWriteStream(path, { flags: "wx", mode: 0o600 }), { signal });
   } catch (e) {
-    if (timeout.aborted) throw fail(`timed out after ${timeoutMs / 1000} s`, e);
-    if (opts.signal?.aborted) throw new FileOpError("ABORTED", "the file operation was cancelled", { cause: e });
-    throw fail(`reading the response failed: ${(e as Error).message}`, e);
+    throw failFrom(e);
   }
   const got = hash.digest("hex");
   if (expected && got !== expected.hex) {
     throw new FileOpError("CHECKSUM", `ADD failed: digest mismatch for ${url}: ${algo}:${got} (expected: ${expected.algo}:${expected.hex})`);
   }
-  const lastModified = res.headers.get("last-modified");
+  const lastModified = res.headers["last-modified"];
   const ms = lastModified ? Date.parse(lastModified) : NaN;
   return {
     path,

@@ -1,14 +1,14 @@
 // ADD's extraction of a local tar archive into the destination directory, with the rules of
 // moby's chrootarchive.Untar (what BuildKit runs), confined the same way: entry names are
-// cleaned and must stay below the destination; symlinks met while extracting resolve as if
-// the destination were the root (a link to "/" or ".." cannot lead out); hard-link targets
-// must lie inside too. An entry replaces what is at its path unless both are directories.
+// cleaned as if the destination were the root ("../x" and "/x" land at <dest>/x); symlinks
+// met while extracting resolve inside the destination (a link to "/" or ".." cannot lead
+// out); hard-link targets are looked up inside it too. An entry replaces what is at its path unless both are directories.
 // Owners come from the archive unless --chown is given; modes, times and PAX xattrs are kept.
 import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
 import { extract } from "tar-stream";
-import { baseName, joinPath, parentPath } from "../fs/container-path.js";
+import { baseName, cleanPath, joinPath, parentPath } from "../fs/container-path.js";
 import { resolveInRoot } from "../fs/resolve-symlinks.js";
 import { isOverlayXattr, type Xattrs } from "../fs/xattr.js";
 import { FileOpError } from "./errors.js";
@@ -27,17 +27,14 @@ function invalid(archive: string, message: string): FileOpError {
   return new FileOpError("ARCHIVE", `invalid archive ${archive}: ${message}`);
 }
 
-/** A tar entry name cleaned relative to the destination; undefined for the destination itself. */
-function entryRel(name: string, archive: string): string | undefined {
-  const parts: string[] = [];
-  for (const part of name.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (parts.length === 0) throw invalid(archive, `${JSON.stringify(name)} would be extracted outside the destination`);
-      parts.pop();
-    } else parts.push(part);
-  }
-  return parts.length === 0 ? undefined : parts.join("/");
+/**
+ * A tar entry name cleaned relative to the destination, `..` stopping at it (the way the
+ * chroot of moby's chrootarchive confines "../x" to "<dest>/x"); undefined for the
+ * destination itself.
+ */
+function entryRel(name: string): string | undefined {
+  const clean = cleanPath(name);
+  return clean === "/" ? undefined : clean.slice(1);
 }
 
 function paxNumber(pax: Record<string, string> | null | undefined, key: string): number | undefined {
@@ -66,7 +63,7 @@ export async function untar(stream: Readable, dest: string, writer: LayerWriter,
     for await (const entry of ex) {
       if (opts.signal?.aborted) throw new FileOpError("ABORTED", "the file operation was cancelled", { cause: opts.signal.reason });
       const h = entry.header;
-      const rel = entryRel(h.name, opts.archiveName);
+      const rel = entryRel(h.name);
       if (rel === undefined) {
         entry.resume();
         continue;
@@ -106,7 +103,7 @@ export async function untar(stream: Readable, dest: string, writer: LayerWriter,
           entry.resume();
           break;
         case "link": {
-          const linkRel = entryRel(h.linkname ?? "", opts.archiveName);
+          const linkRel = entryRel(h.linkname ?? "");
           if (linkRel === undefined) throw invalid(opts.archiveName, `hard link ${JSON.stringify(h.name)} points at the destination itself`);
           const linked = joinPath(await inDest(parentPath("/" + linkRel), true), baseName("/" + linkRel));
           const st = await writer.lstat(linked);
