@@ -17,9 +17,12 @@ export function dumpNode(node: InstructionNode): string {
   // Nested ONBUILD dumps as `onbuild (run …)`; built iteratively so deep chains cannot overflow the stack.
   const heads: string[] = [];
   for (let n: InstructionNode | undefined = node; n; n = n.child) heads.push(dumpHead(n));
-  let inner = goTrimSpace(heads[heads.length - 1]);
-  for (let i = heads.length - 2; i >= 0; i--) inner = goTrimSpace(heads[i] + " " + goTrimSpace("(" + inner + ")\n"));
-  return inner;
+  // Each level is `head (child)`; only the innermost head can end in white space that Go trims.
+  const n = heads.length;
+  let out = "";
+  for (let i = 0; i < n - 1; i++) out += heads[i] + " (";
+  out += goTrimSpace(heads[n - 1]) + ")".repeat(n - 1);
+  return goTrimSpace(out);
 }
 
 /** The BuildKit `AST.Dump()` text of a parsed Dockerfile: one `(instruction …)` line each, no final newline. */

@@ -9,3 +9,6 @@ export type * from "./ir/types.js";
 export { parsePlatform, formatPlatform, defaultPlatform, PlatformError, type Platform } from "./eval/platform.js";
 export { PROXY_ARGS, PLATFORM_ARGS, BUILTIN_ARGS, type BuildPlatforms } from "./eval/global-args.js";
 export { imageReferenceError } from "./reference.js";
+export { planStages } from "./ir/plan.js";
+export { StageEvaluator, type StageEvaluatorInit } from "./eval/evaluator.js";
+export { resolveStageBase, type ResolveBaseOptions } from "./eval/resolve-base.js";
