@@ -18,7 +18,7 @@ import { OciError } from "../errors.js";
 import type { TarHeader } from "../tar/header.js";
 import { cleanPath, RootResolver, unsafe } from "./safe-path.js";
 import { createSpecialFiles, type SpecialFile } from "./special-files.js";
-import { isLayerXattr, OPAQUE_MARKER, WHITEOUT_PREFIX } from "./tar-writer.js";
+import { isLayerXattr, OPAQUE_MARKER, WHITEOUT_PREFIX } from "./entry-headers.js";
 import { writeXattrs } from "./xattr.js";
 
 const writeP = promisify(write);

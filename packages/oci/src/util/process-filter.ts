@@ -43,8 +43,8 @@ export class ProcessFilter extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    if (this.child.stdin.write(chunk)) cb();
-    else this.child.stdin.once("drain", () => cb());
+    // Call back only once the pipe has taken the bytes: callers may then reuse the chunk's memory.
+    this.child.stdin.write(chunk, () => cb());
   }
 
   override _final(cb: (err?: Error | null) => void): void {
