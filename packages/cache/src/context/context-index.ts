@@ -87,7 +87,7 @@ class Index implements ContextIndex {
     readonly excludes: readonly string[],
     readonly rootEntry: ContextEntry,
     entries: Map<string, ContextEntry>,
-    private readonly fileStats: Map<string, import("node:fs").BigIntStats>,
+    private readonly fingerprints: Map<string, string>,
     private readonly cache: StatCache,
   ) {
     this.#sorted = [...entries.keys()].sort(byPath);
@@ -119,42 +119,48 @@ class Index implements ContextIndex {
   }
 
   contentHash(p: string): Promise<Digest> {
-    const rel = normalizeContextPath(p);
-    const known = this.#hashes.get(rel);
+    return this.#contentHash(normalizeContextPath(p), p);
+  }
+
+  #contentHash(rel: string, shown: string): Promise<Digest> {
+    const known = this.#hashes.get(rel) ?? this.#fromCache(rel);
     if (known) return Promise.resolve(known);
     const running = this.#inflight.get(rel);
     if (running) return running;
     const entry = this.#entries.get(rel);
-    if (!entry) return Promise.reject(notFound(this.root, p));
+    if (!entry) return Promise.reject(notFound(this.root, shown));
     if (entry.type !== "file") {
-      return Promise.reject(new ContextError("ERR_NOT_A_FILE", `${p} in the build context is not a regular file`, p));
+      return Promise.reject(new ContextError("ERR_NOT_A_FILE", `${shown} in the build context is not a regular file`, shown));
     }
     const promise = this.#hash(rel, entry).finally(() => this.#inflight.delete(rel));
     this.#inflight.set(rel, promise);
     return promise;
   }
 
+  /** The hash from the stat cache when the file's fingerprint is unchanged (synchronous). */
+  #fromCache(rel: string): Digest | undefined {
+    const fp = this.fingerprints.get(rel);
+    const cached = fp === undefined ? undefined : this.cache.get(rel, fp);
+    if (cached === undefined) return undefined;
+    this.stats.cacheHits++;
+    const d: Digest = `sha256:${cached}`;
+    this.#hashes.set(rel, d);
+    return d;
+  }
+
   async #hash(rel: string, entry: ContextEntry): Promise<Digest> {
-    const st = this.fileStats.get(rel)!;
-    const cached = this.cache.get(rel, fingerprintOf(st));
-    if (cached) {
-      this.stats.cacheHits++;
-      const d: Digest = `sha256:${cached}`;
-      this.#hashes.set(rel, d);
-      return d;
-    }
     const res = await hashFile(path.join(this.root, rel));
     this.stats.filesHashed++;
     this.stats.bytesHashed += Number(res.stat.size);
     const fp = fingerprintOf(res.stat);
-    if (fp !== fingerprintOf(st)) {
+    if (fp !== this.fingerprints.get(rel)) {
       // Changed since the walk: describe what we actually hashed.
       entry.size = Number(res.stat.size);
       entry.mtimeNs = res.stat.mtimeNs;
       entry.mode = Number(res.stat.mode);
       entry.uid = Number(res.stat.uid);
       entry.gid = Number(res.stat.gid);
-      this.fileStats.set(rel, res.stat);
+      this.fingerprints.set(rel, fp);
     }
     if (res.trusted) this.cache.set(rel, fp, res.hash);
     else this.cache.delete(rel);
@@ -202,14 +208,15 @@ class Index implements ContextIndex {
 
   async digest(paths: string[], opts: { excludes?: string[] } = {}): Promise<Digest> {
     const selected = this.select(paths, opts);
-    // Hash contents first (bounded concurrency), then feed records in path order.
-    const files = selected.filter((e) => e.type === "file");
+    // Hash contents first (stat-cache hits synchronously, misses with bounded
+    // concurrency), then feed records in path order.
+    const files = selected.filter((e) => e.type === "file" && !this.#hashes.has(e.path) && this.#fromCache(e.path) === undefined);
     let next = 0;
     let sliceStart = performance.now();
     const worker = async () => {
       while (next < files.length) {
         const e = files[next++]!;
-        await this.contentHash(e.path);
+        await this.#contentHash(e.path, e.path);
         if (performance.now() - sliceStart > 10) {
           await yieldToLoop();
           sliceStart = performance.now();
@@ -218,12 +225,17 @@ class Index implements ContextIndex {
     };
     await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
     const h = createHash("sha256");
-    h.update(`${DIGEST_VERSION}\0`);
+    let buf = `${DIGEST_VERSION}\0`;
     for (const e of selected) {
       const content = e.type === "file" ? this.#hashes.get(e.path)! : e.type === "symlink" ? e.linkTarget! : "";
       // NUL cannot occur in paths or link targets, so this encoding is unambiguous.
-      h.update(`${e.path}\0${e.type}\0${e.mode.toString(8)}\0${e.uid}\0${e.gid}\0${e.type === "file" ? e.size : 0}\0${content}\0`);
+      buf += `${e.path}\0${e.type}\0${e.mode.toString(8)}\0${e.uid}\0${e.gid}\0${e.type === "file" ? e.size : 0}\0${content}\0`;
+      if (buf.length > 65536) {
+        h.update(buf);
+        buf = "";
+      }
     }
+    h.update(buf);
     return `sha256:${h.digest("hex")}`;
   }
 
@@ -261,5 +273,5 @@ export async function hashContext(dir: string, opts: HashContextOptions = {}): P
   const matcher = new PatternMatcher(excludes, ignoreFile ? path.basename(ignoreFile) : "excludes");
   const cacheFile = opts.statCache === false ? undefined : opts.statCache ?? new Layout(defaultStoreRoot()).contextStatCache(root);
   const [walk, cache] = await Promise.all([walkContext(root, matcher), StatCache.load(cacheFile, root)]);
-  return new Index(root, ignoreFile, excludes, walk.rootEntry, walk.entries, walk.stats, cache);
+  return new Index(root, ignoreFile, excludes, walk.rootEntry, walk.entries, walk.fingerprints, cache);
 }

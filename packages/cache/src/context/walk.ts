@@ -7,9 +7,9 @@
 // API measured ~4x slower (each call is a thread-pool round trip). The walk yields to
 // the event loop every few milliseconds.
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from "node:fs";
-import path from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { ContextError } from "../errors.js";
+import { fingerprintOf } from "./file-hasher.js";
 import type { MatchInfo, PatternMatcher } from "./pattern-matcher.js";
 
 /** One entry of a build context. */
@@ -32,8 +32,8 @@ export interface WalkOutput {
   rootEntry: ContextEntry;
   /** Every included entry (root excluded), unsorted. */
   entries: Map<string, ContextEntry>;
-  /** Stat fingerprints of included regular files. */
-  stats: Map<string, BigIntStats>;
+  /** Stat fingerprints of included regular files (see `fingerprintOf`). */
+  fingerprints: Map<string, string>;
 }
 
 function typeOf(st: BigIntStats): ContextEntry["type"] {
@@ -72,7 +72,7 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
   const rootStat = lstatSync(root, { bigint: true });
   const rootEntry = toEntry("", root, rootStat);
   const entries = new Map<string, ContextEntry>();
-  const stats = new Map<string, BigIntStats>();
+  const fingerprints = new Map<string, string>();
   // Excluded directories we walk into, kept to be listed if something below is included.
   const heldDirs = new Map<string, ContextEntry>();
   const useMatcher = !matcher.empty;
@@ -93,7 +93,7 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
 
   while (stack.length > 0) {
     const dir = stack.pop()!;
-    const absDir = dir.rel === "" ? root : path.join(root, dir.rel);
+    const absDir = dir.rel === "" ? root : `${root}/${dir.rel}`;
     let dirents;
     try {
       dirents = readdirSync(absDir, { withFileTypes: true });
@@ -115,7 +115,7 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
       const isDir = d.isDirectory();
       if (excluded && !isDir) continue;
       if (excluded && matcher.canSkipExcludedDir(rel)) continue;
-      const abs = path.join(absDir, d.name);
+      const abs = `${absDir}/${d.name}`;
       let st: BigIntStats;
       try {
         st = lstatSync(abs, { bigint: true });
@@ -127,7 +127,9 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
       if (excluded) heldDirs.set(rel, entry);
       else {
         include(entry);
-        if (entry.type === "file") stats.set(rel, st);
+        // Keep only the fingerprint string, not the stat object: fewer long-lived
+        // allocations make a 20,000-entry walk markedly cheaper on the garbage collector.
+        if (entry.type === "file") fingerprints.set(rel, fingerprintOf(st));
       }
       if (entry.type === "dir") stack.push({ rel, info, excluded });
     }
@@ -136,5 +138,5 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
       sliceStart = performance.now();
     }
   }
-  return { rootEntry, entries, stats };
+  return { rootEntry, entries, fingerprints };
 }
