@@ -69,9 +69,10 @@ export function parseRamSize(v: string): number | undefined {
 }
 
 function basename(p: string): string {
-  const t = p.replace(/\/+$/, "");
-  if (t === "") return p === "" ? "." : "/";
-  return t.slice(t.lastIndexOf("/") + 1);
+  let end = p.length;
+  while (end > 0 && p.charCodeAt(end - 1) === 0x2f) end--;
+  if (end === 0) return p === "" ? "." : "/";
+  return p.slice(p.lastIndexOf("/", end - 1) + 1, end);
 }
 
 /**

@@ -2,6 +2,8 @@
 
 import type { Dockerfile } from "../ast.js";
 import { DockerfileSyntaxError, sourceLineAt } from "../errors.js";
+import { matchDirective } from "../lexer/directives.js";
+import { goTrimLeft } from "../text/unicode.js";
 import type { CheckConfig } from "../ir/types.js";
 
 /** Thrown for a malformed check option. */
@@ -57,14 +59,13 @@ export function checkConfigOf(df: Dockerfile): CheckConfig {
   }
 }
 
-const commentDirective = /^check[\t\n\f\r ]*=[\t\n\f\r ]*([^\n]+?)[\t\n\f\r ]*$/i;
 
 /** Rules skipped by `# check=skip=…` comments directly above an instruction. */
 export function skippedByComments(comments: readonly string[]): Set<string> | "all" {
   const out = new Set<string>();
   for (const c of comments) {
-    const m = commentDirective.exec(c.replace(/^[\t\n\v\f\r \u0085\u00a0]+/, ""));
-    if (!m) continue;
+    const m = matchDirective(goTrimLeft(c));
+    if (!m || m[0].toLowerCase() !== "check") continue;
     try {
       const cfg = parseCheckOptions(m[1].split(" ")[0]);
       if (cfg.skip === "all") return "all";

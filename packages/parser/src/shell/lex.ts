@@ -38,6 +38,10 @@ export class ShellExpansionError extends Error {
 class Fail extends Error {}
 
 const EOF = -1;
+// Limits that keep hostile input from exhausting the stack or memory. Go's
+// lexer has none, but no real Dockerfile comes near them.
+const MAX_NESTING = 200;
+const MAX_RESULT = 1 << 24;
 
 function isSpecialParam(c: number): boolean {
   // @ * # ? - $ ! 0
@@ -91,6 +95,7 @@ export class ShellLex {
   private pos = 0;
   private env: VarLookup = new Map();
   private rawEscapes = false;
+  private depth = 0;
   private used = new Set<string>();
   private unmatched = new Set<string>();
 
@@ -133,6 +138,7 @@ export class ShellLex {
     this.pos = word.charCodeAt(0) === 0xfeff ? 1 : 0;
     this.env = env;
     this.rawEscapes = this.opts.rawEscapes;
+    this.depth = 0;
     this.used = new Set();
     this.unmatched = new Set();
     try {
@@ -157,6 +163,7 @@ export class ShellLex {
   private processStopOn(stop: number, rawEscapes: boolean, split: boolean): { result: string; words: string[] } {
     const saved = this.rawEscapes;
     this.rawEscapes = rawEscapes;
+    if (++this.depth > MAX_NESTING) throw new Fail(`substitutions nested more than ${MAX_NESTING} levels deep`);
     try {
       let result = "";
       const words = new Words();
@@ -171,6 +178,7 @@ export class ShellLex {
         if (c === 0x24) {
           const tmp = this.processDollar();
           result += tmp;
+          if (result.length > MAX_RESULT) throw new Fail(`expanded word is longer than ${MAX_RESULT} characters`);
           if (split) words.addString(tmp);
         } else if (c === 0x3c) {
           const tmp = this.processPossibleHeredoc();
@@ -205,6 +213,7 @@ export class ShellLex {
       return { result, words: split ? words.finish() : [] };
     } finally {
       this.rawEscapes = saved;
+      this.depth--;
     }
   }
 
@@ -237,6 +246,7 @@ export class ShellLex {
       }
       if (p === 0x24) {
         result += this.processDollar();
+        if (result.length > MAX_RESULT) throw new Fail(`expanded word is longer than ${MAX_RESULT} characters`);
         continue;
       }
       let ch = this.next();

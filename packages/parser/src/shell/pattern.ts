@@ -44,8 +44,14 @@ export function compilePattern(pattern: string): PatternAtoms {
  * For every start index s of `value`, the end index of the highest-priority
  * match of `atoms` anchored at s, or -1. `greedy` selects `.*` over `.*?`.
  */
+// Matching costs pattern length × value length; refuse absurd sizes instead of hanging.
+const MAX_MATCH_COST = 2e8;
+
 function matchEnds(atoms: PatternAtoms, value: number[], greedy: boolean): Int32Array {
   const n = value.length;
+  if (atoms.length * (n + 1) > MAX_MATCH_COST) {
+    throw new PatternError(`pattern of ${atoms.length} characters is too costly to match against a value of ${n} characters`);
+  }
   let next = new Int32Array(n + 1);
   let row = new Int32Array(n + 1);
   for (let s = 0; s <= n; s++) next[s] = s;
