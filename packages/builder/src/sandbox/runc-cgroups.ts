@@ -1,0 +1,76 @@
+// runc puts each container in a cgroup (linux.cgroupsPath, one directory per hierarchy on
+// a cgroup v1 or hybrid host) and removes it when `runc run` ends normally. When a step is
+// aborted or tbuild is killed, runc dies with the sandbox and the empty directories stay;
+// these helpers remove them. An empty cgroup directory is removed with rmdir(2); one that
+// still has processes refuses (EBUSY), so removal can never disturb a running container.
+import { readFileSync } from "node:fs";
+import { readdir, rmdir, stat } from "node:fs/promises";
+
+/** The parent of our containers' cgroups, below each hierarchy's root. */
+export const CGROUP_PARENT = "tbuild";
+
+let mounts: string[] | undefined;
+
+/** Mount points of the cgroup hierarchies (v1 controllers and the v2 unified tree). */
+export function cgroupMounts(): string[] {
+  if (mounts) return mounts;
+  const out: string[] = [];
+  try {
+    for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+      const sep = line.indexOf(" - ");
+      if (sep < 0) continue;
+      const fstype = line.slice(sep + 3).split(" ")[0];
+      if (fstype === "cgroup" || fstype === "cgroup2") out.push(line.split(" ")[4]!.replace(/\\040/g, " "));
+    }
+  } catch {
+    // no /proc: nothing to clean
+  }
+  mounts = out;
+  return out;
+}
+
+async function rmdirRetry(p: string): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    try {
+      await rmdir(p);
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return;
+      if (code !== "EBUSY") return;
+      // Processes of a killed container may take a moment to leave the cgroup.
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
+
+/** Removes the cgroup directories of container `id` (after its processes are gone). */
+export async function removeContainerCgroups(id: string): Promise<void> {
+  await Promise.all(cgroupMounts().map((m) => rmdirRetry(`${m}/${CGROUP_PARENT}/${id}`)));
+}
+
+/**
+ * Removes leftover empty container cgroups of earlier tbuild processes (best effort).
+ * Only directories older than a minute are touched, so a container that runc is creating
+ * right now is never raced.
+ */
+export async function sweepStaleCgroups(): Promise<void> {
+  const cutoff = Date.now() - 60_000;
+  for (const m of cgroupMounts()) {
+    let names: string[];
+    try {
+      names = await readdir(`${m}/${CGROUP_PARENT}`);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const p = `${m}/${CGROUP_PARENT}/${n}`;
+      try {
+        const st = await stat(p);
+        if (st.isDirectory() && st.mtimeMs < cutoff) await rmdir(p);
+      } catch {
+        // busy or already gone
+      }
+    }
+  }
+}

@@ -1,0 +1,85 @@
+// Choosing an executor: runc when it is installed and actually works on this host (cgroup
+// setups vary), else the util-linux one. TBUILD_EXECUTOR=runc|unshare|auto overrides.
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { readFile, rm } from "node:fs/promises";
+import { SandboxError } from "./errors.js";
+import { findTool } from "./host-tools.js";
+import { removeContainerCgroups, CGROUP_PARENT } from "./runc-cgroups.js";
+import { RuncExecutor } from "./runc-executor.js";
+import { runcSpec } from "./runc-spec.js";
+import { runtimeRoot } from "./runtime-dir.js";
+import type { Executor } from "./types.js";
+import { UnshareExecutor } from "./unshare-executor.js";
+
+export type ExecutorKind = "auto" | "runc" | "unshare";
+
+let runcProbe: Promise<string | undefined> | undefined;
+
+/**
+ * Runs a container whose command does not exist in an empty rootfs: if runc gets as far
+ * as the exec (namespaces, cgroups, mounts, pivot_root all done), it works here. Resolves
+ * with undefined when it works, else with the reason.
+ */
+function probeRunc(runc: string): Promise<string | undefined> {
+  runcProbe ??= (async () => {
+    const dir = mkdtempSync(`${runtimeRoot()}/probe-`);
+    const id = `tb-probe-${process.pid}-${Date.now().toString(36)}`;
+    try {
+      mkdirSync(`${dir}/rootfs`);
+      const spec = runcSpec({
+        rootfs: `${dir}/rootfs`, args: ["/tbuild-probe"], env: ["PATH=/"], cwd: "/", uid: 0, gid: 0, additionalGids: [],
+        hostname: "probe", newNetwork: false, mounts: [], cgroupsPath: `/${CGROUP_PARENT}/${id}`,
+      });
+      writeFileSync(`${dir}/config.json`, JSON.stringify(spec));
+      await new Promise<void>((resolve) => {
+        execFile(runc, ["--root", `${dir}/state`, "--log", `${dir}/log`, "--log-format", "json", "run", "--no-new-keyring", "--bundle", dir, id], { timeout: 20_000 }, () => resolve());
+      });
+      const log = await readFile(`${dir}/log`, "utf8").catch(() => "");
+      if (/tbuild-probe.*(no such file|not found)/.test(log)) return undefined;
+      const msgs = log.split("\n").filter(Boolean).map((l) => {
+        try {
+          return (JSON.parse(l) as { msg?: string }).msg ?? l;
+        } catch {
+          return l;
+        }
+      });
+      return msgs.pop() ?? "runc produced no output";
+    } finally {
+      await removeContainerCgroups(id).catch(() => {});
+      await rm(dir, { recursive: true, force: true }).catch(() => {});
+    }
+  })();
+  return runcProbe;
+}
+
+const chosen = new Map<string, Promise<Executor>>();
+
+/**
+ * The executor to run RUN steps with. "auto" (the default) picks runc when it is on PATH
+ * and passes a probe run, otherwise the util-linux executor; the environment variable
+ * TBUILD_EXECUTOR overrides the argument. Rejects with a SandboxError when the requested
+ * executor cannot work on this host.
+ */
+export function selectExecutor(kind: ExecutorKind = "auto"): Promise<Executor> {
+  const env = process.env.TBUILD_EXECUTOR;
+  const want: ExecutorKind = env === "runc" || env === "unshare" || env === "auto" ? env : kind;
+  let hit = chosen.get(want);
+  if (!hit) {
+    hit = (async (): Promise<Executor> => {
+      if (want === "unshare") return UnshareExecutor.create();
+      const runc = findTool("runc");
+      if (want === "runc") {
+        if (runc === undefined) throw new SandboxError("UNAVAILABLE", `the runc executor was requested but runc is not installed; install the Debian package "runc" or use the unshare executor`);
+        const why = await probeRunc(runc);
+        if (why !== undefined) throw new SandboxError("UNAVAILABLE", `runc does not work on this host: ${why}`);
+        return RuncExecutor.create();
+      }
+      if (runc !== undefined && (await probeRunc(runc)) === undefined) return RuncExecutor.create();
+      return UnshareExecutor.create();
+    })();
+    hit.catch(() => chosen.delete(want));
+    chosen.set(want, hit);
+  }
+  return hit;
+}

@@ -1,0 +1,52 @@
+// Whether overlayfs works with its upper dir on a given filesystem, checked by doing it:
+// a private mount namespace mounts a small overlay in a temp dir there, deletes a lower
+// file (the upper must take a whiteout device) and replaces a lower directory (opaque
+// trusted.* xattr). tmpfs and ext4 pass; overlayfs itself, NFS or filesystems without
+// trusted xattrs fail, and the copy snapshotter is used instead.
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { lstat, rm, stat } from "node:fs/promises";
+import { findTool } from "../sandbox/host-tools.js";
+import { OVERLAY_FIXED_OPTIONS } from "./overlay-options.js";
+
+const cache = new Map<string, Promise<string | undefined>>();
+
+async function probe(dir: string): Promise<string | undefined> {
+  const unshare = findTool("unshare");
+  const mount = findTool("mount");
+  if (!unshare || !mount) return "util-linux's unshare and mount are not installed";
+  const t = mkdtempSync(`${dir}/.tbuild-overlay-probe-`);
+  try {
+    for (const d of ["lower/gone-dir", "upper", "work", "merged"]) mkdirSync(`${t}/${d}`, { recursive: true });
+    writeFileSync(`${t}/lower/gone-file`, "x");
+    writeFileSync(`${t}/lower/gone-dir/f`, "x");
+    const opts = [`lowerdir=${t}/lower`, `upperdir=${t}/upper`, `workdir=${t}/work`, ...OVERLAY_FIXED_OPTIONS].join(",");
+    const script = `${mount} -t overlay overlay -o "$1" "$2/merged" && rm "$2/merged/gone-file" && rm -r "$2/merged/gone-dir" && mkdir "$2/merged/gone-dir" && : > "$2/merged/new"`;
+    const err = await new Promise<string | undefined>((resolve) => {
+      execFile(unshare, ["--mount", "--propagation", "private", "sh", "-c", script, "sh", opts, t], { timeout: 20_000 }, (e, _o, stderr) => {
+        resolve(e ? String(stderr).trim() || e.message : undefined);
+      });
+    });
+    if (err !== undefined) return err;
+    const wh = await lstat(`${t}/upper/gone-file`);
+    if (!wh.isCharacterDevice() || wh.rdev !== 0) return "overlayfs did not leave a whiteout in the upper dir";
+    await stat(`${t}/upper/new`);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    await rm(t, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/** Resolves with undefined if overlayfs can use a directory on `dir`'s filesystem as upper, else with the reason. */
+export async function overlayUpperProblem(dir: string): Promise<string | undefined> {
+  const st = await stat(dir);
+  const key = String(st.dev);
+  let hit = cache.get(key);
+  if (!hit) {
+    hit = probe(dir);
+    cache.set(key, hit);
+  }
+  return hit;
+}
