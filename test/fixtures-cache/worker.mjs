@@ -5,6 +5,7 @@
 //   node worker.mjs lease <root> <digest>    lease a blob, print "leased", hold until stdin closes
 //   node worker.mjs builder <root> <n>       build-like loop racing a gc; prints violations
 //   node worker.mjs gc <root> <ms>           prune --all in a loop for <ms>
+//   node worker.mjs prune <root> <json>      one prune with the given options; prints the result
 import { createHash, randomBytes } from "node:crypto";
 import { writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
@@ -129,7 +130,15 @@ async function gcLoop(ms) {
   process.stdout.write(JSON.stringify({ runs, removed }));
 }
 
-const main = { hammer: () => hammer(args[0], Number(args[1])), churn: () => churn(args[0]), lease: () => holdLease(args[0]), builder: () => builder(Number(args[0])), gc: () => gcLoop(Number(args[0])) }[mode];
+async function pruneOnce(json) {
+  const store = await Store.open(root, { gracePeriodMs: 0 });
+  const res = await store.prune(JSON.parse(json));
+  await store.close();
+  process.stdout.write(JSON.stringify(res));
+}
+
+const main = {
+  prune: () => pruneOnce(args[0]), hammer: () => hammer(args[0], Number(args[1])), churn: () => churn(args[0]), lease: () => holdLease(args[0]), builder: () => builder(Number(args[0])), gc: () => gcLoop(Number(args[0])) }[mode];
 if (!main) {
   process.stderr.write(`unknown mode ${mode}\n`);
   process.exit(2);

@@ -158,6 +158,8 @@ describe("du", () => {
 describe("crash leftovers", () => {
   it("open removes temp files of dead processes and keeps those of live ones", async () => {
     const dead = `${deadPid()}.12345.abcdef.blob`;
+    writeFileSync(path.join(store.layout.tmpDir, `${deadPid()}.flatten-x1`), "a caller's temp file");
+    const mine = await store.tempDir("flatten");
     const deadDir = `${deadPid()}.12345.abcdef.snap`;
     writeFileSync(path.join(store.layout.tmpDir, dead), "partial");
     mkdirSync(path.join(store.layout.tmpDir, deadDir, "fs", "usr"), { recursive: true });
@@ -165,8 +167,9 @@ describe("crash leftovers", () => {
     w.write("in progress");
     const again = await Store.open(tmp.dir);
     const left = await fsp.readdir(store.layout.tmpDir);
-    expect(left).toHaveLength(1);
-    expect(left[0]).toMatch(new RegExp(`^${process.pid}\\.`));
+    expect(left).toHaveLength(2);
+    expect(left).toContain(path.basename(mine));
+    for (const n of left) expect(n).toMatch(new RegExp(`^${process.pid}\\.`));
     await w.abort();
     await again.close();
   });

@@ -6,7 +6,7 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { removeTree } from "../util/fs-util.js";
-import { isOwnerAlive, parseOwnerTag } from "../util/process-info.js";
+import { isOwnerAlive, processStartTime } from "../util/process-info.js";
 import type { Layout } from "./layout.js";
 
 /** Files in tmp/ without an owner tag are removed once they are this old. */
@@ -23,11 +23,12 @@ export async function cleanLeftovers(layout: Layout): Promise<string[]> {
   }
   const now = Date.now();
   for (const n of names) {
-    const m = /^(\d+\.\d+)\./.exec(n);
-    const owner = m ? parseOwnerTag(m[1]!) : undefined;
+    // "<pid>.<start>.…" (our temp names) or "<pid>.…" (a caller's own temp dir).
+    const m = /^(\d+)\.(?:(\d+)\.)?/.exec(n);
     const p = path.join(layout.tmpDir, n);
-    if (owner) {
-      if (isOwnerAlive(owner.pid, owner.start)) continue;
+    if (m) {
+      const pid = Number(m[1]);
+      if (m[2] !== undefined ? isOwnerAlive(pid, m[2]) : processStartTime(pid) !== undefined) continue;
     } else {
       const st = await fsp.lstat(p).catch(() => undefined);
       if (!st || now - st.mtimeMs < FOREIGN_TMP_MAX_AGE_MS) continue;

@@ -46,6 +46,18 @@ describe("snapshots", () => {
     expect(await fsp.readdir(store.layout.tmpDir)).toEqual([]);
   });
 
+  it("replaces a damaged snapshot directory (no metadata) instead of adopting it", async () => {
+    const id = sha256Digest("damaged");
+    await fsp.mkdir(path.join(store.layout.snapshotDir(id), "fs"), { recursive: true });
+    expect(await store.hasSnapshot(id)).toBe(false);
+    const d = await store.prepareSnapshot();
+    writeFileSync(path.join(d.path, "ok"), "1");
+    const res = await store.commitSnapshot(d, id);
+    expect(res.created).toBe(true);
+    expect(readFileSync(path.join(res.path, "ok"), "utf8")).toBe("1");
+    expect(await store.hasSnapshot(id)).toBe(true);
+  });
+
   it("aborting a draft removes it", async () => {
     const d = await store.prepareSnapshot();
     writeFileSync(path.join(d.path, "x"), "x");

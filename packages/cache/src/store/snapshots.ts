@@ -95,18 +95,25 @@ export async function commitSnapshot(
   };
   await writeFileAtomic(path.join(draft.dir, "snapshot.json"), JSON.stringify(info));
   if (opts.durable) await syncFilesystem(draft.dir);
-  try {
-    await fsp.rename(draft.dir, target);
-  } catch (e) {
-    const code = errno(e);
-    if (code !== "ENOTEMPTY" && code !== "EEXIST") {
-      await removeTree(draft.dir);
-      throw e;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fsp.rename(draft.dir, target);
+      break;
+    } catch (e) {
+      const code = errno(e);
+      if ((code !== "ENOTEMPTY" && code !== "EEXIST") || attempt > 0) {
+        await removeTree(draft.dir);
+        throw e;
+      }
+      // Another process won the race: use its snapshot — unless what is there has no
+      // valid metadata (damaged by hand or by a power loss), which we move aside.
+      const winner = await getSnapshot(layout, chainID);
+      if (winner) {
+        await removeTree(draft.dir);
+        return { path: layout.snapshotFs(chainID), info: winner, created: false };
+      }
+      await removeSnapshot(layout, chainID);
     }
-    // Another process won the race; use its snapshot.
-    await removeTree(draft.dir);
-    const winner = await getSnapshot(layout, chainID);
-    return { path: layout.snapshotFs(chainID), info: winner ?? info, created: false };
   }
   if (opts.durable) await fsyncDir(layout.snapshotsDir);
   return { path: layout.snapshotFs(chainID), info, created: true };

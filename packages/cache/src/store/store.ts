@@ -6,7 +6,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import type { Digest } from "@tbuild/oci";
 import { StoreError } from "../errors.js";
-import { readJsonFile, removeTree, writeFileAtomic } from "../util/fs-util.js";
+import { readJsonFile, removeTree, tempName, writeFileAtomic } from "../util/fs-util.js";
 import { lockFile } from "../util/file-lock.js";
 import { selfStartTime } from "../util/process-info.js";
 import * as reader from "./blob-reader.js";
@@ -361,6 +361,22 @@ export class Store {
     // The first snapshot of a stack has chain ID = diffID; others are found by meta scan
     // only when cheap. Keeping a small layer record too long is harmless.
     return this.hasSnapshot(diffID);
+  }
+
+  /**
+   * A fresh path under the store's tmp/ (same filesystem as everything else, so results
+   * can be renamed into place), named so that crash recovery removes it once this
+   * process is gone. Nothing is created.
+   */
+  tempPath(kind = "tmp"): string {
+    return path.join(this.layout.tmpDir, tempName(kind.replace(/[^A-Za-z0-9_-]/g, "_")));
+  }
+
+  /** Like `tempPath`, but creates the directory. */
+  async tempDir(kind = "dir"): Promise<string> {
+    const p = this.tempPath(kind);
+    await fsp.mkdir(p, { recursive: true, mode: 0o700 });
+    return p;
   }
 
   /** Path of the persistent stat cache for a context directory (inside this store). */
