@@ -53,6 +53,11 @@ export interface CopyRequest {
   sourceDateEpoch?: number;
   signal?: AbortSignal;
   http?: HttpOptions;
+  /**
+   * What selectSources returned for these sources and options, if the caller already asked
+   * (for the cache key): the copy then writes exactly that instead of walking again.
+   */
+  selected?: SelectedSource[];
 }
 
 export interface CopyResult {
@@ -113,12 +118,20 @@ export async function copy(req: CopyRequest): Promise<CopyResult> {
 
   const units: Unit[] = [];
   let wordsWithoutMatch = 0;
+  let cursor = 0;
   for (const src of req.sources) {
     if (isUrl(src)) {
       units.push({ kind: "url", url: src });
       continue;
     }
-    const sels = await selectWord(tree, src, { parents: req.parents, excludes: req.excludes, op: req.op, signal: req.signal });
+    let sels: SelectedSource[];
+    if (req.selected) {
+      const start = cursor;
+      while (cursor < req.selected.length && req.selected[cursor]!.source === src) cursor++;
+      sels = req.selected.slice(start, cursor);
+    } else {
+      sels = await selectWord(tree, src, { parents: req.parents, excludes: req.excludes, op: req.op, signal: req.signal });
+    }
     if (sels.length === 0) wordsWithoutMatch++;
     for (const sel of sels) units.push({ kind: "local", sel });
   }

@@ -199,15 +199,38 @@ export class LayerWriter {
     if (st?.inLayer) await unlink(this.host(p));
   }
 
+  /** How to give a freshly created non-directory `meta`: what to chown/chmod, and its clamped mtime. */
+  private metaPlan(p: string, type: EntryType, meta: EntryMeta, modeIs?: number): { chown?: [number, number]; chmod?: number; mtime: number } {
+    const needChown = meta.uid !== euid || meta.gid !== egid || this.setgidDirs.has(parentPath(p));
+    return {
+      chown: needChown ? [meta.uid, meta.gid] : undefined,
+      // chown clears set-id bits, so the mode is set after it whenever it ran.
+      chmod: type !== "symlink" && (needChown || modeIs !== meta.mode) ? meta.mode : undefined,
+      mtime: Number(this.clamp(meta.mtimeNs)) / 1e9,
+    };
+  }
+
   private async applyMeta(p: string, type: EntryType, meta: EntryMeta, modeIs?: number): Promise<void> {
     const host = this.host(p);
-    const needChown = meta.uid !== euid || meta.gid !== egid || this.setgidDirs.has(parentPath(p));
-    if (needChown) await lchown(host, meta.uid, meta.gid);
-    // chown clears set-id bits, so the mode goes after it.
-    if (type !== "symlink" && (needChown || modeIs !== meta.mode)) await chmod(host, meta.mode);
-    const t = Number(this.clamp(meta.mtimeNs)) / 1e9;
-    await lutimes(host, t, t);
+    const plan = this.metaPlan(p, type, meta, modeIs);
+    if (plan.chown) await lchown(host, plan.chown[0], plan.chown[1]);
+    if (plan.chmod !== undefined) await chmod(host, plan.chmod);
+    await lutimes(host, plan.mtime, plan.mtime);
     if (meta.xattrs?.size) this.xattrQueue.set(p, meta.xattrs);
+  }
+
+  /**
+   * Registers a file or symlink at `p` that someone else (a copy worker) creates: clears the
+   * way as writeFile would and returns the host path and the metadata steps to apply after
+   * creating it. `modeIs` is the mode the creation leaves (copyFile keeps the source's).
+   */
+  async reserve(p: string, type: "file" | "symlink", meta: EntryMeta, size: number, modeIs?: number, linkTarget?: string): Promise<{ dst: string; chown?: [number, number]; chmod?: number; mtime: number }> {
+    await this.prepareNonDir(p);
+    this.written.set(p, { type, linkTarget });
+    if (meta.xattrs?.size) this.xattrQueue.set(p, meta.xattrs);
+    this.files++;
+    this.bytes += size;
+    return { dst: this.host(p), ...this.metaPlan(p, type, meta, modeIs) };
   }
 
   /**

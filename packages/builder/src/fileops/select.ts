@@ -147,7 +147,7 @@ async function walkTree(
         if (excluded) included = false;
       }
       if (!included && !include && !exclude?.hasExclusions) continue;
-      const entry = await tree.lstat(joinPath(dir.path, name));
+      const entry = await tree.lstat(dir.path === "/" ? "/" + name : dir.path + "/" + name);
       if (!entry) continue;
       if (entry.type !== "dir") {
         if (included) emit({ rel: childRel, entry, role: "copy" });

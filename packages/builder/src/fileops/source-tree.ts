@@ -2,7 +2,7 @@
 // @tbuild/cache, so .dockerignore'd files do not exist) or the rootfs of another stage or
 // image (COPY --from). Paths are container-style: absolute, "/" being the source root.
 import { constants } from "node:fs";
-import { copyFile, lstat, open, type FileHandle } from "node:fs/promises";
+import { lstat, open, type FileHandle } from "node:fs/promises";
 import { cleanPath, sortNames } from "../fs/container-path.js";
 import type { LayeredView } from "../fs/layered-view.js";
 import { resolveInRoot } from "../fs/resolve-symlinks.js";
@@ -38,8 +38,8 @@ export interface SourceTree {
   readdir(path: string): Promise<string[]>;
   /** Follows symlinks inside the source root (the last component too if `followFinal`). */
   resolve(path: string, followFinal: boolean): Promise<string>;
-  /** Copies a regular file's content to a new host file `dst` (which must not exist). */
-  copyFileTo(entry: SourceEntry, dst: string): Promise<void>;
+  /** Where a copy worker reads a regular file, and the inode it must still have (build context). */
+  fileSource(entry: SourceEntry): { src: string; expectInode?: string };
   /** Opens a regular file for reading (for the build context: checked to still be the indexed file). */
   openFile(entry: SourceEntry): Promise<FileHandle>;
   /** Extended attributes to carry over (none for the build context). */
@@ -127,15 +127,7 @@ export function contextTree(index: ContextIndex): SourceTree {
       }, followFinal);
     },
     openFile: openChecked,
-    async copyFileTo(entry, dst) {
-      const fh = await openChecked(entry);
-      try {
-        // The descriptor pins the checked inode; /proc/self/fd/N reopens exactly that file.
-        await copyFile(`/proc/self/fd/${fh.fd}`, dst, constants.COPYFILE_EXCL);
-      } finally {
-        await fh.close();
-      }
-    },
+    fileSource: (entry) => ({ src: entry.hostPath, expectInode: entry.inode }),
     async xattrs() {
       return undefined;
     },
@@ -175,9 +167,7 @@ export function viewTree(view: LayeredView, name?: string): SourceTree {
     readdir: (path) => view.readdir(path),
     resolve: (path, followFinal) => view.resolve(path, { followFinal }),
     openFile: (entry) => open(entry.hostPath, constants.O_RDONLY | constants.O_NOFOLLOW),
-    async copyFileTo(entry, dst) {
-      await copyFile(entry.hostPath, dst, constants.COPYFILE_EXCL);
-    },
+    fileSource: (entry) => ({ src: entry.hostPath }),
     async xattrs(entry) {
       const attrs = await view.xattrs(entry.path);
       return attrs.size > 0 ? attrs : undefined;

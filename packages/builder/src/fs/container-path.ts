@@ -1,8 +1,12 @@
 // Container paths: always absolute, "/"-separated, lexically clean. These helpers never
 // touch the filesystem; symlink-aware resolution lives in resolve-symlinks.ts.
 
+const ALREADY_UNCLEAN = /\/\/|\/\.\.?(\/|$)|\/$/;
+
 /** Go's path.Clean applied to `"/" + p`: an absolute path with no `.`, `..` or empty components; `..` stops at `/`. */
 export function cleanPath(p: string): string {
+  // Fast path: already clean (absolute, no empty, "." or ".." components, no trailing slash).
+  if (p === "/" || (p.charCodeAt(0) === 47 && !ALREADY_UNCLEAN.test(p))) return p;
   const out: string[] = [];
   for (const part of p.split("/")) {
     if (part === "" || part === ".") continue;
