@@ -16,10 +16,15 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const ROUNDS = 24;
 
+/** Starts a writer, waits until it has opened the store, lets it write for `ms`, kills it. */
 async function killAfter(ms: number, seed: number): Promise<string> {
   const child = startWorker(["churn", root, String(seed)]);
   let err = "";
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
+  await new Promise<void>((resolve) => {
+    child.stdout!.setEncoding("utf8").once("data", () => resolve());
+    child.once("close", () => resolve());
+  });
   await new Promise((r) => setTimeout(r, ms));
   child.kill("SIGKILL");
   await new Promise((r) => child.once("close", r));
@@ -31,8 +36,8 @@ describe("crash safety", () => {
     let sawLeftovers = 0;
     const verified = new Set<string>();
     for (let round = 0; round < ROUNDS; round++) {
-      // Node start-up takes ~100 ms; spread the kills over the first ~600 ms of work.
-      const err = await killAfter(120 + Math.floor(Math.random() * 600), round);
+      // Spread the kills over the first ~500 ms of writing.
+      const err = await killAfter(Math.floor(Math.random() * 500), round);
       expect(err, "the worker itself must not fail before it is killed").toBe("");
       if ((await fsp.readdir(`${root}/tmp`).catch(() => [])).length > 0) sawLeftovers++;
 
@@ -48,10 +53,9 @@ describe("crash safety", () => {
       for (const id of await store.listSnapshots()) {
         expect(await store.getSnapshot(id), `snapshot ${id} after round ${round}`).toBeDefined();
       }
-      // Records are whole, and everything they refer to exists (written before the record).
-      const du = await store.du();
-      expect(du.total).toBeGreaterThan(0);
       if (round % 6 === 5) {
+        // Usage accounting reads every record, image and layer record: all must parse.
+        expect((await store.du()).total).toBeGreaterThan(0);
         // The gc lock of a killed process is free again; prune works and keeps referenced items.
         await store.prune({ until: "1h" });
       }

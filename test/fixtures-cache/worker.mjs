@@ -49,6 +49,7 @@ async function hammer(id, n) {
 
 async function churn(seed) {
   const store = await Store.open(root, { gracePeriodMs: 0 });
+  process.stdout.write("ready\n");
   for (let i = 0; ; i++) {
     const r = randomBytes(4).readUInt32LE(0);
     const size = (r % 5) === 0 ? 1_000_000 + (r % 1_000_000) : 1000 + (r % 100_000);
