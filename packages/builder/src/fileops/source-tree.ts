@@ -6,7 +6,7 @@ import { lstat, open, type FileHandle } from "node:fs/promises";
 import { cleanPath, sortNames } from "../fs/container-path.js";
 import type { LayeredView } from "../fs/layered-view.js";
 import { resolveInRoot } from "../fs/resolve-symlinks.js";
-import type { EntryType } from "../fs/view-types.js";
+import type { EntryType, ViewStat } from "../fs/view-types.js";
 import type { Xattrs } from "../fs/xattr.js";
 import type { ContextEntry, ContextIndex } from "./context-index.js";
 import { FileOpError } from "./errors.js";
@@ -27,6 +27,8 @@ export interface SourceEntry {
   hostPath: string;
   /** Entries with the same key are hard links to one inode. */
   inode: string;
+  /** The layer holding it (rootfs views only). */
+  layer?: number;
 }
 
 export interface SourceTree {
@@ -152,24 +154,33 @@ async function openChecked(entry: SourceEntry): Promise<FileHandle> {
 
 /** The rootfs of a stage or image. Owners, modes and attributes are kept as they are. */
 export function viewTree(view: LayeredView, name?: string): SourceTree {
+  const toEntry = (st: ViewStat): SourceEntry => ({
+    path: st.path, type: st.type, mode: st.mode, uid: st.uid, gid: st.gid, size: st.size,
+    mtimeNs: st.mtimeNs, linkTarget: st.linkTarget, rdev: st.rdev, hostPath: st.hostPath,
+    inode: `${st.dev}:${st.ino}`, layer: st.layer,
+  });
+  // A walk lists a directory, then looks at each child: answer those from the listing.
+  const listed = new Map<string, SourceEntry>();
   return {
     description: name ?? "the source image",
     kind: "view",
     async lstat(path) {
-      const st = await view.lstat(path);
-      if (!st) return undefined;
-      return {
-        path: st.path, type: st.type, mode: st.mode, uid: st.uid, gid: st.gid, size: st.size,
-        mtimeNs: st.mtimeNs, linkTarget: st.linkTarget, rdev: st.rdev, hostPath: st.hostPath,
-        inode: `${st.dev}:${st.ino}`,
-      };
+      const clean = cleanPath(path);
+      const hit = listed.get(clean);
+      if (hit) return hit;
+      const st = await view.lstat(clean);
+      return st && toEntry(st);
     },
-    readdir: (path) => view.readdir(path),
+    async readdir(path) {
+      const stats = await view.readdirStats(path);
+      for (const st of stats) listed.set(st.path, toEntry(st));
+      return stats.map((st) => st.path.slice(st.path.lastIndexOf("/") + 1));
+    },
     resolve: (path, followFinal) => view.resolve(path, { followFinal }),
     openFile: (entry) => open(entry.hostPath, constants.O_RDONLY | constants.O_NOFOLLOW),
     fileSource: (entry) => ({ src: entry.hostPath }),
     async xattrs(entry) {
-      const attrs = await view.xattrs(entry.path);
+      const attrs = entry.layer === undefined ? await view.xattrs(entry.path) : await view.xattrsIn(entry.layer, entry.path);
       return attrs.size > 0 ? attrs : undefined;
     },
   };

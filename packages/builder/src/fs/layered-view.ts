@@ -125,22 +125,21 @@ export class LayeredView {
     return undefined;
   }
 
-  /** The names in directory `p`, merged over the layers, whiteouts applied, in byte order. */
-  async readdir(p: string): Promise<string[]> {
-    const clean = cleanPath(p);
-    const node = await this.dirNode(clean);
+  /** Visible names of directory `p` with the layer holding each (the top-most one), whiteouts applied. */
+  private async listing(p: string): Promise<Map<string, number>> {
+    const node = await this.dirNode(p);
     if (node === undefined) {
-      const st = await this.lstat(clean);
+      const st = await this.lstat(p);
       throw st === undefined
-        ? new ViewError("ENOENT", clean, `${clean}: no such file or directory`)
-        : new ViewError("ENOTDIR", clean, `${clean}: not a directory`);
+        ? new ViewError("ENOENT", p, `${p}: no such file or directory`)
+        : new ViewError("ENOTDIR", p, `${p}: not a directory`);
     }
     const seen = new Set<string>();
-    const visible: string[] = [];
+    const visible = new Map<string, number>();
     for (const i of node.layers) {
       let entries;
       try {
-        entries = await readdir(this.host(i, clean), { withFileTypes: true });
+        entries = await readdir(this.host(i, p), { withFileTypes: true });
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === "ENOENT") continue;
         throw e;
@@ -149,13 +148,41 @@ export class LayeredView {
         if (seen.has(ent.name)) continue;
         seen.add(ent.name);
         if (ent.isCharacterDevice()) {
-          const st = await lstatOrUndefined(this.host(i, clean === "/" ? "/" + ent.name : clean + "/" + ent.name));
+          const st = await lstatOrUndefined(this.host(i, p === "/" ? "/" + ent.name : p + "/" + ent.name));
           if (st !== undefined && isWhiteout(st)) continue;
         }
-        visible.push(ent.name);
+        visible.set(ent.name, i);
       }
     }
-    return sortNames(visible);
+    return visible;
+  }
+
+  /** The names in directory `p`, merged over the layers, whiteouts applied, in byte order. */
+  async readdir(p: string): Promise<string[]> {
+    return sortNames([...(await this.listing(cleanPath(p))).keys()]);
+  }
+
+  /** The entries of directory `p` with their metadata (one lstat each), in byte order. */
+  async readdirStats(p: string): Promise<ViewStat[]> {
+    const dir = cleanPath(p);
+    const listing = await this.listing(dir);
+    const names = sortNames([...listing.keys()]);
+    const stats = await Promise.all(
+      names.map(async (name) => {
+        const child = dir === "/" ? "/" + name : dir + "/" + name;
+        const layer = listing.get(name)!;
+        const st = await lstatOrUndefined(this.host(layer, child));
+        return st && this.toViewStat(child, layer, st);
+      }),
+    );
+    return stats.filter((s): s is ViewStat => s !== undefined);
+  }
+
+  /** Extended attributes of a file as stored in one layer (see xattrs()). */
+  async xattrsIn(layer: number, p: string): Promise<Xattrs> {
+    const attrs = await layerAttrs(this.layers[layer]!);
+    const clean = cleanPath(p);
+    return new Map(attrs.xattrs.get(clean === "/" ? "" : clean.slice(1)) ?? []);
   }
 
   /**
@@ -202,9 +229,7 @@ export class LayeredView {
   /** Extended attributes of the entry at `p` (not followed), overlayfs bookkeeping left out. */
   async xattrs(p: string): Promise<Xattrs> {
     const st = await this.lstat(p);
-    if (st === undefined) return new Map();
-    const attrs = await layerAttrs(this.layers[st.layer]!);
-    return new Map(attrs.xattrs.get(st.path === "/" ? "" : st.path.slice(1)) ?? []);
+    return st === undefined ? new Map() : this.xattrsIn(st.layer, st.path);
   }
 
   /**
@@ -219,9 +244,7 @@ export class LayeredView {
   }
 
   private async *walkChildren(dir: string): AsyncIterable<ViewStat> {
-    for (const name of await this.readdir(dir)) {
-      const st = await this.lstat(dir === "/" ? "/" + name : dir + "/" + name);
-      if (st === undefined) continue;
+    for (const st of await this.readdirStats(dir)) {
       yield st;
       if (st.type === "dir") yield* this.walkChildren(st.path);
     }
