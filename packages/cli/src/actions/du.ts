@@ -1,8 +1,32 @@
-// `tbuild du`: waits for the image store API of @tbuild/cache (being written now).
+// `tbuild du`: what the store uses on disk, by kind, and what pruning could free.
 
 import type { Command } from "commander";
-import { CommandError } from "../errors.js";
+import { humanSize } from "../format/human.js";
+import { renderTable } from "../format/table.js";
+import { type StoreFlags, withStore } from "../images/open-store.js";
 
-export default async function duAction(_cmd: Command): Promise<number> {
-  throw new CommandError("tbuild du is not available in this build yet: it needs the @tbuild/cache image store API");
+interface DuFlags extends StoreFlags {
+  format: "table" | "json";
+}
+
+export default async function duAction(cmd: Command): Promise<number> {
+  const f = cmd.optsWithGlobals<DuFlags>();
+  const usage = await withStore(f, (store) => store.du());
+  if (f.format === "json") {
+    process.stdout.write(`${JSON.stringify(usage, null, 2)}\n`);
+    return 0;
+  }
+  const row = (name: string, u: { count: number; size: number; shared: number; exclusive: number; unreferenced: number }) =>
+    [name, String(u.count), humanSize(u.size), humanSize(u.shared), humanSize(u.exclusive), humanSize(u.unreferenced)];
+  process.stdout.write(renderTable(
+    ["TYPE", "COUNT", "SIZE", "SHARED", "EXCLUSIVE", "UNREFERENCED"],
+    [
+      row("Blobs", usage.blobs),
+      row("Snapshots", usage.snapshots),
+      ["Cache records", String(usage.index.count), humanSize(usage.index.size), "", "", ""],
+      ["Images (tags)", String(usage.images), "", "", "", ""],
+    ],
+  ));
+  process.stdout.write(`\nTotal:        ${humanSize(usage.total)}\nReclaimable:  ${humanSize(usage.reclaimable)} (tbuild prune --all)\n`);
+  return 0;
 }

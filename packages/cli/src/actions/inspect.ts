@@ -1,8 +1,48 @@
-// `tbuild inspect`: waits for the image store API of @tbuild/cache (being written now).
+// `tbuild inspect REF…`: an image's manifest and config as JSON, in the spirit of
+// `docker image inspect` (an array, one object per image) and `skopeo inspect`.
 
 import type { Command } from "commander";
-import { CommandError } from "../errors.js";
+import { familiarParts } from "../images/image-ref.js";
+import { type StoreFlags, withStore } from "../images/open-store.js";
+import { resolveImage, type StoredImage } from "../images/stored-image.js";
 
-export default async function inspectAction(_cmd: Command): Promise<number> {
-  throw new CommandError("tbuild inspect is not available in this build yet: it needs the @tbuild/cache image store API");
+interface InspectFlags extends StoreFlags {
+  type: "image" | "manifest" | "config";
+}
+
+export default async function inspectAction(cmd: Command): Promise<number> {
+  const [refs] = cmd.processedArgs as [string[]];
+  const f = cmd.optsWithGlobals<InspectFlags>();
+  const docs = await withStore(f, async (store) => {
+    const out: unknown[] = [];
+    for (const ref of refs) {
+      const img = await resolveImage(store, ref);
+      out.push(f.type === "manifest" ? img.manifest : f.type === "config" ? img.config : describe(img));
+    }
+    return out;
+  });
+  const value = f.type === "image" || docs.length > 1 ? docs : docs[0];
+  process.stdout.write(`${JSON.stringify(value, null, 4)}\n`);
+  return 0;
+}
+
+/** The `docker image inspect`-like summary, with the manifest and full config attached. */
+function describe(img: StoredImage): Record<string, unknown> {
+  const c = img.config;
+  return {
+    Id: img.configDigest,
+    Digest: img.manifestDigest,
+    RepoTags: img.names.map((n) => { const p = familiarParts(n); return `${p.repository}:${p.tag}`; }),
+    Created: c.created ?? null,
+    Author: c.author ?? "",
+    Architecture: c.architecture,
+    ...(c.variant ? { Variant: c.variant } : {}),
+    Os: c.os,
+    Size: img.size,
+    Config: c.config ?? {},
+    RootFS: { Type: c.rootfs.type, Layers: c.rootfs.diff_ids },
+    Layers: img.manifest.layers.map((l) => ({ MIMEType: l.mediaType, Digest: l.digest, Size: l.size })),
+    Manifest: img.manifest,
+    ImageConfig: c,
+  };
 }

@@ -1,8 +1,58 @@
-// `tbuild rmi`: waits for the image store API of @tbuild/cache (being written now).
+// `tbuild rmi REF…`: removes names from the local store, like `docker rmi`. The data
+// stays until no name and no cache record needs it, then `tbuild prune` frees it.
 
 import type { Command } from "commander";
-import { CommandError } from "../errors.js";
+import { CommandError, reportError, debugEnabled } from "../errors.js";
+import { familiarParts, normalizeName } from "../images/image-ref.js";
+import { type StoreFlags, withStore } from "../images/open-store.js";
+import { resolveImage } from "../images/stored-image.js";
 
-export default async function rmiAction(_cmd: Command): Promise<number> {
-  throw new CommandError("tbuild rmi is not available in this build yet: it needs the @tbuild/cache image store API");
+interface RmiFlags extends StoreFlags {
+  force?: boolean;
+}
+
+export default async function rmiAction(cmd: Command): Promise<number> {
+  const [refs] = cmd.processedArgs as [string[]];
+  const f = cmd.optsWithGlobals<RmiFlags>();
+  let failed = 0;
+  await withStore(f, async (store) => {
+    for (const ref of refs) {
+      try {
+        let name: string | undefined;
+        try {
+          name = normalizeName(ref);
+        } catch {
+          name = undefined;
+        }
+        if (name !== undefined && (await store.getImage(name))) {
+          await store.deleteImage(name);
+          untagged(name);
+          continue;
+        }
+        const img = await resolveImage(store, ref);
+        if (img.names.length > 1 && !f.force) {
+          throw new CommandError(
+            `image ${ref} is referenced by ${img.names.length} names (${img.names.map(display).join(", ")}); remove them by name or use --force`,
+          );
+        }
+        for (const n of img.names) {
+          await store.deleteImage(n);
+          untagged(n);
+        }
+      } catch (err) {
+        failed++;
+        reportError(err, debugEnabled());
+      }
+    }
+  });
+  return failed ? 1 : 0;
+}
+
+function display(name: string): string {
+  const p = familiarParts(name);
+  return `${p.repository}:${p.tag}`;
+}
+
+function untagged(name: string): void {
+  process.stdout.write(`Untagged: ${display(name)}\n`);
 }

@@ -1,8 +1,21 @@
-// `tbuild tag`: waits for the image store API of @tbuild/cache (being written now).
+// `tbuild tag SOURCE TARGET`: another name for an image in the local store.
 
 import type { Command } from "commander";
-import { CommandError } from "../errors.js";
+import { UsageError } from "../errors.js";
+import { normalizeName } from "../images/image-ref.js";
+import { type StoreFlags, withStore } from "../images/open-store.js";
+import { resolveImage } from "../images/stored-image.js";
 
-export default async function tagAction(_cmd: Command): Promise<number> {
-  throw new CommandError("tbuild tag is not available in this build yet: it needs the @tbuild/cache image store API");
+export default async function tagAction(cmd: Command): Promise<number> {
+  const [source, target] = cmd.processedArgs as [string, string];
+  const f = cmd.optsWithGlobals<StoreFlags>();
+  const name = normalizeName(target, "target name");
+  if (name.includes("@")) throw new UsageError(`target name ${target} must not contain a digest`);
+  await withStore(f, async (store) => {
+    const img = await resolveImage(store, source);
+    const rec = img.names.length ? await store.getImage(img.names[0]!) : undefined;
+    const mediaType = rec?.mediaType ?? img.manifest.mediaType;
+    await store.putImage(name, { manifest: img.digest, ...(mediaType ? { mediaType } : {}) });
+  });
+  return 0;
 }

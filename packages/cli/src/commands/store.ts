@@ -9,7 +9,6 @@ export function defineStoreCommands(program: Command): void {
     program
       .command("du")
       .description("show disk usage of the store: images, layers, cache")
-      .option("--verbose", "list every cache record")
       .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table")),
     () => import("../actions/du.js"),
   );
