@@ -72,8 +72,11 @@ beforeAll(async () => {
     { name: "sub", body: "now a file" },
     { name: "keep/", type: "directory", mode: 0o700, uid: 3, gid: 4 },
     { name: "keep/new", body: "n" },
+    { name: "lnk/", type: "directory", mode: 0o750 },
+    { name: "lnk/inside", body: "i" },
+    { name: "plain", type: "symlink", linkname: "keep" },
   ]));
-  await build(base, { "etc/passwd": "root:x:0:0::/root:/bin/sh\n", "etc/canary": "original", "dst/sub/old": "o", "dst/keep/old": "k" });
+  await build(base, { "etc/passwd": "root:x:0:0::/root:/bin/sh\n", "etc/canary": "original", "dst/sub/old": "o", "dst/keep/old": "k", "dst/lnk -> /": null, "dst/plain": "p" });
 
   const tgz = await readFile(join(ctx, "a.gz.bin"));
   server = createServer((req, res) => {
@@ -147,6 +150,9 @@ describe("ADD of local archives", () => {
     expect(tree["dst/sub"]).toMatchObject({ type: "file", content: "now a file" });
     expect(tree["dst/keep"]).toMatchObject({ type: "dir", mode: "0700", uid: 3, gid: 4 });
     expect(tree["dst/keep/new"]).toMatchObject({ content: "n" });
+    expect(tree["dst/lnk"]).toMatchObject({ type: "dir", mode: "0750" });
+    expect(tree["dst/lnk/inside"]).toMatchObject({ content: "i" });
+    expect(tree["dst/plain"]).toMatchObject({ type: "symlink", link: "keep" });
   });
 
   it("confines every entry to the destination", async () => {

@@ -58,7 +58,7 @@ export class LayerWriter {
   private readonly dirTimes = new Map<string, bigint>();
   private readonly setgidDirs = new Set<string>();
   private readonly xattrQueue = new Map<string, Xattrs>();
-  /** Paths where a non-directory of this layer hides a lower directory (archives only). */
+  /** Paths where an entry of this layer replaces a lower one of another kind (archives only). */
   private readonly shadowed = new Set<string>();
   private readonly epochNs?: bigint;
   readonly nowNs: bigint;
@@ -299,7 +299,8 @@ export class LayerWriter {
         }
       }
     }
-    if (this.view && (await this.view.lstat(p))?.type === "dir") this.shadowed.add(p);
+    // Whatever a lower layer holds there is hidden from now on (the new entry replaces it).
+    if (this.view && (await this.view.lstat(p)) !== undefined) this.shadowed.add(p);
   }
 
   /** Copies a file of a lower layer up into this layer (before hard-linking to it). */
