@@ -4,7 +4,7 @@
 // with `.dockerignore` semantics and a persistent stat cache.
 
 export { Store, type StoreOptions, type BlobData } from "./store/store.js";
-export { defaultStoreRoot } from "./store/layout.js";
+export { defaultStoreRoot, Layout, LAYOUT_VERSION } from "./store/layout.js";
 export type { BlobInfo, ExpectedBlob } from "./store/blob-writer.js";
 export { BlobWriter } from "./store/blob-writer.js";
 export type { OpenBlobOptions } from "./store/blob-reader.js";

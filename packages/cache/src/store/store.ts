@@ -7,8 +7,6 @@ import type { Readable } from "node:stream";
 import type { Digest } from "@tbuild/oci";
 import { StoreError } from "../errors.js";
 import { readJsonFile, removeTree, tempName, writeFileAtomic } from "../util/fs-util.js";
-import { lockFile } from "../util/file-lock.js";
-import { selfStartTime } from "../util/process-info.js";
 import * as reader from "./blob-reader.js";
 import { BlobWriter, TempBlob, type BlobInfo, type ExpectedBlob } from "./blob-writer.js";
 import { CacheIndex, type CacheRecord, type CacheRefs } from "./cache-index.js";
@@ -17,8 +15,9 @@ import { takeInventory } from "./inventory.js";
 import * as layers from "./layers.js";
 import { defaultStoreRoot, Layout, LAYOUT_VERSION } from "./layout.js";
 import { Lease, type LeaseRefs } from "./leases.js";
-import { cleanLeftovers, emptyQuarantine } from "./recovery.js";
-import { computeUsage, planPrune, stillOld, type DiskUsage, type PruneOptions, type PruneResult } from "./prune.js";
+import { cleanLeftovers } from "./recovery.js";
+import { computeUsage, type DiskUsage, type PruneOptions, type PruneResult } from "./prune.js";
+import { runPrune } from "./gc.js";
 import * as snapshots from "./snapshots.js";
 
 export interface StoreOptions {
@@ -202,14 +201,17 @@ export class Store {
     return this.layout.snapshotFs(chainID);
   }
 
+  /** True when a committed snapshot with valid metadata exists for `chainID`. */
   async hasSnapshot(chainID: Digest): Promise<boolean> {
     return (await snapshots.getSnapshot(this.layout, chainID)) !== undefined;
   }
 
+  /** Metadata of a committed snapshot (size, parent, diffID, commit time), or undefined. */
   async getSnapshot(chainID: Digest): Promise<snapshots.SnapshotInfo | undefined> {
     return snapshots.getSnapshot(this.layout, chainID);
   }
 
+  /** Chain IDs of all snapshot directories. */
   async listSnapshots(): Promise<Digest[]> {
     return snapshots.listSnapshots(this.layout);
   }
@@ -220,12 +222,15 @@ export class Store {
   async putImage(name: string, image: { manifest: Digest; mediaType?: string; created?: string }): Promise<images.ImageRecord> {
     return images.putImage(this.layout, name, image);
   }
+  /** The image record of a name, or undefined. */
   async getImage(name: string): Promise<images.ImageRecord | undefined> {
     return images.getImage(this.layout, name);
   }
+  /** All image records, sorted by name. */
   async listImages(): Promise<images.ImageRecord[]> {
     return images.listImages(this.layout);
   }
+  /** Removes a name (true if it existed); its blobs become collectable unless referenced elsewhere. */
   async deleteImage(name: string): Promise<boolean> {
     return images.deleteImage(this.layout, name);
   }
@@ -302,65 +307,12 @@ export class Store {
    * grace period. Runs under the store's exclusive gc lock; see leases.ts.
    */
   async prune(opts: PruneOptions = {}): Promise<PruneResult> {
-    const L = this.layout;
-    if (opts.dryRun) {
-      const inv = await takeInventory(L, this.#index);
-      const plan = await planPrune(L, inv, opts, this.gracePeriodMs);
-      return toResult(plan, true);
-    }
-    const lock = await lockFile(L.gcLock, "exclusive");
-    try {
-      await writeFileAtomic(L.gcMarker, JSON.stringify({ pid: process.pid, start: selfStartTime() }), { tmpDir: L.tmpDir });
-      const inv = await takeInventory(L, this.#index);
-      const plan = await planPrune(L, inv, opts, this.gracePeriodMs);
-      const now = Date.now();
-      for (const r of plan.records) {
-        await this.#index.deleteFile(r.file);
-        this.#index.forget(r.record.key);
-      }
-      for (const f of inv.invalidRecords) await fsp.rm(f, { force: true });
-      const blobs: Digest[] = [];
-      for (const d of plan.blobs) {
-        if (!(await stillOld(L.blob(d), this.gracePeriodMs, now))) continue;
-        await fsp.rm(L.blob(d), { force: true });
-        blobs.push(d);
-      }
-      for (const s of plan.snapshots) await snapshots.removeSnapshot(L, s);
-      await this.#cleanLayerRecords(inv.layers);
-      await emptyQuarantine(L);
-      await cleanLeftovers(L);
-      const result = toResult(plan, false);
-      result.blobs = blobs;
-      return result;
-    } finally {
-      await fsp.rm(L.gcMarker, { force: true }).catch(() => undefined);
-      await lock.release();
-    }
+    return runPrune(this.layout, this.#index, opts, this.gracePeriodMs);
   }
 
   /** `prune()` with no options: only garbage. */
   async gc(): Promise<PruneResult> {
     return this.prune({});
-  }
-
-  /** Drops layer-record files whose blobs are all gone. */
-  async #cleanLayerRecords(all: Awaited<ReturnType<typeof layers.listLayers>>): Promise<void> {
-    for (const rec of all.values()) {
-      let anyLeft = await this.hasBlob(rec.diffID);
-      for (const [c, v] of Object.entries(rec.compressed)) {
-        if (v && (await this.hasBlob(v.digest))) anyLeft = true;
-        else await fsp.rm(this.layout.layerVariant(rec.diffID, c), { force: true });
-      }
-      if (!anyLeft && !(await this.hasSnapshotWithDiff(rec.diffID))) {
-        await fsp.rm(this.layout.layer(rec.diffID), { force: true });
-      }
-    }
-  }
-
-  private async hasSnapshotWithDiff(diffID: Digest): Promise<boolean> {
-    // The first snapshot of a stack has chain ID = diffID; others are found by meta scan
-    // only when cheap. Keeping a small layer record too long is harmless.
-    return this.hasSnapshot(diffID);
   }
 
   /**
@@ -408,16 +360,3 @@ async function isRamFilesystem(dir: string): Promise<boolean> {
 function isDestroyable(x: unknown): x is { destroy(): void } {
   return typeof (x as { destroy?: unknown })?.destroy === "function";
 }
-
-function toResult(plan: Awaited<ReturnType<typeof planPrune>>, dryRun: boolean): PruneResult {
-  return {
-    dryRun,
-    records: plan.records.map((r) => r.record.key),
-    blobs: plan.blobs,
-    snapshots: plan.snapshots,
-    reclaimed: plan.reclaimed,
-    sizeBefore: plan.sizeBefore,
-    sizeAfter: plan.sizeBefore - plan.reclaimed,
-  };
-}
-
