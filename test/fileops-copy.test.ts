@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { copy, type CopyRequest, FileOpError } from "../packages/builder/src/fileops/index.js";
 import { LayeredView } from "../packages/builder/src/fs/index.js";
 import { build, dump, indexContext, scratch, whiteout } from "./fileops-support.js";
+import { hashContext } from "@tbuild/cache";
 
 let root: string;
 let cleanup: () => Promise<void>;
@@ -216,6 +217,24 @@ describe("COPY sources", () => {
     expect(tree["etc/motd"]).toEqual(file("hello\n"));
     const two = await run({ sources: [], heredocs: [{ name: "one", content: "1" }, { name: "two", content: "2" }], dest: "/h/", chmod: "755" });
     expect(two.tree).toEqual({ "h": dir(), "h/one": file("1", "0755"), "h/two": file("2", "0755") });
+  });
+});
+
+describe("COPY and .dockerignore", () => {
+  it("never sees ignored files, not even through a symlink", async () => {
+    const ign = join(root, "ignctx");
+    await build(ign, { ".dockerignore": "secret\n**/*.key\n", "secret": "s", "pub/a.key": "k", "pub/ok": "ok", "tosecret -> secret": null });
+    const layerDir = join(root, `out${++n}`);
+    await mkdir(layerDir);
+    const req = (sources: string[]): CopyRequest => ({
+      op: "copy", sources, heredocs: [], dest: "/i/", workdir: "/", link: false, parents: false, excludes: [],
+      from: { kind: "context", index: idx }, target: { view: new LayeredView([base]), layerDir },
+    });
+    const idx = await hashContext(ign, { statCache: false });
+    await expect(copy(req(["secret"]))).rejects.toThrow("file not found in build context or excluded by .dockerignore: stat secret");
+    await expect(copy(req(["tosecret"]))).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await copy(req(["pub"]));
+    expect(Object.keys(await dump(layerDir))).toEqual(["i", "i/ok"]);
   });
 });
 

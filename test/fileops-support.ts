@@ -1,46 +1,18 @@
-// Test support for the fileops tests: scratch dirs on /dev/shm, a minimal ContextIndex over
-// a directory (what @tbuild/cache's hashContext produces, without the stat cache), and a
-// dump of a layer directory for exact comparisons.
-import { createHash } from "node:crypto";
+// Test support for the fileops tests: scratch dirs on /dev/shm, the build-context index, and
+// a dump of a layer directory for exact comparisons.
 import { execFileSync } from "node:child_process";
+import { hashContext, type ContextIndex } from "@tbuild/cache";
 import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ContextEntry, ContextIndex } from "../packages/builder/src/fileops/index.js";
 
 export async function scratch(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(`/dev/shm/tbuild-${prefix}-`);
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Indexes `root` like hashContext would: every entry except those whose path starts with an ignored prefix. */
-export async function indexContext(root: string, ignore: string[] = []): Promise<ContextIndex> {
-  const entries = new Map<string, ContextEntry>();
-  const walk = async (rel: string) => {
-    const host = rel === "" ? root : join(root, rel);
-    const st = await lstat(host, { bigint: true });
-    const type = st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other";
-    entries.set(rel, {
-      path: rel, type, mode: Number(st.mode) & 0o7777, uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size),
-      mtimeNs: st.mtimeNs, linkTarget: type === "symlink" ? await readlink(host) : undefined, dev: Number(st.dev), ino: Number(st.ino),
-    });
-    if (type === "dir") {
-      for (const name of (await readdir(host)).sort()) {
-        const child = rel === "" ? name : `${rel}/${name}`;
-        if (ignore.some((i) => child === i || child.startsWith(i + "/"))) continue;
-        await walk(child);
-      }
-    }
-  };
-  await walk("");
-  const sha = async (p: string) => `sha256:${createHash("sha256").update(await readFile(join(root, p))).digest("hex")}` as const;
-  return {
-    root,
-    entries: () => entries,
-    get: (p) => entries.get(p),
-    children: (d) => [...entries.keys()].filter((k) => k !== "" && (d === "" ? !k.includes("/") : k.startsWith(d + "/") && !k.slice(d.length + 1).includes("/"))),
-    contentHash: sha,
-    digest: async (paths) => `sha256:${createHash("sha256").update(paths.join("\n")).digest("hex")}` as const,
-  };
+/** Indexes a build context with @tbuild/cache (no persistent stat cache). */
+export function indexContext(root: string): Promise<ContextIndex> {
+  return hashContext(root, { statCache: false });
 }
 
 export interface DumpEntry {

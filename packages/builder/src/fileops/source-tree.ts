@@ -87,7 +87,7 @@ export function contextTree(index: ContextIndex): SourceTree {
   const entries = index.entries();
   const get = (p: string): ContextEntry | undefined => {
     const rel = toRel(p);
-    return entries.get(rel) ?? (rel === "" ? entries.get(".") : undefined);
+    return entries.get(rel) ?? (rel === "" ? index.get("") : undefined);
   };
   let rootEntry: Promise<SourceEntry> | undefined;
   const toEntry = (p: string, e: ContextEntry, type: EntryType): SourceEntry => ({
