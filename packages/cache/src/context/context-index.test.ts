@@ -206,6 +206,24 @@ describe("the persistent stat cache", () => {
     expect(await b.contentHash("f.txt")).toBe(`sha256:${(await import("node:crypto")).createHash("sha256").update("two").digest("hex")}`);
   });
 
+  it("hashes what is on disk when a file changes between the walk and the read", async () => {
+    tree({ "f.txt": "short" });
+    const idx = await hashContext(ctx, { statCache: false });
+    writeFileSync(path.join(ctx, "f.txt"), "much longer content");
+    expect(await idx.contentHash("f.txt")).toBe(`sha256:${(await import("node:crypto")).createHash("sha256").update("much longer content").digest("hex")}`);
+    expect(idx.get("f.txt")?.size).toBe("much longer content".length);
+  });
+
+  it("reports a stat cache path whose parent is not a directory (a configuration error)", async () => {
+    tree({ "f.txt": "x" });
+    await sleep(120);
+    writeFileSync(path.join(tmp.dir, "not-a-dir"), "");
+    const idx = await hashContext(ctx, { statCache: path.join(tmp.dir, "not-a-dir", "cache.json") });
+    await idx.digest(["."]);
+    // Only "cannot write here" conditions (read-only, full, no permission) are ignored.
+    await expect(idx.save()).rejects.toThrow(/ENOTDIR|EEXIST/);
+  });
+
   it("survives a corrupt cache file", async () => {
     tree({ "f.txt": "x" });
     writeFileSync(cacheFile, "{not json");

@@ -149,7 +149,8 @@ class Index implements ContextIndex {
   }
 
   async #hash(rel: string, entry: ContextEntry): Promise<Digest> {
-    const res = await hashFile(path.join(this.root, rel));
+    const walked = this.fingerprints.get(rel);
+    const res = await hashFile(path.join(this.root, rel), walked === undefined ? undefined : { fingerprint: walked, size: entry.size });
     this.stats.filesHashed++;
     this.stats.bytesHashed += Number(res.stat.size);
     const fp = fingerprintOf(res.stat);

@@ -43,9 +43,9 @@ function changedError(abs: string): ContextError {
   return new ContextError("ERR_CONTEXT_CHANGED", `${abs} kept changing while it was being read; the build context must not be modified during a build`, abs);
 }
 
-async function hashOpen(fd: number, before: BigIntStats): Promise<string> {
+async function hashOpen(fd: number, size: number): Promise<string> {
   const h = createHash("sha256");
-  if (before.size <= BigInt(SYNC_LIMIT)) {
+  if (size <= SYNC_LIMIT) {
     for (;;) {
       const n = readSync(fd, shared, 0, CHUNK, null);
       if (n === 0) break;
@@ -78,8 +78,41 @@ async function hashOpen(fd: number, before: BigIntStats): Promise<string> {
   return h.digest("hex");
 }
 
-/** Hashes a regular file of the context; retries if it changes during the read. */
-export async function hashFile(abs: string): Promise<HashedFile> {
+/**
+ * Fast path when the walk's stat is known: read, then one fstat; if the file still has
+ * the walk's fingerprint, what we read is what the walk saw (any write in between
+ * would have moved ctime). Undefined when anything differs or fails — the careful
+ * path then decides.
+ */
+async function hashAsWalked(abs: string, expected: { fingerprint: string; size: number }): Promise<HashedFile | undefined> {
+  const readStartNs = BigInt(Date.now()) * 1_000_000n;
+  let fd: number;
+  try {
+    fd = openSync(abs, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const hash = await hashOpen(fd, expected.size);
+    const after = fstatSync(fd, { bigint: true });
+    if (!after.isFile() || fingerprintOf(after) !== expected.fingerprint) return undefined;
+    return { hash, stat: after, trusted: isTrustworthy(after, readStartNs) };
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Hashes a regular file of the context; retries if it changes during the read.
+ * `expected` (the walk's fingerprint and size) saves a stat call per file.
+ */
+export async function hashFile(abs: string, expected?: { fingerprint: string; size: number }): Promise<HashedFile> {
+  if (expected) {
+    const quick = await hashAsWalked(abs, expected);
+    if (quick) return quick;
+  }
   for (let attempt = 0; attempt < 3; attempt++) {
     const readStartNs = BigInt(Date.now()) * 1_000_000n;
     let fd: number;
@@ -93,7 +126,7 @@ export async function hashFile(abs: string): Promise<HashedFile> {
     try {
       const before = fstatSync(fd, { bigint: true });
       if (!before.isFile()) throw new ContextError("ERR_CONTEXT_CHANGED", `${abs} is no longer a regular file`, abs);
-      const hash = await hashOpen(fd, before);
+      const hash = await hashOpen(fd, Number(before.size));
       const after = fstatSync(fd, { bigint: true });
       if (fingerprintOf(before) === fingerprintOf(after)) {
         return { hash, stat: after, trusted: isTrustworthy(after, readStartNs) };

@@ -77,7 +77,7 @@ export class StatCache {
     if (this.#entries.delete(rel)) this.#dirty = true;
   }
 
-  /** Writes the cache atomically (temp file + rename) if anything changed. */
+  /** Writes the cache atomically (temp file + rename) if anything changed; an unwritable location is ignored. */
   async save(): Promise<void> {
     if (!this.file || !this.#dirty) return;
     const e: string[] = [];
@@ -86,10 +86,15 @@ export class StatCache {
       if (this.#today - seen > MAX_UNSEEN_DAYS) continue;
       e.push(rel, v);
     }
-    await fsp.mkdir(path.dirname(this.file), { recursive: true });
-    await cleanStaleTemps(this.file);
-    await writeFileAtomic(this.file, JSON.stringify({ v: VERSION, root: this.root, e }));
-    this.#dirty = false;
+    try {
+      await fsp.mkdir(path.dirname(this.file), { recursive: true });
+      await cleanStaleTemps(this.file);
+      await writeFileAtomic(this.file, JSON.stringify({ v: VERSION, root: this.root, e }));
+      this.#dirty = false;
+    } catch (err) {
+      // The stat cache only saves time: a read-only or full disk must not fail a build.
+      if (!["EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT"].includes((err as NodeJS.ErrnoException).code ?? "")) throw err;
+    }
   }
 }
 
