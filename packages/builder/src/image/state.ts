@@ -2,13 +2,16 @@
 // diff_ids), its layers, and the cache key of its filesystem. Steps take a state and
 // return a new one; nothing is mutated in place, so a stage's result can be shared by
 // every stage that builds on it.
-import type { Digest, ImageConfig, Platform } from "@tbuild/oci";
+import type { Descriptor, Digest, ImageConfig, Platform } from "@tbuild/oci";
+import { chainsOf } from "./layers.js";
 
 export interface LayerRef {
   /** sha256 of the uncompressed layer tar; also the snapshot's id in the store. */
   diffID: Digest;
   /** Size of the uncompressed tar in bytes. */
   size: number;
+  /** For base-image layers: the blob they arrived as (kept, never re-created). */
+  blob?: Descriptor;
 }
 
 export interface ImageState {
@@ -64,18 +67,7 @@ export function withLayer(s: ImageState, layer: LayerRef, fsKey: string, created
   return n;
 }
 
-/** Layer ids top-most first without repeats: the overlay lower stack of this state. */
+/** Snapshot ids (chain IDs) of the layers, top-most first: the overlay lower stack. */
 export function lowerStack(s: ImageState): Digest[] {
-  const seen = new Set<Digest>();
-  const out: Digest[] = [];
-  // A layer that occurs twice is identical both times, so the upper occurrence alone
-  // gives the same merged view; overlayfs need not see the same directory twice.
-  for (let i = s.layers.length - 1; i >= 0; i--) {
-    const d = s.layers[i]!.diffID;
-    if (!seen.has(d)) {
-      seen.add(d);
-      out.push(d);
-    }
-  }
-  return out;
+  return chainsOf(s.layers.map((l) => l.diffID)).reverse();
 }

@@ -1,0 +1,77 @@
+// Exports of a finished image as files: oci-archive, docker-archive, OCI layout dir;
+// and the push to a registry. Each writes to a temp name and renames when complete.
+import { createWriteStream, promises as fsp } from "node:fs";
+import path from "node:path";
+import { MediaType, serializeDocument, writeDockerArchive, writeOciArchive, writeOciLayout, type Compression, type Manifest } from "@tbuild/oci";
+import type { OutputSpec } from "../api-types.js";
+import type { CommittedImage } from "../image/commit-image.js";
+import { normalizeImageName } from "../image/names.js";
+import type { ImageState } from "../image/state.js";
+import type { BuildSession } from "../solve/session.js";
+import { layerDescriptors, StoreBlobSource } from "./store-blobs.js";
+import { pushImage } from "../images/push.js";
+import type { Store } from "@tbuild/cache";
+
+export interface ExportableImage {
+  manifest: Manifest;
+  manifestBytes: Buffer;
+  source: StoreBlobSource;
+}
+
+/** The image's manifest with its layers in `compression`, and a blob source that serves it all. */
+export async function exportableImage(store: Store, state: ImageState, image: CommittedImage, compression: Compression, ociTypes = true): Promise<ExportableImage> {
+  const { layers, sources } = await layerDescriptors(store, state, compression, ociTypes);
+  const manifest: Manifest = {
+    schemaVersion: 2,
+    mediaType: ociTypes ? MediaType.ociManifest : MediaType.dockerManifest,
+    config: { mediaType: ociTypes ? MediaType.ociConfig : MediaType.dockerConfig, digest: image.configDigest, size: image.manifest.config.size },
+    layers,
+  };
+  const doc = serializeDocument(manifest);
+  const source = new StoreBlobSource(store);
+  source.addLayers(sources);
+  source.addDocument(doc.digest, Buffer.from(doc.bytes));
+  return { manifest, manifestBytes: Buffer.from(doc.bytes), source };
+}
+
+async function writeFileAtomically(dest: string, write: (out: NodeJS.WritableStream & import("node:stream").Writable) => Promise<unknown>): Promise<void> {
+  await fsp.mkdir(path.dirname(path.resolve(dest)), { recursive: true });
+  const part = `${dest}.tbuild-${process.pid}.partial`;
+  try {
+    await write(createWriteStream(part));
+    await fsp.rename(part, dest);
+  } catch (e) {
+    await fsp.rm(part, { force: true });
+    throw e;
+  }
+}
+
+export async function writeArchiveOutput(
+  session: BuildSession,
+  state: ImageState,
+  image: CommittedImage,
+  out: Extract<OutputSpec, { type: "oci" | "docker" | "oci-layout" }>,
+): Promise<void> {
+  const names = (session.opts.tags ?? []).map(normalizeImageName);
+  const platform = { os: state.config.os, architecture: state.config.architecture, ...(state.config.variant ? { variant: state.config.variant } : {}) };
+  if (out.type === "docker") {
+    const img = await exportableImage(session.store, state, image, "none", false);
+    await writeFileAtomically(out.dest, (w) => writeDockerArchive(w, [{ manifest: img.manifest, manifestBytes: img.manifestBytes, names, platform }], img.source));
+    return;
+  }
+  const compression = out.type === "oci" ? (out.compression ?? "gzip") : "gzip";
+  const img = await exportableImage(session.store, state, image, compression);
+  const root = { manifest: img.manifest, manifestBytes: img.manifestBytes, names, platform };
+  if (out.type === "oci-layout") await writeOciLayout(out.dest, [root], img.source);
+  else await writeFileAtomically(out.dest, (w) => writeOciArchive(w, [root], img.source));
+}
+
+export async function pushOutput(
+  session: BuildSession,
+  state: ImageState,
+  image: CommittedImage,
+  out: Extract<OutputSpec, { type: "registry" }>,
+): Promise<void> {
+  const img = await exportableImage(session.store, state, image, "gzip");
+  await pushImage(img, out.name, { insecure: out.insecure, insecureRegistries: session.opts.insecureRegistries, signal: session.signal });
+}

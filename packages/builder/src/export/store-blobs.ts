@@ -1,0 +1,97 @@
+// A BlobSource over the store for exports and pushes: real blobs come from the store
+// (verified while streaming); the uncompressed tar of a layer tbuild built, which the
+// store does not keep, is re-created from its snapshot on demand.
+import type { Readable } from "node:stream";
+import { OciError, createDecompressor, compressionOfMediaType, writeLayer, type BlobSource, type Compression, type Descriptor, type Digest } from "@tbuild/oci";
+import type { Store } from "@tbuild/cache";
+import { layerSources, openUncompressed, type LayerSourceInfo } from "./layer-blobs.js";
+import type { ImageState } from "../image/state.js";
+
+export class StoreBlobSource implements BlobSource {
+  private readonly virtual = new Map<Digest, LayerSourceInfo>();
+  private readonly memory = new Map<Digest, Buffer>();
+
+  constructor(private readonly store: Store) {}
+
+  /** Makes the uncompressed tar of these layers available by diffID. */
+  addLayers(layers: LayerSourceInfo[]): void {
+    for (const l of layers) this.virtual.set(l.diffID, l);
+  }
+
+  /** Documents that exist only in memory (an export's own manifest). */
+  addDocument(digest: Digest, bytes: Buffer): void {
+    this.memory.set(digest, bytes);
+  }
+
+  async open(digest: Digest): Promise<Readable> {
+    const mem = this.memory.get(digest);
+    if (mem) return (await import("node:stream")).Readable.from([mem]);
+    if (await this.store.hasBlob(digest)) return this.store.openBlob(digest);
+    const layer = this.virtual.get(digest);
+    if (layer) return openUncompressedAny(this.store, layer);
+    throw new OciError("NOT_FOUND", `blob ${digest} is not in the store`);
+  }
+
+  async size(digest: Digest): Promise<number> {
+    const mem = this.memory.get(digest);
+    if (mem) return mem.length;
+    if (await this.store.hasBlob(digest)) return this.store.size(digest);
+    const layer = this.virtual.get(digest);
+    if (layer) return layer.size;
+    throw new OciError("NOT_FOUND", `blob ${digest} is not in the store`);
+  }
+}
+
+/** Uncompressed bytes of a layer whose stored blob may be compressed. */
+function openUncompressedAny(store: Store, layer: LayerSourceInfo): Readable {
+  const c = layer.stored ? compressionOfMediaType(layer.stored.mediaType) : undefined;
+  if (layer.stored && c && c !== "none") return store.openBlob(layer.stored.digest).pipe(createDecompressor(c));
+  return openUncompressed(store, layer);
+}
+
+/**
+ * The descriptor of each layer in `compression`, making (and recording) compressed blobs
+ * that do not exist yet. "none" gives the uncompressed tars, served by StoreBlobSource.
+ */
+export async function layerDescriptors(
+  store: Store,
+  state: ImageState,
+  compression: Compression,
+  ociTypes = true,
+): Promise<{ layers: Descriptor[]; sources: LayerSourceInfo[] }> {
+  const sources = await layerSources(store, state);
+  const layers: Descriptor[] = [];
+  for (const l of sources) layers.push(await layerBlob(store, l, compression, ociTypes));
+  return { layers, sources };
+}
+
+const mediaTypes = {
+  oci: { none: "application/vnd.oci.image.layer.v1.tar", gzip: "application/vnd.oci.image.layer.v1.tar+gzip", zstd: "application/vnd.oci.image.layer.v1.tar+zstd" },
+  docker: { none: "application/vnd.docker.image.rootfs.diff.tar", gzip: "application/vnd.docker.image.rootfs.diff.tar.gzip", zstd: "application/vnd.oci.image.layer.v1.tar+zstd" },
+} as const;
+
+async function layerBlob(store: Store, l: LayerSourceInfo, compression: Compression, ociTypes: boolean): Promise<Descriptor> {
+  const mediaType = mediaTypes[ociTypes ? "oci" : "docker"][compression];
+  if (compression === "none") return { mediaType, digest: l.diffID, size: l.size };
+  if (l.stored && compressionOfMediaType(l.stored.mediaType) === compression) return { mediaType, digest: l.stored.digest, size: l.stored.size };
+  const rec = await store.getLayer(l.diffID);
+  const known = rec?.compressed[compression as "gzip" | "zstd"];
+  if (known && (await store.hasBlob(known.digest))) return { mediaType, digest: known.digest, size: known.size };
+  const w = await store.blobWriter();
+  let digest: Digest;
+  if (!l.stored) {
+    // One pass: re-create the tar from the snapshot and compress it; the diffID check is free.
+    const r = await writeLayer({ kind: "overlay-upper", dir: store.snapshotPath(l.chainID) }, w, { compression });
+    if (r.diffID !== l.diffID) {
+      w.destroy();
+      throw new Error(`layer ${l.diffID} could not be re-created from its snapshot (got ${r.diffID}); rebuild with --no-cache`);
+    }
+    digest = r.digest!;
+  } else {
+    const { compressBlob } = await import("@tbuild/oci");
+    digest = (await compressBlob(openUncompressedAny(store, l), compression, w)).digest;
+  }
+  const info = await w.commit({ digest });
+  await store.putLayerVariant(l.diffID, compression as "gzip" | "zstd", info);
+  return { mediaType, digest: info.digest, size: info.size };
+}

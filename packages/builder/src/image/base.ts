@@ -1,0 +1,27 @@
+// FROM (and COPY --from) of an image: an OCI layout on disk (`oci-layout://path[:tag]`),
+// an image in the local store, or else one pulled from its registry into the store.
+import { parsePlatform } from "@tbuild/parser";
+import type { Platform } from "@tbuild/oci";
+import type { BuildSession } from "../solve/session.js";
+import { readStoredImage, stateOfStoredImage } from "./load-image.js";
+import { importOciLayout } from "./import-layout.js";
+import { pullImage } from "./pull.js";
+import { normalizeImageName } from "./names.js";
+import type { ImageState } from "./state.js";
+
+export async function loadBaseImage(session: BuildSession, ref: string, platformText?: string): Promise<ImageState> {
+  const platform: Platform = platformText ? parsePlatform(platformText) : session.platforms.target;
+  const { store } = session;
+  let manifestDigest;
+  if (ref.startsWith("oci-layout://")) {
+    manifestDigest = await importOciLayout(store, ref.slice("oci-layout://".length), platform);
+  } else {
+    const name = normalizeImageName(ref);
+    const rec = await store.getImage(name);
+    manifestDigest = rec?.manifest ?? (await pullImage(session, name, platform));
+  }
+  const img = await readStoredImage(store, manifestDigest, platform);
+  const state = await stateOfStoredImage(store, img);
+  await session.hold({ blobs: [manifestDigest, img.configDigest], snapshots: state.fsKey === "scratch" ? [] : [state.fsKey as never] });
+  return state;
+}

@@ -1,0 +1,41 @@
+// The final image of a build in the local store: its config and manifest become blobs.
+// Layers tbuild built are described uncompressed (their digest is the diffID) — nothing
+// needs compressing until an export or a push asks for it. Base-image layers keep the
+// descriptors of the blobs they came in.
+import type { Descriptor, Digest, ImageConfig, Manifest } from "@tbuild/oci";
+import { MediaType } from "@tbuild/oci";
+import type { Store } from "@tbuild/cache";
+import type { ImageState } from "./state.js";
+
+export interface CommittedImage {
+  config: ImageConfig;
+  configDigest: Digest;
+  manifest: Manifest;
+  manifestDigest: Digest;
+}
+
+/** The config as written: history times filled in, image time = the newest history entry. */
+export function finalConfig(state: ImageState): ImageConfig {
+  const config = structuredClone(state.config);
+  config.created = state.created;
+  if (config.config && config.config.OnBuild === undefined) config.config.OnBuild = null;
+  return config;
+}
+
+export function layerDescriptors(state: ImageState): Descriptor[] {
+  return state.layers.map((l) => l.blob ?? { mediaType: MediaType.ociLayer, digest: l.diffID, size: l.size });
+}
+
+export async function commitImage(store: Store, state: ImageState): Promise<CommittedImage> {
+  const config = finalConfig(state);
+  const configBytes = Buffer.from(JSON.stringify(config));
+  const cfg = await store.putBlob(configBytes);
+  const manifest: Manifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: { mediaType: MediaType.ociConfig, digest: cfg.digest, size: cfg.size },
+    layers: layerDescriptors(state),
+  };
+  const m = await store.putBlob(Buffer.from(JSON.stringify(manifest)));
+  return { config, configDigest: cfg.digest, manifest, manifestDigest: m.digest };
+}

@@ -1,0 +1,90 @@
+// Layers in the store: a snapshot directory (overlay-lower format) per chain ID, and a
+// layer record per diffID. A layer tbuild built keeps no tar: its snapshot is the data,
+// and the deterministic tar writer re-creates the exact bytes (same diffID) whenever an
+// export needs them. A base image's layers keep their original blobs instead.
+import { Writable } from "node:stream";
+import { promises as fsp } from "node:fs";
+import { unpackLayer, writeLayer, type Digest } from "@tbuild/oci";
+import { sha256Digest, type SnapshotDraft, type Store } from "@tbuild/cache";
+
+/** Chain ID of `diffID` on top of a parent chain (OCI image spec). */
+export function chainOf(parent: Digest | undefined, diffID: Digest): Digest {
+  return parent ? sha256Digest(`${parent} ${diffID}`) : diffID;
+}
+
+/** Chain IDs of a whole diff_ids list, bottom to top. */
+export function chainsOf(diffIDs: readonly Digest[]): Digest[] {
+  const out: Digest[] = [];
+  for (const d of diffIDs) out.push(chainOf(out[out.length - 1], d));
+  return out;
+}
+
+const discard = () => new Writable({ write: (_c, _e, cb) => cb() });
+
+export interface CommittedLayer {
+  diffID: Digest;
+  size: number;
+  chainID: Digest;
+}
+
+/**
+ * Turns a filled draft (overlay-upper format) into a layer on top of `parentChain`: hashes
+ * its tar (nothing is written), records the layer, and renames the draft into place.
+ * With SOURCE_DATE_EPOCH the tar is stored too, because the snapshot keeps real mtimes.
+ */
+export async function commitLayerDraft(
+  store: Store,
+  draft: SnapshotDraft,
+  parentChain: Digest | undefined,
+  sourceDateEpoch: number | undefined,
+): Promise<CommittedLayer> {
+  const source = { kind: "overlay-upper" as const, dir: draft.path };
+  let diffID: Digest;
+  let size: number;
+  if (sourceDateEpoch === undefined) {
+    ({ diffID, size } = await writeLayer(source, discard()));
+  } else {
+    const w = await store.blobWriter();
+    ({ diffID, size } = await writeLayer(source, w, { sourceDateEpoch }));
+    await w.commit({ digest: diffID });
+  }
+  const chainID = chainOf(parentChain, diffID);
+  await store.putLayer(diffID, size);
+  await store.commitSnapshot(draft, chainID, { ...(parentChain ? { parent: parentChain } : {}), diffID, size });
+  return { diffID, size, chainID };
+}
+
+/**
+ * Makes sure the snapshot of one image layer exists, unpacking its blob (any compression)
+ * into a draft first. `blob` is the manifest's layer digest, present in the store.
+ */
+export async function ensureSnapshotFromBlob(
+  store: Store,
+  blob: Digest,
+  diffID: Digest,
+  chainID: Digest,
+  parentChain: Digest | undefined,
+): Promise<void> {
+  if (await store.hasSnapshot(chainID)) return;
+  if (!(await store.hasBlob(blob))) {
+    throw new Error(`layer ${diffID} of this image is missing from the store (blob ${blob}); pull or load the image again`);
+  }
+  const draft = await store.prepareSnapshot();
+  try {
+    const r = await unpackLayer(store.openBlob(blob, { verify: false }), draft.path, {
+      whiteouts: "overlay",
+      expectedDigest: blob,
+      expectedDiffID: diffID,
+    });
+    await store.putLayer(diffID, r.size);
+    await store.commitSnapshot(draft, chainID, { ...(parentChain ? { parent: parentChain } : {}), diffID });
+  } catch (e) {
+    await store.abortSnapshot(draft).catch(() => {});
+    throw e;
+  }
+}
+
+/** Removes a directory tree, ignoring a missing one. */
+export async function removeTree(dir: string): Promise<void> {
+  await fsp.rm(dir, { recursive: true, force: true, maxRetries: 3 });
+}

@@ -1,0 +1,113 @@
+// `tbuild import ROOTFS.tar REF`: a base image from a root filesystem tarball, as
+// `docker import` makes one — one layer (the tar itself, decompressed), a default config
+// with PATH, optional Dockerfile-style changes (`CMD ["sh"]`, `ENV A=1` …).
+import { createReadStream, promises as fsp } from "node:fs";
+import path from "node:path";
+import { MediaType, unpackLayer, type Digest, type ImageConfig, type Manifest } from "@tbuild/oci";
+import { Store } from "@tbuild/cache";
+import { defaultPlatform, parseInstructionLine, parsePlatform } from "@tbuild/parser";
+import * as ops from "../image/config-ops.js";
+import { emptyState, type ImageState } from "../image/state.js";
+import { normalizeImageName } from "../image/names.js";
+import { createDecompressor, detectCompression } from "@tbuild/oci";
+
+export interface ImportOptions {
+  /** Root filesystem tarball (plain, gzip or zstd). */
+  tarPath: string;
+  /** Name to store the image under, e.g. `busybox:latest`. */
+  ref: string;
+  /** Dockerfile instructions applied to the config: CMD, ENTRYPOINT, ENV, LABEL, EXPOSE, USER, WORKDIR, VOLUME, STOPSIGNAL, ONBUILD. */
+  changes?: string[];
+  platform?: string;
+  root?: string;
+  /** History comment; default `Imported from <file name>`. */
+  message?: string;
+}
+
+export interface ImportResult {
+  imageId: Digest;
+  manifestDigest: Digest;
+  name: string;
+}
+
+/** Imports a rootfs tarball as a one-layer image into the local store. */
+export async function importRootfs(opts: ImportOptions): Promise<ImportResult> {
+  const store = await Store.open(opts.root);
+  try {
+    const platform = opts.platform ? parsePlatform(opts.platform) : defaultPlatform();
+    const head = await readHead(opts.tarPath);
+    const compression = detectCompression(head);
+    let input = createReadStream(opts.tarPath);
+    const blob = await store.putBlob(compression === "none" ? input : input.pipe(createDecompressor(compression)));
+    const diffID = blob.digest;
+    const draft = await store.prepareSnapshot();
+    try {
+      await unpackLayer(store.openBlob(diffID), draft.path, { whiteouts: "overlay", expectedDiffID: diffID, rootedSymlinks: true });
+      await store.putLayer(diffID, blob.size);
+      await store.commitSnapshot(draft, diffID, { diffID, size: blob.size });
+    } catch (e) {
+      await store.abortSnapshot(draft).catch(() => {});
+      throw e;
+    }
+    const now = new Date().toISOString();
+    let state: ImageState = emptyState(platform, now);
+    for (const change of opts.changes ?? []) state = applyChange(state, change);
+    const config: ImageConfig = {
+      ...state.config,
+      created: now,
+      rootfs: { type: "layers", diff_ids: [diffID] },
+      history: [{ created: now, comment: opts.message ?? `Imported from ${path.basename(opts.tarPath)}` }],
+    };
+    const cfg = await store.putBlob(Buffer.from(JSON.stringify(config)));
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: MediaType.ociConfig, digest: cfg.digest, size: cfg.size },
+      layers: [{ mediaType: MediaType.ociLayer, digest: diffID, size: blob.size }],
+    };
+    const m = await store.putBlob(Buffer.from(JSON.stringify(manifest)));
+    const name = normalizeImageName(opts.ref);
+    await store.putImage(name, { manifest: m.digest, mediaType: MediaType.ociManifest });
+    return { imageId: cfg.digest, manifestDigest: m.digest, name };
+  } finally {
+    await store.close();
+  }
+}
+
+async function readHead(file: string): Promise<Buffer> {
+  const fh = await fsp.open(file, "r").catch((e) => {
+    throw new Error(`cannot read ${file}: ${(e as Error).message}`);
+  });
+  try {
+    const buf = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(buf, 0, 512, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Applies one `--change` instruction to the config, as `docker import --change` does. */
+function applyChange(state: ImageState, text: string): ImageState {
+  const inst = parseInstructionLine(text, { file: "--change" });
+  const argv = (i: { form: "shell"; command: string } | { form: "exec"; command: string[] }) =>
+    i.form === "exec" ? i.command : [...(state.config.config?.Shell ?? ["/bin/sh", "-c"]), i.command];
+  switch (inst.kind) {
+    case "cmd": return ops.applyCmd(state, argv(inst));
+    case "entrypoint": return ops.applyEntrypoint(state, argv(inst));
+    case "env": return ops.applyEnv(state, inst.pairs);
+    case "label": return ops.applyLabel(state, inst.pairs);
+    case "expose": return ops.applyExpose(state, inst.ports);
+    case "user": return ops.applyUser(state, inst.user);
+    case "volume": return ops.applyVolume(state, inst.paths);
+    case "stopsignal": return ops.applyStopSignal(state, inst.signal);
+    case "onbuild": return ops.applyOnbuild(state, inst.triggerText);
+    case "workdir": {
+      const n = ops.applyUser(state, state.config.config?.User ?? "");
+      (n.config.config ??= {}).WorkingDir = path.posix.resolve(state.config.config?.WorkingDir || "/", inst.path);
+      return n;
+    }
+    default:
+      throw new Error(`--change does not accept ${inst.kind.toUpperCase()} (allowed: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR)`);
+  }
+}

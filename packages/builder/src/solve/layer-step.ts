@@ -1,0 +1,72 @@
+// The cache protocol every layer-producing step follows: look the key up; on a hit reuse
+// the recorded layer without running anything; on a miss produce the layer into a fresh
+// snapshot draft, commit it, and record it under the key.
+import type { SnapshotDraft } from "@tbuild/cache";
+import type { Digest } from "@tbuild/oci";
+import type { StepRef } from "../api-types.js";
+import { chainOf, commitLayerDraft } from "../image/layers.js";
+import { withLayer, type ImageState } from "../image/state.js";
+import type { BuildSession } from "./session.js";
+
+/** What the cache index holds for a layer step. */
+export interface LayerRecordValue {
+  diffID: Digest;
+  size: number;
+  created: string;
+}
+
+/** Top chain ID of a state (undefined for an empty rootfs). */
+export function topChain(s: ImageState): Digest | undefined {
+  return s.fsKey === "scratch" ? undefined : (s.fsKey as Digest);
+}
+
+/**
+ * Runs one layer step through the cache. `produce` fills the draft (overlay-upper format)
+ * and may throw; the draft is then discarded.
+ */
+export async function layerStep(
+  session: BuildSession,
+  step: StepRef,
+  state: ImageState,
+  opts: { key: string; createdBy: string; noCache: boolean },
+  produce: (draft: SnapshotDraft) => Promise<void>,
+): Promise<ImageState> {
+  const { store } = session;
+  const parentChain = topChain(state);
+  const started = Date.now();
+  session.emit({ type: "step-start", step, time: started });
+  if (!opts.noCache) {
+    const hit = await store.acquire<LayerRecordValue>(opts.key);
+    if (hit) {
+      session.leases.push(hit.lease);
+      const v = hit.record.value;
+      const chainID = chainOf(parentChain, v.diffID);
+      // A record may be shared by different parents (COPY --link); the snapshot of this
+      // parent chain must exist too.
+      if (await store.hasSnapshot(chainID)) {
+        session.emit({ type: "step-cached", step, time: Date.now() });
+        session.stepResults.push({ step, cached: true, durationMs: Date.now() - started });
+        return withLayer(state, { diffID: v.diffID, size: v.size }, chainID, opts.createdBy, v.created);
+      }
+    }
+  }
+  session.throwIfAborted();
+  const draft = await store.prepareSnapshot();
+  let layer;
+  try {
+    await produce(draft);
+    session.throwIfAborted();
+    layer = await commitLayerDraft(store, draft, parentChain, session.sourceDateEpoch);
+  } catch (e) {
+    await store.abortSnapshot(draft).catch(() => {});
+    throw e;
+  }
+  const created = session.sourceDateEpoch !== undefined ? new Date(session.sourceDateEpoch * 1000).toISOString() : new Date().toISOString();
+  const value: LayerRecordValue = { diffID: layer.diffID, size: layer.size, created };
+  await store.record(opts.key, { value, refs: { snapshots: [layer.chainID] } });
+  await session.hold({ snapshots: [layer.chainID] });
+  const durationMs = Date.now() - started;
+  session.emit({ type: "step-done", step, durationMs, time: Date.now() });
+  session.stepResults.push({ step, cached: false, durationMs });
+  return withLayer(state, { diffID: layer.diffID, size: layer.size }, layer.chainID, opts.createdBy, created);
+}

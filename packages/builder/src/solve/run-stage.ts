@@ -1,0 +1,178 @@
+// Builds one stage: resolves its base, runs the base image's ONBUILD triggers, then
+// every instruction in order, expanding words with the variables in scope before each.
+import { StageEvaluator, parseInstructionLine, resolveStageBase, type Instruction, type Stage } from "@tbuild/parser";
+import type { StepRef } from "../api-types.js";
+import * as ops from "../image/config-ops.js";
+import { cloneState, emptyState, type ImageState } from "../image/state.js";
+import { runStep } from "../steps/run.js";
+import { copyStep } from "../steps/copy.js";
+import { workdirStep } from "../steps/workdir.js";
+import { StepError, StepFailedError } from "./errors.js";
+import type { BuildSession } from "./session.js";
+
+export async function runStage(session: BuildSession, stage: Stage): Promise<ImageState> {
+  const total = stage.instructions.length;
+  const stageLabel = stage.name ?? String(stage.index);
+  const ref = (index: number, inst: { original: string; line: number }): StepRef => ({
+    id: `s${stage.index}.${index}`,
+    stage: stageLabel,
+    stageIndex: stage.index,
+    index,
+    total,
+    instruction: inst.original,
+    line: inst.line,
+  });
+
+  const fromStep = ref(0, stage);
+  const started = Date.now();
+  session.emit({ type: "step-start", step: fromStep, time: started });
+  let base: { state: ImageState; parent?: StageEvaluator };
+  try {
+    base = await resolveBase(session, stage);
+  } catch (e) {
+    throw asStepError(fromStep, e);
+  }
+  let state = base.state;
+  session.emit({ type: "step-done", step: fromStep, durationMs: Date.now() - started, time: Date.now() });
+
+  const ev = new StageEvaluator({
+    globalArgs: session.ir.globalArgs,
+    buildArgs: session.buildArgs,
+    baseEnv: state.config.config?.Env ?? [],
+    platforms: session.platforms,
+    escapeToken: session.ir.escapeToken,
+    file: session.ir.file,
+    ...(base.parent ? { parent: base.parent } : {}),
+  });
+  state = cloneState(state);
+  state.cmdSet = false;
+  const noCache = session.noCacheFor(stage);
+
+  // ONBUILD triggers of the base run first, and are not passed further down.
+  const triggers = state.config.config?.OnBuild ?? [];
+  if (state.config.config) state.config.config.OnBuild = null;
+  for (const [i, text] of triggers.entries()) {
+    const inst = parseInstructionLine(text, { file: `ONBUILD trigger ${i + 1} of ${stage.base}` });
+    state = await dispatch(session, ev, state, inst, { ...ref(0, { original: `ONBUILD ${text}`, line: stage.line }), id: `s${stage.index}.t${i}` }, noCache);
+  }
+  for (const [i, inst] of stage.instructions.entries()) {
+    session.throwIfAborted();
+    state = await dispatch(session, ev, state, inst, ref(i + 1, inst), noCache);
+  }
+  session.stageEvaluators.set(stage.index, ev);
+  return state;
+}
+
+/** The base state, and for `FROM <stage>` that stage's variable scope (inherited). */
+async function resolveBase(session: BuildSession, stage: Stage): Promise<{ state: ImageState; parent?: StageEvaluator }> {
+  const { base, platform } = resolveStageBase(stage, session.ir.globalArgs, session.buildArgs, session.platforms, {
+    escapeToken: session.ir.escapeToken,
+    file: session.ir.file,
+  });
+  const named = stage.baseStage ?? session.ir.stages.find((s) => s.index < stage.index && s.name === base.toLowerCase())?.index;
+  if (named !== undefined) {
+    const state = await session.stage(named);
+    return { state, parent: session.stageEvaluators.get(named) };
+  }
+  if (base === "scratch") return { state: emptyState(session.platforms.target, new Date(0).toISOString()) };
+  return { state: await session.image(base, platform) };
+}
+
+function asStepError(step: StepRef, e: unknown): Error {
+  if (e instanceof StepError || e instanceof StepFailedError || (e as Error)?.name === "BuildAbortedError") return e as Error;
+  if ((e as Error)?.name === "DockerfileSyntaxError") return e as Error;
+  return new StepError(step, (e as Error)?.message ?? String(e), { cause: e });
+}
+
+/** Runs one instruction; metadata instructions finish at once and are reported as such. */
+async function dispatch(
+  session: BuildSession,
+  ev: StageEvaluator,
+  state: ImageState,
+  raw: Instruction,
+  step: StepRef,
+  noCache: boolean,
+): Promise<ImageState> {
+  try {
+    // Environment as it is before the instruction (one snapshot per instruction).
+    const runEnv = ev.runEnv();
+    const historyArgs = Object.entries(ev.argsInScope()).map(([name, value]) => ({ name, value: envValue(runEnv, name) ?? value }));
+    const { inst } = ev.step(raw);
+    switch (inst.kind) {
+      case "run":
+        return await runStep({ session, step, noCache, env: runEnv, historyArgs }, state, inst);
+      case "copy":
+      case "add":
+        return await copyStep({ session, step, noCache }, state, inst);
+      case "workdir":
+        return await workdirStep({ session, step, noCache }, state, inst.path);
+      default:
+        return metadataStep(session, step, state, inst);
+    }
+  } catch (e) {
+    throw asStepError(step, e);
+  }
+}
+
+function envValue(env: readonly string[], name: string): string | undefined {
+  for (let i = env.length - 1; i >= 0; i--) {
+    const e = env[i]!;
+    if (e.startsWith(name + "=")) return e.slice(name.length + 1);
+  }
+  return undefined;
+}
+
+function metadataStep(session: BuildSession, step: StepRef, state: ImageState, inst: Instruction): ImageState {
+  const now = Date.now();
+  session.emit({ type: "step-start", step, time: now });
+  const next = applyMetadata(state, inst);
+  session.emit({ type: "step-done", step, durationMs: 0, time: now });
+  session.stepResults.push({ step, cached: false, durationMs: 0 });
+  return next;
+}
+
+/** Shell form of CMD/ENTRYPOINT runs through the current SHELL. */
+function argvOf(state: ImageState, inst: { form: "shell"; command: string } | { form: "exec"; command: string[] }): string[] {
+  if (inst.form === "exec") return inst.command;
+  return [...(state.config.config?.Shell ?? ["/bin/sh", "-c"]), inst.command];
+}
+
+function applyMetadata(state: ImageState, inst: Instruction): ImageState {
+  switch (inst.kind) {
+    case "env":
+      return ops.applyEnv(state, inst.pairs);
+    case "label":
+      return ops.applyLabel(state, inst.pairs);
+    case "expose":
+      return ops.applyExpose(state, inst.ports);
+    case "volume":
+      return ops.applyVolume(state, inst.paths);
+    case "user":
+      return ops.applyUser(state, inst.user);
+    case "stopsignal":
+      return ops.applyStopSignal(state, inst.signal);
+    case "shell":
+      return ops.applyShell(state, inst.shell);
+    case "maintainer":
+      return ops.applyMaintainer(state, inst.name);
+    case "arg":
+      return ops.applyArgHistory(state, inst.args.map((a) => ({ name: a.name, value: a.default })));
+    case "onbuild":
+      return ops.applyOnbuild(state, inst.triggerText);
+    case "cmd":
+      return ops.applyCmd(state, argvOf(state, inst));
+    case "entrypoint":
+      return ops.applyEntrypoint(state, argvOf(state, inst));
+    case "healthcheck":
+      return ops.applyHealthcheck(state, {
+        test: inst.test === "NONE" ? ["NONE"] : inst.test,
+        interval: inst.interval,
+        timeout: inst.timeout,
+        startPeriod: inst.startPeriod,
+        startInterval: inst.startInterval,
+        retries: inst.retries,
+      });
+    default:
+      throw new Error(`internal: ${inst.kind} is not a metadata instruction`);
+  }
+}

@@ -1,0 +1,124 @@
+// Everything one build shares: its options, the parsed Dockerfile, the store, the
+// lazily created expensive parts (context index, sandbox, snapshotter), the memoised
+// stage and image results, and the event sink.
+import path from "node:path";
+import type { Digest, Platform } from "@tbuild/oci";
+import type { DockerfileIR, Stage, StageEvaluator } from "@tbuild/parser";
+import { hashContext, type ContextIndex, type Lease, type Store } from "@tbuild/cache";
+import type { BuildEvent, BuildOptions, StepRef } from "../api-types.js";
+import { Limiter } from "../util/limiter.js";
+import { selectExecutor, type Executor } from "../sandbox/index.js";
+import { selectSnapshotter, type Snapshotter } from "../snapshot/index.js";
+import type { ImageState } from "../image/state.js";
+import { runStage } from "./run-stage.js";
+import { loadBaseImage } from "../image/base.js";
+
+export interface Platforms {
+  target: Platform;
+  build: Platform;
+}
+
+export class BuildSession {
+  readonly runLimiter: Limiter;
+  readonly leases: Lease[] = [];
+  readonly stepResults: { step: StepRef; cached: boolean; durationMs: number }[] = [];
+  readonly stageResults = new Map<number, Promise<ImageState>>();
+  readonly imageResults = new Map<string, Promise<ImageState>>();
+  /** Each built stage's variable scope at its end, inherited by `FROM <stage>`. */
+  readonly stageEvaluators = new Map<number, StageEvaluator>();
+  private contextIdx?: Promise<ContextIndex>;
+  private exec?: Promise<Executor>;
+  private snap?: Promise<Snapshotter>;
+
+  constructor(
+    readonly opts: BuildOptions & { context: string; dockerfile: string },
+    readonly ir: DockerfileIR,
+    readonly dockerfileText: string,
+    readonly store: Store,
+    readonly platforms: Platforms,
+    readonly buildArgs: ReadonlyMap<string, string>,
+    readonly emit: (e: BuildEvent) => void,
+    readonly sourceDateEpoch: number | undefined,
+  ) {
+    this.runLimiter = new Limiter(opts.concurrency ?? 4);
+    opts.signal?.addEventListener("abort", () => this.abort.abort(opts.signal?.reason), { once: true });
+  }
+
+  /** Aborted by the caller's signal or by the first failing stage (siblings stop too). */
+  readonly abort = new AbortController();
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** The final state of stage `index`, built once however many stages use it. */
+  stage(index: number): Promise<ImageState> {
+    let p = this.stageResults.get(index);
+    if (!p) {
+      const stage = this.ir.stages[index];
+      if (!stage) return Promise.reject(new Error(`internal: no stage ${index}`));
+      p = runStage(this, stage);
+      p.catch((e) => this.abort.abort(e));
+      this.stageResults.set(index, p);
+    }
+    return p;
+  }
+
+  /** A base image (FROM or COPY --from), resolved and unpacked once per build. */
+  image(ref: string, platform?: string): Promise<ImageState> {
+    const k = `${ref}\0${platform ?? ""}`;
+    let p = this.imageResults.get(k);
+    if (!p) {
+      p = loadBaseImage(this, ref, platform);
+      this.imageResults.set(k, p);
+    }
+    return p;
+  }
+
+  /** The build context, walked once with .dockerignore applied; hashing happens on demand. */
+  contextIndex(): Promise<ContextIndex> {
+    this.contextIdx ??= hashContext(this.opts.context, {
+      dockerfile: this.opts.dockerfile,
+      statCache: this.store.contextStatCachePath(path.resolve(this.opts.context)),
+    });
+    return this.contextIdx;
+  }
+
+  executor(): Promise<Executor> {
+    this.exec ??= selectExecutor(this.opts.executor ?? "auto");
+    return this.exec;
+  }
+
+  snapshotter(): Promise<Snapshotter> {
+    this.snap ??= selectSnapshotter(this.opts.snapshotter ?? "auto");
+    return this.snap;
+  }
+
+  /** True when steps of this stage must rerun whatever the cache holds. */
+  noCacheFor(stage: Stage): boolean {
+    if (this.opts.noCache) return true;
+    const filter = this.opts.noCacheFilter ?? [];
+    return filter.includes(stage.name ?? "") || filter.includes(String(stage.index));
+  }
+
+  /** Keeps cache items alive against a concurrent prune until the build ends. */
+  async hold(refs: { blobs?: Digest[]; snapshots?: Digest[] }): Promise<void> {
+    this.leases.push(await this.store.lease(refs));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.leases.splice(0).map((l) => l.release().catch(() => {})));
+    if (this.contextIdx) await (await this.contextIdx.catch(() => undefined))?.save().catch(() => {});
+  }
+
+  throwIfAborted(): void {
+    if (this.signal.aborted) throw new BuildAbortedError();
+  }
+}
+
+export class BuildAbortedError extends Error {
+  constructor() {
+    super("the build was cancelled");
+    this.name = "BuildAbortedError";
+  }
+}

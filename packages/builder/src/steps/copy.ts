@@ -1,0 +1,104 @@
+// COPY and ADD: the cache key is the content digest of exactly the files selected (for
+// the build context) or the source stage's filesystem key; on a miss the file operation
+// writes into a fresh layer directory on top of a merged view of the current layers.
+import path from "node:path";
+import type { AddInstruction, CopyInstruction } from "@tbuild/parser";
+import type { StepRef } from "../api-types.js";
+import { LayeredView } from "../fs/index.js";
+import { copy, selectSources, type CopySource } from "../fileops/index.js";
+import { lowerStack, type ImageState } from "../image/state.js";
+import { layerStep } from "../solve/layer-step.js";
+import type { BuildSession } from "../solve/session.js";
+import { digestJSON } from "../util/digest.js";
+import { resolveCopyFrom } from "./copy-from.js";
+
+export interface CopyContext {
+  session: BuildSession;
+  step: StepRef;
+  noCache: boolean;
+}
+
+const isRemote = (s: string) => /^(https?|git|ssh):\/\//i.test(s) || s.startsWith("git@");
+
+export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyInstruction | AddInstruction): Promise<ImageState> {
+  const { session, step } = ctx;
+  const workdir = state.config.config?.WorkingDir || "/";
+  const fromRef = inst.kind === "copy" ? inst.from : undefined;
+  const fromState = fromRef !== undefined ? await resolveCopyFrom(session, fromRef, state) : undefined;
+  const layersOf = (s: ImageState) => lowerStack(s).map((c) => session.store.snapshotPath(c));
+  const from: CopySource = fromState
+    ? { kind: "view", view: new LayeredView(layersOf(fromState)) }
+    : { kind: "context", index: await session.contextIndex() };
+  const parents = inst.kind === "copy" ? inst.parents : false;
+  const local = inst.sources.filter((s) => !isRemote(s));
+  const sourceKey = fromState
+    ? { from: fromState.fsKey, sources: local }
+    : { context: await contextDigest(session, from, local, parents, inst.excludes) };
+  const key = digestJSON({
+    v: 1,
+    op: inst.kind,
+    // --link layers do not depend on what is below them: that is what makes them reusable.
+    parent: inst.link ? null : state.fsKey,
+    sources: inst.sources,
+    sourceKey,
+    heredocs: inst.heredocs.map((h) => ({ name: h.name, content: h.content })),
+    dest: inst.dest,
+    workdir,
+    chown: inst.chown ?? null,
+    chmod: inst.chmod ?? null,
+    link: inst.link,
+    parents,
+    excludes: inst.excludes,
+    checksum: inst.kind === "add" ? (inst.checksum ?? null) : null,
+    unpack: inst.kind === "add" ? (inst.unpack ?? null) : null,
+    sde: session.sourceDateEpoch ?? null,
+  });
+  return layerStep(session, step, state, { key, createdBy: copyHistory(inst), noCache: ctx.noCache }, async (draft) => {
+    await session.runLimiter.run(() =>
+      copy({
+        op: inst.kind,
+        sources: inst.sources,
+        heredocs: inst.heredocs.map((h) => ({ name: h.name, content: h.content })),
+        dest: inst.dest,
+        workdir,
+        from,
+        chown: inst.chown,
+        chmod: inst.chmod,
+        link: inst.link,
+        parents,
+        excludes: inst.excludes,
+        checksum: inst.kind === "add" ? inst.checksum : undefined,
+        unpack: inst.kind === "add" ? inst.unpack : undefined,
+        keepGitDir: inst.kind === "add" ? inst.keepGitDir : undefined,
+        target: { view: new LayeredView(layersOf(state)), layerDir: draft.path },
+        sourceDateEpoch: session.sourceDateEpoch,
+        signal: session.signal,
+      }),
+    );
+  });
+}
+
+/** Content digest of exactly the context files a COPY reads (selection rules applied). */
+async function contextDigest(
+  session: BuildSession,
+  from: CopySource,
+  sources: string[],
+  parents: boolean,
+  excludes: string[],
+): Promise<string> {
+  if (from.kind !== "context" || sources.length === 0) return "none";
+  const selected = await selectSources(from, sources, { parents, excludes });
+  const paths = [...new Set(selected.map((s) => relative(s.root.path)))].sort();
+  return from.index.digest(paths, excludes.length ? { excludes } : undefined);
+}
+
+function relative(p: string): string {
+  const r = path.posix.relative("/", p);
+  return r === "" ? "." : r;
+}
+
+/** `COPY src… dest # buildkit` as BuildKit words it (flags and --from are not shown). */
+function copyHistory(inst: CopyInstruction | AddInstruction): string {
+  const words = [...inst.sources, ...inst.heredocs.map((h) => `<<${h.name}`), inst.dest];
+  return `${inst.kind.toUpperCase()} ${words.join(" ")} # buildkit`;
+}

@@ -1,0 +1,233 @@
+// RUN --mount: turns the parsed mount options into sandbox mounts. Cache mounts are
+// directories kept in the store between builds; secrets are files in a private temp dir
+// (or environment variables) that exist only while the command runs and never reach a
+// layer, the history or the cache key.
+import { createHash } from "node:crypto";
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import type { MountSpec as ParsedMount } from "@tbuild/parser";
+import { lockFile, type FileLock } from "@tbuild/cache";
+import type { MountSpec } from "../sandbox/index.js";
+import { LayeredView } from "../fs/index.js";
+import { copy } from "../fileops/index.js";
+import { lowerStack, type ImageState } from "../image/state.js";
+import type { BuildSession } from "../solve/session.js";
+import { resolveCopyFrom } from "./copy-from.js";
+
+export interface PreparedMounts {
+  /** What the mounts contribute to the step's cache key (never secret values). */
+  keyParts: unknown[];
+  /** Sandbox mounts, valid between open() and close(). */
+  specs: MountSpec[];
+  /** Secret environment variables, valid between open() and close(). */
+  env: string[];
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /** Removes temp dirs made while preparing (after the step, hit or miss). */
+  dispose(): Promise<void>;
+}
+
+interface Work {
+  keyPart: unknown;
+  open?: () => Promise<{ spec?: MountSpec; env?: string[]; release?: () => Promise<void> }>;
+}
+
+export async function prepareRunMounts(
+  session: BuildSession,
+  state: ImageState,
+  mounts: readonly ParsedMount[],
+  script: { name: string; content: string } | undefined,
+): Promise<PreparedMounts> {
+  const temps: string[] = [];
+  const tempDir = async (kind: string) => {
+    const d = await fsp.mkdtemp(path.join(session.store.layout.tmpDir, `${process.pid}.mount-${kind}-`));
+    temps.push(d);
+    return d;
+  };
+  const work: Work[] = [];
+  for (const m of mounts) work.push(await prepareOne(session, state, m, tempDir));
+  if (script) {
+    work.push({
+      keyPart: null,
+      open: async () => {
+        const dir = await tempDir("script");
+        const file = path.join(dir, "script");
+        await fsp.writeFile(file, script.content, { mode: 0o755 });
+        return { spec: { type: "bind", source: file, target: `/dev/pipes/${script.name}`, readonly: true } };
+      },
+    });
+  }
+  const specs: MountSpec[] = [];
+  const env: string[] = [];
+  const releases: (() => Promise<void>)[] = [];
+  return {
+    keyParts: work.map((w) => w.keyPart).filter((k) => k !== null),
+    specs,
+    env,
+    async open() {
+      for (const w of work) {
+        const r = await w.open?.();
+        if (r?.spec) specs.push(r.spec);
+        if (r?.env) env.push(...r.env);
+        if (r?.release) releases.push(r.release);
+      }
+    },
+    async close() {
+      for (const r of releases.splice(0).reverse()) await r().catch(() => {});
+      specs.length = 0;
+      env.length = 0;
+    },
+    async dispose() {
+      await Promise.all(temps.map((d) => fsp.rm(d, { recursive: true, force: true })));
+    },
+  };
+}
+
+function absTarget(target: string, workdir: string): string {
+  return path.posix.resolve(workdir || "/", target);
+}
+
+async function prepareOne(
+  session: BuildSession,
+  state: ImageState,
+  m: ParsedMount,
+  tempDir: (kind: string) => Promise<string>,
+): Promise<Work> {
+  const workdir = state.config.config?.WorkingDir ?? "/";
+  switch (m.type) {
+    case "bind": {
+      const target = absTarget(m.target, workdir);
+      const source = path.posix.normalize("/" + (m.source ?? "/"));
+      if (m.from === undefined) {
+        // The context, with .dockerignore applied: copied into a private dir so that
+        // ignored files stay invisible and a writable mount cannot touch the context.
+        const index = await session.contextIndex();
+        const digest = await index.digest([source.slice(1) || "."]);
+        return {
+          keyPart: { type: "bind", from: "context", source, target, digest, rw: !m.readonly },
+          open: async () => {
+            const dir = await tempDir("bind");
+            await copy({
+              op: "copy", sources: [source], heredocs: [], dest: "/", workdir: "/",
+              from: { kind: "context", index }, link: true, parents: false, excludes: [],
+              target: { view: new LayeredView([]), layerDir: dir },
+            });
+            return { spec: { type: "bind", source: dir, target, readonly: m.readonly } };
+          },
+        };
+      }
+      const from = await resolveCopyFrom(session, m.from, state);
+      const layers = lowerStack(from).map((c) => session.store.snapshotPath(c));
+      return {
+        keyPart: { type: "bind", from: from.fsKey, source, target, rw: !m.readonly },
+        open: async () => {
+          if (source === "/") return { spec: { type: "layers", lowers: layers, target, readonly: m.readonly } };
+          const dir = await tempDir("bind");
+          await copy({
+            op: "copy", sources: [source], heredocs: [], dest: "/", workdir: "/",
+            from: { kind: "view", view: new LayeredView(layers) }, link: true, parents: false, excludes: [],
+            target: { view: new LayeredView([]), layerDir: dir },
+          });
+          return { spec: { type: "bind", source: dir, target, readonly: m.readonly } };
+        },
+      };
+    }
+    case "cache": {
+      const target = absTarget(m.target, workdir);
+      const id = m.id || target;
+      return {
+        keyPart: { type: "cache", target, id, sharing: m.sharing, ro: m.readonly },
+        open: () => openCacheMount(session, id, target, m),
+      };
+    }
+    case "tmpfs": {
+      const target = absTarget(m.target, workdir);
+      return { keyPart: { type: "tmpfs", target, size: m.size ?? null }, open: async () => ({ spec: { type: "tmpfs", target, ...(m.size ? { size: m.size } : {}) } }) };
+    }
+    case "secret": {
+      const id = m.id || (m.target ? path.posix.basename(m.target) : "");
+      if (!id) throw new Error(`RUN --mount=type=secret needs an id (or a target): ${m.raw}`);
+      const target = m.env && !m.target ? undefined : absTarget(m.target ?? `/run/secrets/${id}`, workdir);
+      return {
+        keyPart: { type: "secret", id, target: target ?? null, env: m.env ?? null },
+        open: async () => {
+          const value = await readSecret(session, id);
+          if (value === undefined) {
+            if (m.required) throw new Error(`secret ${id} is required but was not given (use --secret id=${id},src=FILE or env=VAR)`);
+            return {};
+          }
+          const env = m.env ? [`${m.env}=${value.toString("utf8")}`] : [];
+          if (!target) return { env };
+          const dir = await tempDir("secret");
+          const file = path.join(dir, "secret");
+          await fsp.writeFile(file, value, { mode: m.mode ?? 0o400 });
+          await fsp.chown(file, m.uid ?? 0, m.gid ?? 0);
+          return { env, spec: { type: "bind", source: file, target, readonly: true } };
+        },
+      };
+    }
+    case "ssh": {
+      const target = absTarget(m.target ?? "/run/buildkit/ssh_agent.0", workdir);
+      return {
+        keyPart: { type: "ssh", id: m.id ?? "default", target },
+        open: async () => {
+          const sock = process.env.SSH_AUTH_SOCK;
+          if (!sock) {
+            if (m.required) throw new Error("RUN --mount=type=ssh needs an SSH agent: SSH_AUTH_SOCK is not set");
+            return {};
+          }
+          return { spec: { type: "bind", source: sock, target, readonly: false }, env: [`SSH_AUTH_SOCK=${target}`] };
+        },
+      };
+    }
+  }
+}
+
+async function readSecret(session: BuildSession, id: string): Promise<Buffer | undefined> {
+  const s = (session.opts.secrets ?? []).find((x) => x.id === id);
+  if (!s) return undefined;
+  if (s.src) return fsp.readFile(s.src);
+  if (s.env) {
+    const v = process.env[s.env];
+    return v === undefined ? undefined : Buffer.from(v);
+  }
+  return undefined;
+}
+
+/** Cache-mount directories in use by this process, for `sharing=private`. */
+const inUse = new Set<string>();
+
+async function openCacheMount(
+  session: BuildSession,
+  id: string,
+  target: string,
+  m: Extract<ParsedMount, { type: "cache" }>,
+): Promise<{ spec: MountSpec; release: () => Promise<void> }> {
+  const root = path.join(session.store.root, "cache-mounts");
+  const hex = createHash("sha256").update(id).digest("hex");
+  let dir = path.join(root, hex);
+  let lock: FileLock | undefined;
+  if (m.sharing === "locked") {
+    await fsp.mkdir(root, { recursive: true, mode: 0o700 });
+    lock = await lockFile(`${dir}.lock`);
+  } else if (m.sharing === "private") {
+    for (let i = 1; inUse.has(dir); i++) dir = path.join(root, `${hex}-${i}`);
+  }
+  inUse.add(dir);
+  try {
+    await fsp.mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
+    const st = await fsp.stat(dir);
+    if (st.uid !== (m.uid ?? 0) || st.gid !== (m.gid ?? 0)) await fsp.chown(dir, m.uid ?? 0, m.gid ?? 0);
+  } catch (e) {
+    inUse.delete(dir);
+    await lock?.release();
+    throw e;
+  }
+  return {
+    spec: { type: "bind", source: dir, target, readonly: m.readonly },
+    release: async () => {
+      inUse.delete(dir);
+      await lock?.release();
+    },
+  };
+}

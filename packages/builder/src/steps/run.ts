@@ -1,0 +1,108 @@
+// RUN: the command runs in the sandbox on an overlay of the current layers; the upper
+// dir it leaves is the new layer.
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import type { RunInstruction } from "@tbuild/parser";
+import type { StepRef } from "../api-types.js";
+import { LayeredView } from "../fs/index.js";
+import { resolveUser } from "../fileops/index.js";
+import { lowerStack, type ImageState } from "../image/state.js";
+import { layerStep } from "../solve/layer-step.js";
+import type { BuildSession } from "../solve/session.js";
+import { digestJSON } from "../util/digest.js";
+import { buildRunCommand, runHistory } from "./run-command.js";
+import { prepareRunMounts } from "./run-mounts.js";
+import { StepFailedError } from "../solve/errors.js";
+
+export interface RunContext {
+  session: BuildSession;
+  step: StepRef;
+  noCache: boolean;
+  /** The environment of the process: ARGs in scope, then ENV (ENV wins). */
+  env: string[];
+  /** Build args declared in the stage with their effective values, for the history entry. */
+  historyArgs: { name: string; value: string }[];
+}
+
+export async function runStep(ctx: RunContext, state: ImageState, inst: RunInstruction): Promise<ImageState> {
+  const { session, step } = ctx;
+  const cfg = state.config.config ?? {};
+  const cmd = buildRunCommand(inst.form, inst.command, inst.heredocs, cfg.Shell);
+  const cwd = cfg.WorkingDir || "/";
+  const user = cfg.User ?? "";
+  const network = inst.network ?? session.opts.network ?? "default";
+  const mounts = await prepareRunMounts(session, state, inst.mounts, cmd.script);
+  try {
+    const key = digestJSON({
+      v: 1,
+      op: "run",
+      parent: state.fsKey,
+      argv: cmd.argv,
+      script: cmd.script ?? null,
+      env: ctx.env,
+      cwd,
+      user,
+      network,
+      security: inst.security ?? "sandbox",
+      mounts: mounts.keyParts,
+      platform: session.platforms.target,
+    });
+    return await layerStep(session, step, state, { key, createdBy: runHistory(cmd.argv, ctx.historyArgs), noCache: ctx.noCache }, async (draft) => {
+      const layers = lowerStack(state).map((c) => session.store.snapshotPath(c));
+      const who = await resolveUser(new LayeredView(layers), user);
+      const [executor, snapshotter] = await Promise.all([session.executor(), session.snapshotter()]);
+      const scratch = path.join(draft.dir, "scratch");
+      await fsp.mkdir(scratch, { recursive: true });
+      const rootfs = await snapshotter.prepare(layers, scratch);
+      const tail = new OutputTail();
+      let exitCode: number;
+      try {
+        await mounts.open();
+        ({ exitCode } = await session.runLimiter.run(() =>
+          executor.run(
+            {
+              rootfs,
+              args: cmd.argv,
+              env: [...ctx.env, ...mounts.env],
+              cwd,
+              user: { uid: who.uid, gid: who.gid, additionalGids: who.additionalGids.filter((g) => g !== who.gid) },
+              hostname: "buildkitsandbox",
+              network,
+              mounts: mounts.specs,
+              stdout: (b) => emitLog(session, step, "stdout", b, tail),
+              stderr: (b) => emitLog(session, step, "stderr", b, tail),
+            },
+            session.signal,
+          ),
+        ));
+        if (exitCode !== 0) throw new StepFailedError(step, cmd.argv, exitCode, tail.lines());
+        const diff = await snapshotter.diff(rootfs, layers);
+        await fsp.rm(draft.path, { recursive: true, force: true });
+        await fsp.rename(diff, draft.path);
+      } finally {
+        await mounts.close();
+        await snapshotter.release(rootfs).catch(() => {});
+        await fsp.rm(scratch, { recursive: true, force: true });
+      }
+    });
+  } finally {
+    await mounts.dispose();
+  }
+}
+
+function emitLog(session: BuildSession, step: StepRef, stream: "stdout" | "stderr", b: Buffer, tail: OutputTail): void {
+  const data = b.toString("utf8");
+  tail.push(data);
+  session.emit({ type: "step-log", step, stream, data, time: Date.now() });
+}
+
+/** The last lines a step printed, for the error message of a failed RUN. */
+class OutputTail {
+  private text = "";
+  push(s: string): void {
+    this.text = (this.text + s).slice(-8192);
+  }
+  lines(n = 20): string[] {
+    return this.text.replace(/\n$/, "").split("\n").slice(-n);
+  }
+}
