@@ -4,7 +4,7 @@
 import { promises as fsp, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Store } from "@tbuild/cache";
+import { lockFile, Store } from "@tbuild/cache";
 import { buildCachePackage, runWorker, startWorker } from "./fixtures-cache/run.js";
 import { mkdtempSync, rmSync } from "node:fs";
 
@@ -76,5 +76,25 @@ describe("concurrent processes on one store", () => {
     expect((await store.prune({ all: true })).blobs).toEqual([blob.digest]);
     expect(await fsp.readdir(store.layout.leasesDir)).toEqual([]);
     await store.close();
+  });
+
+  it("the gc lock excludes other processes and is released when its holder is SIGKILLed", async () => {
+    const file = path.join(root, "test.lock");
+    const holder = startWorker(["lock", file]);
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout!.setEncoding("utf8").once("data", () => resolve());
+      holder.once("exit", (c) => reject(new Error(`lock worker exited ${c}`)));
+    });
+    let acquired = false;
+    const waiting = lockFile(file, "exclusive").then((l) => {
+      acquired = true;
+      return l;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(acquired).toBe(false);
+    holder.kill("SIGKILL");
+    const lock = await waiting;
+    expect(acquired).toBe(true);
+    await lock.release();
   });
 });

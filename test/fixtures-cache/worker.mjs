@@ -6,10 +6,11 @@
 //   node worker.mjs builder <root> <n>       build-like loop racing a gc; prints violations
 //   node worker.mjs gc <root> <ms>           prune --all in a loop for <ms>
 //   node worker.mjs prune <root> <json>      one prune with the given options; prints the result
+//   node worker.mjs lock <file>              take the exclusive lock, print "locked", hold it forever
 import { createHash, randomBytes } from "node:crypto";
 import { writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { Store } from "../../packages/cache/dist/index.js";
+import { lockFile, Store } from "../../packages/cache/dist/index.js";
 
 const [mode, root, ...args] = process.argv.slice(2);
 const sha = (s) => `sha256:${createHash("sha256").update(s).digest("hex")}`;
@@ -138,8 +139,15 @@ async function pruneOnce(json) {
   process.stdout.write(JSON.stringify(res));
 }
 
+async function holdLock() {
+  await lockFile(root, "exclusive");
+  process.stdout.write("locked\n");
+  setInterval(() => {}, 1 << 30);
+}
+
 const main = {
-  prune: () => pruneOnce(args[0]), hammer: () => hammer(args[0], Number(args[1])), churn: () => churn(args[0]), lease: () => holdLease(args[0]), builder: () => builder(Number(args[0])), gc: () => gcLoop(Number(args[0])) }[mode];
+  prune: () => pruneOnce(args[0]),
+  lock: () => holdLock(), hammer: () => hammer(args[0], Number(args[1])), churn: () => churn(args[0]), lease: () => holdLease(args[0]), builder: () => builder(Number(args[0])), gc: () => gcLoop(Number(args[0])) }[mode];
 if (!main) {
   process.stderr.write(`unknown mode ${mode}\n`);
   process.exit(2);
