@@ -32,6 +32,7 @@ export function tempDir(prefix: string): string {
 export function makeBusyboxSnapshot(dir: string): string {
   const bb = execFileSync("sh", ["-c", "command -v busybox"]).toString().trim();
   for (const d of ["bin", "sbin", "usr/bin", "usr/sbin", "etc", "root", "tmp", "home"]) mkdirSync(`${dir}/${d}`, { recursive: true });
+  chmodSync(dir, 0o755);
   chmodSync(`${dir}/tmp`, 0o1777);
   chmodSync(`${dir}/root`, 0o700);
   copyFileSync(bb, `${dir}/bin/busybox`);

@@ -9,13 +9,6 @@ import type { RootfsAccess } from "./rootfs-access.js";
 /** BuildKit's PATH when the image sets none. */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/** The PATH the command will see (the last PATH= entry of env), or the default. */
-export function envPath(env: readonly string[]): string | undefined {
-  let path: string | undefined;
-  for (const e of env) if (e.startsWith("PATH=")) path = e.slice(5);
-  return path;
-}
-
 type Probe = "ok" | "missing" | "dir" | "noexec";
 
 async function probe(rootfs: RootfsAccess, p: string): Promise<Probe> {
@@ -41,11 +34,18 @@ export async function checkExecutable(rootfs: RootfsAccess, argv0: string, env: 
     const why = r === "missing" ? `stat ${argv0}: no such file or directory` : r === "dir" ? "is a directory" : "permission denied";
     throw new SandboxError("EXEC", `exec: "${argv0}": ${why}`);
   }
-  const path = envPath(env) ?? DEFAULT_PATH;
+  const path = envValue(env, "PATH") ?? DEFAULT_PATH;
   for (const dir of path.split(":")) {
     const p = cleanPath(`${dir === "" ? cwd : dir.startsWith("/") ? dir : `${cwd}/${dir}`}/${argv0}`);
     if (underMount(p)) return;
     if ((await probe(rootfs, p)) === "ok") return;
   }
   throw new SandboxError("EXEC", `exec: "${argv0}": executable file not found in $PATH`);
+}
+
+/** The value of NAME in env (the last entry wins), or undefined. */
+export function envValue(env: readonly string[], name: string): string | undefined {
+  let v: string | undefined;
+  for (const e of env) if (e.startsWith(name + "=")) v = e.slice(name.length + 1);
+  return v;
 }

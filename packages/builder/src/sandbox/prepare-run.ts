@@ -1,11 +1,11 @@
 // The executor-independent part of a run: checks the spec, resolves every mount target
 // inside the rootfs (following the image's symlinks without leaving it, as runc does),
 // creates the mount stubs and checks the command exists.
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { cleanPath, isWithin } from "../fs/container-path.js";
 import { SandboxError } from "./errors.js";
 import { DEFAULT_HOSTNAME, validHostname } from "./etc-files.js";
-import { checkExecutable, DEFAULT_PATH, envPath } from "./lookpath.js";
+import { checkExecutable, DEFAULT_PATH, envValue } from "./lookpath.js";
 import { RootfsAccess } from "./rootfs-access.js";
 import { MountStubs } from "./stubs.js";
 import type { MountSpec, RunSpec } from "./types.js";
@@ -25,7 +25,7 @@ export interface PreparedRun {
   rootfs: RootfsAccess;
   stubs: MountStubs;
   hostname: string;
-  /** env with PATH added when the image had none (BuildKit's default). */
+  /** env with PATH (BuildKit's default) and HOME (from /etc/passwd, as runc does) added when missing. */
   env: string[];
   etc: { hosts: string; resolvConf: string; hostname: string };
   mounts: ResolvedMount[];
@@ -49,6 +49,21 @@ function checkSpec(spec: RunSpec): void {
     if (!m.target.startsWith("/")) throw bad(`mount targets must be absolute: ${m.target}`);
     if (m.type === "bind" && !m.source.startsWith("/")) throw bad(`bind mount sources must be absolute host paths: ${m.source}`);
   }
+}
+
+/** The home directory of `uid` in the rootfs' /etc/passwd, "/" if none: runc sets HOME this way. */
+async function homeOf(rootfs: RootfsAccess, uid: number): Promise<string> {
+  try {
+    const e = await rootfs.lstat(await rootfs.resolve("/etc/passwd"));
+    if (e?.type !== "file") return "/";
+    for (const line of (await readFile(e.hostPath, "utf8")).split("\n")) {
+      const f = line.split(":");
+      if (f.length >= 7 && f[2] === String(uid) && f[5]) return f[5];
+    }
+  } catch {
+    // unreadable passwd: the default
+  }
+  return "/";
 }
 
 /**
@@ -100,7 +115,9 @@ export async function prepareRun(spec: RunSpec): Promise<PreparedRun> {
       await stubs.ensure(cwd, "dir", { uid: spec.user.uid, gid: spec.user.gid, mode: 0o755, keep: spec.commitCwd ?? false });
     }
     await stubs.settle();
-    const env = envPath(spec.env) === undefined ? [...spec.env, `PATH=${DEFAULT_PATH}`] : [...spec.env];
+    const env = [...spec.env];
+    if (envValue(env, "PATH") === undefined) env.push(`PATH=${DEFAULT_PATH}`);
+    if (envValue(env, "HOME") === undefined) env.push(`HOME=${await homeOf(rootfs, spec.user.uid)}`);
     await checkExecutable(rootfs, spec.args[0]!, env, cwd, [...SPECIAL, ...mounts.map((m) => m.target)]);
     return { rootfs, stubs, hostname: spec.hostname ?? DEFAULT_HOSTNAME, env, etc, mounts, cwd };
   } catch (e) {

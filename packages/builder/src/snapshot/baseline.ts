@@ -14,6 +14,8 @@ export interface BaselineEntry {
   uid: bigint;
   gid: bigint;
   mtimeNs: bigint;
+  size: bigint;
+  nlink: bigint;
   /** Directories: the names they held. */
   children?: string[];
 }
@@ -22,7 +24,7 @@ export interface BaselineEntry {
 export type Baseline = Map<string, BaselineEntry>;
 
 function entry(st: BigIntStats, children?: string[]): BaselineEntry {
-  return { ino: st.ino, isDir: st.isDirectory(), mode: st.mode, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs, children };
+  return { ino: st.ino, isDir: st.isDirectory(), mode: st.mode, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs, size: st.size, nlink: st.nlink, children };
 }
 
 /** Walks `root` and records every entry. */

@@ -43,7 +43,12 @@ export async function pruneToDiff(root: string, baseline: Baseline, markerCtimeN
 
   const nonDirChanged = (rel: string, st: BigIntStats): boolean => {
     const b = baseline.get(rel);
-    return b === undefined || b.isDir || b.ino !== st.ino || st.ctimeNs > markerCtimeNs;
+    if (b === undefined || b.isDir || b.ino !== st.ino) return true;
+    if (st.ctimeNs <= markerCtimeNs) return false;
+    // Removing another name of a hard-linked file moves this name's ctime too, although
+    // overlayfs would not copy it up: with fewer links and the same metadata it is unchanged.
+    const same = st.mode === b.mode && st.uid === b.uid && st.gid === b.gid && st.size === b.size && st.mtimeNs === b.mtimeNs;
+    return !(same && st.nlink < b.nlink);
   };
 
   // Returns true if the directory stays in the diff.

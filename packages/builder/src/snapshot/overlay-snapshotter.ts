@@ -1,7 +1,7 @@
 // The default snapshotter: a step's rootfs is an overlayfs of its parents' snapshot
 // directories with a fresh upper dir, mounted by the executor inside the step's private
 // mount namespace; after the run the upper dir is the diff, already in the store's format.
-import { mkdir, rm } from "node:fs/promises";
+import { chmod, chown, lstat, mkdir, rm } from "node:fs/promises";
 import type { PreparedRootfs, Snapshotter } from "./types.js";
 
 export class OverlaySnapshotter implements Snapshotter {
@@ -12,6 +12,13 @@ export class OverlaySnapshotter implements Snapshotter {
     const work = `${scratch}/work`;
     await mkdir(upper, { mode: 0o755 });
     await mkdir(work, { mode: 0o700 });
+    // The merged root takes the upper root's attributes; give it those of the image's root,
+    // as the copy snapshotter's full copy has them.
+    if (parents.length > 0) {
+      const st = await lstat(parents[0]!);
+      await chown(upper, st.uid, st.gid);
+      await chmod(upper, st.mode & 0o7777);
+    }
     return { kind: "overlay", lowers: [...parents], upper, work };
   }
 
