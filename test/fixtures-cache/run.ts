@@ -5,10 +5,14 @@ import { fileURLToPath } from "node:url";
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const workerPath = fileURLToPath(new URL("./worker.mjs", import.meta.url));
 
-/** Compiles packages/cache (and what it references) so that workers can import dist/. */
+/**
+ * Compiles packages/cache (and what it references) so that workers can import dist/.
+ * Serialised with flock: several test files call this at once, and a second build
+ * must not rewrite dist/ while the first file's workers are loading it.
+ */
 export function buildCachePackage(): void {
   try {
-    execFileSync("npx", ["tsc", "-b", "packages/cache"], { cwd: repoRoot, stdio: "pipe" });
+    execFileSync("flock", ["/tmp/tbuild-cache-test-build.lock", "npx", "tsc", "-b", "packages/cache"], { cwd: repoRoot, stdio: "pipe" });
   } catch (e) {
     const err = e as { stdout?: Buffer; stderr?: Buffer };
     throw new Error(`building packages/cache failed:\n${err.stdout?.toString()}${err.stderr?.toString()}`);

@@ -58,6 +58,28 @@ describe("walking with .dockerignore", () => {
     expect(idx.get("node_modules")).toBeUndefined();
   });
 
+  it("handles the usual allow-list and re-include idioms", async () => {
+    tree({
+      "src/a.go": "",
+      "src/b.txt": "",
+      "src/sub/c.go": "",
+      "README.md": "",
+      "node_modules/keep/index.js": "",
+      "node_modules/drop/index.js": "",
+      "logs/x/y.log": "",
+    });
+    const keys = async (excludes: string[]) => [...(await hashContext(ctx, { excludes, statCache: false })).entries().keys()];
+    expect(await keys(["*", "!src"])).toEqual(["src", "src/a.go", "src/b.txt", "src/sub", "src/sub/c.go"]);
+    expect(await keys(["*", "!src/*.go"])).toEqual(["src", "src/a.go"]);
+    expect(await keys(["*", "!**/*.go"])).toEqual(["src", "src/a.go", "src/sub", "src/sub/c.go"]);
+    expect(await keys(["node_modules", "!node_modules/keep", "logs", "src", "README.md"])).toEqual([
+      "node_modules",
+      "node_modules/keep",
+      "node_modules/keep/index.js",
+    ]);
+    expect(await keys(["**/*.log", "**/*.go", "node_modules", "README*"])).toEqual(["logs", "logs/x", "src", "src/b.txt", "src/sub"]);
+  });
+
   it("a Dockerfile-specific ignore file wins over .dockerignore", async () => {
     tree({
       ".dockerignore": "a.txt\n",
