@@ -6,6 +6,7 @@
 //
 // Script use: node test/support/image-tree.mjs IMAGE.tar [--base BASE.tar] > golden.json
 import { createReadStream } from "node:fs";
+import { readFile as readFileAsync } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { createGunzip } from "node:zlib";
 import { Readable } from "node:stream";
@@ -40,6 +41,10 @@ export async function loadArchive(path) {
   if (m.has("manifest.json")) {
     const [entry] = JSON.parse(m.get("manifest.json").toString());
     return { config: JSON.parse(m.get(entry.Config).toString()), layers: entry.Layers.map((l) => m.get(l)) };
+  }
+  if (!m.has("index.json")) {
+    // A plain root filesystem tarball: one layer, no config.
+    return { config: { config: {}, history: [] }, layers: [await readFileAsync(path)] };
   }
   const blob = (d) => m.get(`blobs/${d.replace(":", "/")}`);
   const index = JSON.parse(m.get("index.json").toString());

@@ -26,7 +26,7 @@ export async function runStage(session: BuildSession, stage: Stage): Promise<Ima
   const fromStep = ref(0, stage);
   const started = Date.now();
   session.emit({ type: "step-start", step: fromStep, time: started });
-  let base: { state: ImageState; parent?: StageEvaluator };
+  let base: { state: ImageState; parent?: StageEvaluator; parentArgs?: string[] };
   try {
     base = await resolveBase(session, stage);
   } catch (e) {
@@ -47,24 +47,26 @@ export async function runStage(session: BuildSession, stage: Stage): Promise<Ima
   state = cloneState(state);
   state.cmdSet = false;
   const noCache = session.noCacheFor(stage);
+  // ARG names declared in this stage (and inherited from a parent stage), in order.
+  const declared = [...(base.parentArgs ?? [])];
 
   // ONBUILD triggers of the base run first, and are not passed further down.
   const triggers = state.config.config?.OnBuild ?? [];
   if (state.config.config) state.config.config.OnBuild = null;
   for (const [i, text] of triggers.entries()) {
     const inst = parseInstructionLine(text, { file: `ONBUILD trigger ${i + 1} of ${stage.base}` });
-    state = await dispatch(session, ev, state, inst, { ...ref(0, { original: `ONBUILD ${text}`, line: stage.line }), id: `s${stage.index}.t${i}` }, noCache);
+    state = await dispatch(session, ev, declared, state, inst, { ...ref(0, { original: `ONBUILD ${text}`, line: stage.line }), id: `s${stage.index}.t${i}` }, noCache);
   }
   for (const [i, inst] of stage.instructions.entries()) {
     session.throwIfAborted();
-    state = await dispatch(session, ev, state, inst, ref(i + 1, inst), noCache);
+    state = await dispatch(session, ev, declared, state, inst, ref(i + 1, inst), noCache);
   }
-  session.stageEvaluators.set(stage.index, ev);
+  session.stageEvaluators.set(stage.index, { ev, declared });
   return state;
 }
 
 /** The base state, and for `FROM <stage>` that stage's variable scope (inherited). */
-async function resolveBase(session: BuildSession, stage: Stage): Promise<{ state: ImageState; parent?: StageEvaluator }> {
+async function resolveBase(session: BuildSession, stage: Stage): Promise<{ state: ImageState; parent?: StageEvaluator; parentArgs?: string[] }> {
   const { base, platform } = resolveStageBase(stage, session.ir.globalArgs, session.buildArgs, session.platforms, {
     escapeToken: session.ir.escapeToken,
     file: session.ir.file,
@@ -72,7 +74,8 @@ async function resolveBase(session: BuildSession, stage: Stage): Promise<{ state
   const named = stage.baseStage ?? session.ir.stages.find((s) => s.index < stage.index && s.name === base.toLowerCase())?.index;
   if (named !== undefined) {
     const state = await session.stage(named);
-    return { state, parent: session.stageEvaluators.get(named) };
+    const scope = session.stageEvaluators.get(named);
+    return { state, parent: scope?.ev, parentArgs: scope?.declared };
   }
   if (base === "scratch") return { state: emptyState(session.platforms.target, new Date(0).toISOString()) };
   return { state: await session.image(base, platform) };
@@ -88,6 +91,7 @@ function asStepError(step: StepRef, e: unknown): Error {
 async function dispatch(
   session: BuildSession,
   ev: StageEvaluator,
+  declared: string[],
   state: ImageState,
   raw: Instruction,
   step: StepRef,
@@ -96,8 +100,19 @@ async function dispatch(
   try {
     // Environment as it is before the instruction (one snapshot per instruction).
     const runEnv = ev.runEnv();
-    const historyArgs = Object.entries(ev.argsInScope()).map(([name, value]) => ({ name, value: envValue(runEnv, name) ?? value }));
+    const inScope = ev.argsInScope();
+    const historyArgs = declared.map((name) => ({ name, value: envValue(runEnv, name) ?? inScope[name] ?? "" }));
+    // History shows an ARG's default as written (expanded), not the value it takes.
+    const argDefaults = raw.kind === "arg" ? raw.args.map((a) => ({ name: a.name, value: a.default === undefined ? undefined : ev.expandWord(a.default) })) : [];
     const { inst } = ev.step(raw);
+    if (inst.kind === "arg") {
+      for (const a of inst.args) {
+        const i = declared.indexOf(a.name);
+        if (i >= 0) declared.splice(i, 1);
+        declared.push(a.name);
+      }
+      return metadataStep(session, step, state, { ...inst, args: argDefaults.map((a) => ({ name: a.name, default: a.value })) });
+    }
     switch (inst.kind) {
       case "run":
         return await runStep({ session, step, noCache, env: runEnv, historyArgs }, state, inst);

@@ -25,7 +25,7 @@ export class BuildSession {
   readonly stageResults = new Map<number, Promise<ImageState>>();
   readonly imageResults = new Map<string, Promise<ImageState>>();
   /** Each built stage's variable scope at its end, inherited by `FROM <stage>`. */
-  readonly stageEvaluators = new Map<number, StageEvaluator>();
+  readonly stageEvaluators = new Map<number, { ev: StageEvaluator; declared: string[] }>();
   private contextIdx?: Promise<ContextIndex>;
   private exec?: Promise<Executor>;
   private snap?: Promise<Snapshotter>;
