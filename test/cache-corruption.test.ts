@@ -34,7 +34,7 @@ it("a flipped byte is detected on use and turns the cache hit into a miss", asyn
   const reader = await Store.open(root, { gracePeriodMs: 0 });
   const hit = await reader.acquire("RUN make");
   expect(hit).toBeDefined();
-  const err = await drain(reader.open(blob.digest)).catch((e: unknown) => e);
+  const err = await drain(await reader.open(blob.digest)).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(BlobCorruptedError);
   expect((err as Error).message).toMatch(/corrupted on disk.*removed from the store/);
   await hit!.lease.release();
@@ -48,7 +48,7 @@ it("a flipped byte is detected on use and turns the cache hit into a miss", asyn
   await reader.putBlob(layer, { digest: blob.digest });
   const again = await reader.acquire("RUN make");
   expect(again).toBeDefined();
-  expect(await drain(reader.open(blob.digest))).toBe(layer.length);
+  expect(await drain(await reader.open(blob.digest))).toBe(layer.length);
   await again!.lease.release();
   // gc empties the quarantine.
   await reader.prune();

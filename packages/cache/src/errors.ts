@@ -11,11 +11,14 @@ export class CacheError extends Error {
   }
 }
 
-/** A blob that was asked for is not in the store. */
+/**
+ * A blob that was asked for is not in the store. Its code is "NOT_FOUND", the code
+ * @tbuild/oci's BlobSource contract uses for "no such blob" (`isMissingBlob`).
+ */
 export class BlobNotFoundError extends CacheError {
   readonly digest: string;
   constructor(digest: string) {
-    super("ERR_BLOB_NOT_FOUND", `blob ${digest} is not in the store`);
+    super("NOT_FOUND", `blob ${digest} is not in the store`);
     this.digest = digest;
   }
 }

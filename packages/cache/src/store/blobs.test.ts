@@ -29,7 +29,7 @@ describe("blobs", () => {
     expect(info).toEqual({ digest: sha256Digest("hello"), size: 5 });
     expect(await store.hasBlob(info.digest)).toBe(true);
     expect(await store.size(info.digest)).toBe(5);
-    expect((await readAll(store.open(info.digest))).toString()).toBe("hello");
+    expect((await readAll(await store.open(info.digest))).toString()).toBe("hello");
     expect(readFileSync(store.blobPath(info.digest), "utf8")).toBe("hello");
     expect(await fsp.readdir(store.layout.tmpDir)).toEqual([]);
   });
@@ -62,7 +62,8 @@ describe("blobs", () => {
 
   it("reports a missing blob with BlobNotFoundError", async () => {
     const d = sha256Digest("nope");
-    await expect(readAll(store.open(d))).rejects.toBeInstanceOf(BlobNotFoundError);
+    await expect(store.open(d)).rejects.toBeInstanceOf(BlobNotFoundError);
+    await expect(readAll(store.openBlob(d))).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(store.size(d)).rejects.toBeInstanceOf(BlobNotFoundError);
     expect(await store.verifyBlob(d)).toBe(false);
   });

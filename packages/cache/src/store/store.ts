@@ -4,8 +4,8 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import type { Digest } from "@tbuild/oci";
-import { StoreError } from "../errors.js";
+import type { BlobSource, Digest } from "@tbuild/oci";
+import { BlobNotFoundError, StoreError } from "../errors.js";
 import { readJsonFile, removeTree, tempName, writeFileAtomic } from "../util/fs-util.js";
 import * as reader from "./blob-reader.js";
 import { BlobWriter, TempBlob, type BlobInfo, type ExpectedBlob } from "./blob-writer.js";
@@ -37,7 +37,8 @@ export type BlobData = string | Uint8Array | Readable | AsyncIterable<Uint8Array
 
 export type { BlobInfo, ExpectedBlob };
 
-export class Store {
+/** The store; implements @tbuild/oci's `BlobSource` so exporters can stream from it. */
+export class Store implements BlobSource {
   readonly root: string;
   readonly layout: Layout;
   readonly gracePeriodMs: number;
@@ -139,8 +140,12 @@ export class Store {
     return reader.openBlob(this.layout, digest, opts);
   }
 
-  /** `BlobSource`: a verified stream of the blob. */
-  open(digest: Digest): Readable {
+  /**
+   * `BlobSource`: a verified stream of the blob; rejects with `BlobNotFoundError`
+   * (code "NOT_FOUND") when it is absent.
+   */
+  async open(digest: Digest): Promise<Readable> {
+    if (!(await reader.hasBlob(this.layout, digest))) throw new BlobNotFoundError(digest);
     return reader.openBlob(this.layout, digest, { verify: true });
   }
 
