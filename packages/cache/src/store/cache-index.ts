@@ -72,7 +72,7 @@ export interface ListedRecord {
 
 export class CacheIndex {
   readonly #lru: LRUCache<string, CacheRecord>;
-  /** Record files whose mtime should be bumped: path → time of last hit (ms). */
+  /** Keys whose record file mtime should be bumped: key → time of last hit (ms). */
   readonly #touches = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
 
@@ -97,12 +97,12 @@ export class CacheIndex {
   lookup<T = unknown>(key: string): CacheRecord<T> | undefined {
     const now = Date.now();
     const hot = this.#lru.get(key);
-    const file = this.layout.record(key);
     if (hot) {
       hot.lastUsed = new Date(now);
-      this.#touch(file, now);
+      this.#touch(key, now);
       return hot as CacheRecord<T>;
     }
+    const file = this.layout.record(key);
     let text: string;
     try {
       // Synchronous on purpose: a small page-cached read is several times cheaper
@@ -119,7 +119,7 @@ export class CacheIndex {
     }
     rec.lastUsed = new Date(now);
     this.#lru.set(key, rec);
-    this.#touch(file, now);
+    this.#touch(key, now);
     return rec as CacheRecord<T>;
   }
 
@@ -148,12 +148,12 @@ export class CacheIndex {
   /** Removes the record of `key`; true when it existed. */
   async delete(key: string): Promise<boolean> {
     this.#lru.delete(key);
+    this.#touches.delete(key);
     return this.deleteFile(this.layout.record(key));
   }
 
-  /** Removes a record file by path (used by prune). */
+  /** Removes a record file by path (used by prune; call `forget(key)` too). */
   async deleteFile(file: string): Promise<boolean> {
-    this.#touches.delete(file);
     try {
       await fsp.unlink(file);
       return true;
@@ -166,6 +166,7 @@ export class CacheIndex {
   /** Forgets a key from memory only (after another component deleted its file). */
   forget(key: string): void {
     this.#lru.delete(key);
+    this.#touches.delete(key);
   }
 
   /** Every valid record on disk; `lastUsed` is the file's mtime (written at record time, bumped on hits). */
@@ -197,8 +198,8 @@ export class CacheIndex {
     return { records, invalid };
   }
 
-  #touch(file: string, now: number): void {
-    this.#touches.set(file, now);
+  #touch(key: string, now: number): void {
+    this.#touches.set(key, now);
     if (!this.#timer) {
       this.#timer = setTimeout(() => void this.flush(), TOUCH_INTERVAL_MS);
       this.#timer.unref();
@@ -211,10 +212,10 @@ export class CacheIndex {
     this.#timer = undefined;
     const pending = [...this.#touches];
     this.#touches.clear();
-    for (const [file, ms] of pending) {
+    for (const [key, ms] of pending) {
       const t = new Date(ms);
       try {
-        utimesSync(file, t, t);
+        utimesSync(this.layout.record(key), t, t);
       } catch {
         /* pruned meanwhile: nothing to mark */
       }
