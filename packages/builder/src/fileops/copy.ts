@@ -13,7 +13,7 @@ import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { createReadStream } from "node:fs";
 import { dirname, join } from "node:path";
 import { baseName, cleanPath, joinPath, parentPath } from "../fs/container-path.js";
-import type { LayeredView } from "../fs/layered-view.js";
+import { LayeredView } from "../fs/layered-view.js";
 import { decompress, isArchive } from "./archive.js";
 import { parseChmod, type ChmodFn } from "./chmod.js";
 import { copySelected, type CopyPolicy } from "./copy-tree.js";
@@ -21,7 +21,9 @@ import { FileOpError, throwIfAborted } from "./errors.js";
 import { download, parseChecksum, type HttpOptions } from "./http-source.js";
 import { LayerWriter, type EntryMeta } from "./layer-writer.js";
 import { selectWord, sourceTree, type CopySource, type SelectedSource } from "./select.js";
-import type { SourceTree } from "./source-tree.js";
+import { viewTree, type SourceTree } from "./source-tree.js";
+import { parseGitRef, type GitRef } from "./git-ref.js";
+import { checkoutGit } from "./git-source.js";
 import { untar } from "./untar.js";
 import { resolveChown, type Owner } from "./users.js";
 
@@ -69,29 +71,36 @@ function isUrl(src: string): boolean {
   return /^https?:\/\//i.test(src);
 }
 
-/** Git sources as BuildKit recognises them (git@…, git://, ssh://, or a URL ending in .git, optionally #ref). */
+/** True for git sources as BuildKit recognises them (see git-ref.ts); throws for a malformed one. */
 export function isGitSource(src: string): boolean {
-  return /^(git@|git:\/\/|ssh:\/\/)/.test(src) || (isUrl(src) && /\.git(#.*)?$/.test(src.replace(/\?.*$/, "")));
+  return parseGitRef(src) !== undefined;
 }
 
 type Unit =
   | { kind: "local"; sel: SelectedSource }
   | { kind: "url"; url: string }
+  | { kind: "git"; src: string; ref: GitRef }
   | { kind: "heredoc"; name: string; content: string };
 
 function validate(req: CopyRequest, OP: string): void {
   if (req.checksum !== undefined && req.checksum !== "") {
     if (req.op !== "add") throw new FileOpError("BAD_FLAG", "checksum can't be specified for COPY");
     if (req.sources.length !== 1) throw new FileOpError("BAD_FLAG", "checksum can't be specified for multiple sources");
-    if (!isUrl(req.sources[0]!) && !isGitSource(req.sources[0]!)) throw new FileOpError("BAD_FLAG", "checksum requires HTTP(S) or Git sources");
-    if (!isGitSource(req.sources[0]!)) parseChecksum(req.checksum);
+    const git = parseGitRef(req.sources[0]!);
+    if (!isUrl(req.sources[0]!) && !git) throw new FileOpError("BAD_FLAG", "checksum requires HTTP(S) or Git sources");
+    if (!git) parseChecksum(req.checksum);
   }
   for (const src of req.sources) {
-    if (isGitSource(src)) {
+    const ref = parseGitRef(src);
+    if (ref) {
       if (req.op !== "add") throw new FileOpError("BAD_FLAG", "source can't be a git ref for COPY");
-      throw new FileOpError("BAD_FLAG", `${OP} failed: git sources (${src}) are not supported yet`);
-    }
-    if (isUrl(src) && req.op !== "add") throw new FileOpError("BAD_FLAG", "source can't be a URL for COPY");
+      if (req.keepGitDir !== undefined && ref.keepGitDir !== undefined && req.keepGitDir !== ref.keepGitDir) {
+        throw new FileOpError("BAD_FLAG", "inconsistent keep-git-dir configuration");
+      }
+      if (req.checksum && ref.checksum && req.checksum !== ref.checksum) {
+        throw new FileOpError("BAD_FLAG", `checksum mismatch ${JSON.stringify(req.checksum)} != ${JSON.stringify(ref.checksum)}`);
+      }
+    } else if (isUrl(src) && req.op !== "add") throw new FileOpError("BAD_FLAG", "source can't be a URL for COPY");
   }
 }
 
@@ -120,6 +129,11 @@ export async function copy(req: CopyRequest): Promise<CopyResult> {
   let wordsWithoutMatch = 0;
   let cursor = 0;
   for (const src of req.sources) {
+    const gitRef = parseGitRef(src);
+    if (gitRef) {
+      units.push({ kind: "git", src, ref: gitRef });
+      continue;
+    }
     if (isUrl(src)) {
       units.push({ kind: "url", url: src });
       continue;
@@ -162,6 +176,14 @@ export async function copy(req: CopyRequest): Promise<CopyResult> {
         const content = Buffer.from(unit.content);
         const meta = { ...createMeta, mode: chmod ? chmod(0o644, false) : 0o644 };
         await place.file(name, meta, content.length, (host) => writeFile(host, content, { flag: "wx" }));
+      } else if (unit.kind === "git") {
+        tmp ??= await mkdtemp(join(dirname(req.target.layerDir), ".tbuild-add-"));
+        const dir = join(await mkdtemp(join(tmp, "g")), "checkout");
+        const keepGitDir = req.keepGitDir ?? unit.ref.keepGitDir ?? false;
+        await checkoutGit(unit.ref, dir, { keepGitDir, checksum: req.checksum || undefined, signal: req.signal });
+        const gitTree = viewTree(new LayeredView([dir]), `git repository ${unit.ref.remote}`);
+        const sels = await selectWord(gitTree, "/" + unit.ref.subdir, { parents: false, excludes: req.excludes, op: req.op, signal: req.signal });
+        for (const sel of sels) await place.selected(gitTree, sel, policy);
       } else {
         tmp ??= await mkdtemp(join(dirname(req.target.layerDir), ".tbuild-add-"));
         const dlDir = await mkdtemp(join(tmp, "u"));

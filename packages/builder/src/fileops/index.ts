@@ -9,5 +9,7 @@ export { FileOpError, type FileOpErrorCode } from "./errors.js";
 export type { ContextIndex, ContextEntry } from "./context-index.js";
 export type { SourceEntry } from "./source-tree.js";
 export type { HttpOptions } from "./http-source.js";
+export { parseGitRef, type GitRef } from "./git-ref.js";
+export { resolveGitCommit, type GitOptions } from "./git-source.js";
 export { goMatch, containsWildcards } from "./gomatch.js";
 export { PatternMatcher } from "./patternmatcher.js";
