@@ -58,6 +58,8 @@ export interface StepOptions {
   hostname?: string;
   signal?: AbortSignal;
   commitCwd?: boolean;
+  etcHosts?: string;
+  resolvConf?: string;
 }
 
 export interface StepResult {
@@ -86,6 +88,8 @@ export async function runStep(executor: Executor, snapshotter: Snapshotter, pare
       hostname: o.hostname,
       network: o.network ?? "none",
       mounts: o.mounts ?? [],
+      etcHosts: o.etcHosts,
+      resolvConf: o.resolvConf,
       stdout: (b) => (stdout += b.toString()),
       stderr: (b) => (stderr += b.toString()),
     }, o.signal);

@@ -4,7 +4,7 @@
 // these helpers remove them. An empty cgroup directory is removed with rmdir(2); one that
 // still has processes refuses (EBUSY), so removal can never disturb a running container.
 import { readFileSync } from "node:fs";
-import { readdir, rmdir, stat } from "node:fs/promises";
+import { rmdir } from "node:fs/promises";
 
 /** The parent of our containers' cgroups, below each hierarchy's root. */
 export const CGROUP_PARENT = "tbuild";
@@ -47,30 +47,4 @@ async function rmdirRetry(p: string): Promise<void> {
 /** Removes the cgroup directories of container `id` (after its processes are gone). */
 export async function removeContainerCgroups(id: string): Promise<void> {
   await Promise.all(cgroupMounts().map((m) => rmdirRetry(`${m}/${CGROUP_PARENT}/${id}`)));
-}
-
-/**
- * Removes leftover empty container cgroups of earlier tbuild processes (best effort).
- * Only directories older than a minute are touched, so a container that runc is creating
- * right now is never raced.
- */
-export async function sweepStaleCgroups(): Promise<void> {
-  const cutoff = Date.now() - 60_000;
-  for (const m of cgroupMounts()) {
-    let names: string[];
-    try {
-      names = await readdir(`${m}/${CGROUP_PARENT}`);
-    } catch {
-      continue;
-    }
-    for (const n of names) {
-      const p = `${m}/${CGROUP_PARENT}/${n}`;
-      try {
-        const st = await stat(p);
-        if (st.isDirectory() && st.mtimeMs < cutoff) await rmdir(p);
-      } catch {
-        // busy or already gone
-      }
-    }
-  }
 }

@@ -11,7 +11,8 @@ import { defaultEtcHosts, defaultResolvConf } from "./etc-files.js";
 import { renderFstab, type FstabEntry } from "./fstab.js";
 import { coreTools, requireTool, type CoreTools } from "./host-tools.js";
 import { prepareRun, type PreparedRun } from "./prepare-run.js";
-import { CGROUP_PARENT, removeContainerCgroups, sweepStaleCgroups } from "./runc-cgroups.js";
+import { sweepLeftovers } from "./leftovers.js";
+import { CGROUP_PARENT, removeContainerCgroups } from "./runc-cgroups.js";
 import { runcSpec, type OciMount } from "./runc-spec.js";
 import { makeStepDir, removeStepDir, runtimeRoot } from "./runtime-dir.js";
 import { runSandboxProcess } from "./sandbox-process.js";
@@ -72,7 +73,7 @@ export class RuncExecutor implements Executor {
   /** Finds runc and the util-linux tools; throws a SandboxError naming what is missing. */
   static create(): RuncExecutor {
     const ex = new RuncExecutor({ ...coreTools(), runc: requireTool("runc", "runc") });
-    void sweepStaleCgroups().catch(() => {});
+    void sweepLeftovers(runtimeRoot()).catch(() => {});
     return ex;
   }
 

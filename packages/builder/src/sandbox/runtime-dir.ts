@@ -18,9 +18,9 @@ export function runtimeRoot(): string {
   return root;
 }
 
-/** Creates a fresh step directory under the runtime root. */
+/** Creates a fresh step directory under the runtime root, named after our pid (see leftovers.ts). */
 export function makeStepDir(): string {
-  return mkdtempSync(`${runtimeRoot()}/s-`);
+  return mkdtempSync(`${runtimeRoot()}/s-${process.pid}-`);
 }
 
 /** Removes a step directory (after the sandbox is gone). */

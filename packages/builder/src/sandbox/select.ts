@@ -24,7 +24,7 @@ let runcProbe: Promise<string | undefined> | undefined;
 function probeRunc(runc: string): Promise<string | undefined> {
   runcProbe ??= (async () => {
     const dir = mkdtempSync(`${runtimeRoot()}/probe-`);
-    const id = `tb-probe-${process.pid}-${Date.now().toString(36)}`;
+    const id = `tb-${process.pid}-probe-${Date.now().toString(36)}`;
     try {
       mkdirSync(`${dir}/rootfs`);
       const spec = runcSpec({

@@ -11,7 +11,8 @@ import { renderFstab, type FstabEntry } from "./fstab.js";
 import { coreTools, findTool, requireTool, type CoreTools } from "./host-tools.js";
 import { prepareRun, type PreparedRun } from "./prepare-run.js";
 import { hostMasks } from "./proc-masks.js";
-import { makeStepDir, removeStepDir } from "./runtime-dir.js";
+import { sweepLeftovers } from "./leftovers.js";
+import { makeStepDir, removeStepDir, runtimeRoot } from "./runtime-dir.js";
 import { runSandboxProcess } from "./sandbox-process.js";
 import { layersMount, rootfsMount, simpleMount, writeEtcFiles } from "./sandbox-mounts.js";
 import { stageMounts, stageRoot, type StageRoot } from "./stage-root.js";
@@ -60,6 +61,7 @@ export class UnshareExecutor implements Executor {
       ip: findTool("ip"),
       env: requireTool("env", "coreutils"),
     };
+    void sweepLeftovers(runtimeRoot()).catch(() => {});
     return new UnshareExecutor(tools, stageRoot());
   }
 
