@@ -212,6 +212,10 @@ describe("COPY sources", () => {
     await expect(run({ sources: ["x/nope.txt"], dest: "/p/", parents: true })).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
+  it("refuses names that would become whiteouts in the image", async () => {
+    await expect(run({ sources: [], heredocs: [{ name: "x", content: "" }], dest: "/.wh.passwd" })).rejects.toThrow(/reserved for layer whiteouts/);
+  });
+
   it("writes heredocs as 0644 files", async () => {
     const { tree } = await run({ sources: [], heredocs: [{ name: "EOF", content: "hello\n" }], dest: "/etc/motd" });
     expect(tree["etc/motd"]).toEqual(file("hello\n"));

@@ -49,6 +49,16 @@ function bad(message: string): FileOpError {
   return new FileOpError("BAD_DEST", message);
 }
 
+/**
+ * A name starting with ".wh." would turn into a whiteout (a deletion) when the layer becomes
+ * an OCI tar, silently removing a file of the image; such names cannot be stored.
+ */
+function checkName(p: string): void {
+  if (p.slice(p.lastIndexOf("/") + 1).startsWith(".wh.")) {
+    throw new FileOpError("BAD_DEST", `${p}: names starting with ".wh." are reserved for layer whiteouts and cannot be stored in an image layer`);
+  }
+}
+
 export class LayerWriter {
   /** Entries of the layer dir: container path → type (copied-up directories included). */
   private readonly written = new Map<string, { type: EntryType; linkTarget?: string }>();
@@ -150,6 +160,7 @@ export class LayerWriter {
   }
 
   private async createDir(p: string, meta: EntryMeta): Promise<void> {
+    checkName(p);
     await this.ensureInLayer(parentPath(p));
     const host = this.host(p);
     await mkdir(host);
@@ -193,6 +204,7 @@ export class LayerWriter {
 
   /** Clears the way for a non-directory at `p`: its parent in the layer, nothing of ours in the way, no directory. */
   private async prepareNonDir(p: string): Promise<void> {
+    checkName(p);
     const st = await this.lstat(p);
     if (st?.type === "dir") throw bad(`cannot replace to directory ${p} with file`);
     await this.ensureInLayer(parentPath(p));

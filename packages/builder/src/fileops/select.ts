@@ -16,6 +16,7 @@ import { BadPatternError, containsWildcards, goMatch, splitWildcards } from "./g
 import { PatternMatcher, type MatchInfo } from "./patternmatcher.js";
 import { contextTree, viewTree, type SourceEntry, type SourceTree } from "./source-tree.js";
 import type { ContextIndex } from "./context-index.js";
+import { parseGitRef } from "./git-ref.js";
 
 /** Where a COPY/ADD reads from. */
 export type CopySource =
@@ -218,10 +219,15 @@ export async function selectWord(tree: SourceTree, word: string, opts: SelectOpt
  * The exact source entries a COPY/ADD reads: wildcards resolved, directories expanded,
  * --exclude and --parents applied, in the order the copy writes them. The builder digests
  * these for the cache key. Throws FileOpError NOT_FOUND for a missing non-wildcard source.
+ * URL and git words are skipped.
  */
 export async function selectSources(from: CopySource, sources: string[], opts: SelectOptions): Promise<SelectedSource[]> {
   const tree = sourceTree(from);
   const out: SelectedSource[] = [];
-  for (const word of sources) out.push(...(await selectWord(tree, word, opts)));
+  for (const word of sources) {
+    // URL and git sources are fetched, not selected (key them by URL/checksum or commit).
+    if (/^https?:\/\//i.test(word) || parseGitRef(word)) continue;
+    out.push(...(await selectWord(tree, word, opts)));
+  }
   return out;
 }

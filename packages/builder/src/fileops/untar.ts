@@ -68,9 +68,6 @@ export async function untar(stream: Readable, dest: string, writer: LayerWriter,
         entry.resume();
         continue;
       }
-      if (baseName("/" + rel).startsWith(".wh.")) {
-        throw invalid(opts.archiveName, `${JSON.stringify(h.name)} is named like an image-layer whiteout, which ADD cannot store`);
-      }
       const parent = await inDest(parentPath("/" + rel), true);
       await writer.mkdirAll(parent, dirMeta());
       const target = joinPath(parent, baseName("/" + rel));
