@@ -40,6 +40,12 @@ export interface BuildOptions {
   /** Stage names whose steps always rerun. */
   noCacheFilter?: string[];
   outputs?: OutputSpec[];
+  /**
+   * Named build contexts, as BuildKit's `--build-context name=value`: a `FROM name` or
+   * `COPY --from=name` then uses `oci-layout:///path[:tag|@digest]`, `docker-image://ref`,
+   * or a local directory instead of the image or stage of that name.
+   */
+  buildContexts?: Record<string, string>;
   /** Store root (default: $TBUILD_ROOT, /var/lib/tbuild as root, else XDG data dir). */
   root?: string;
   /** Max stages built at once. Default 4. */

@@ -9,6 +9,7 @@ import { copyStep } from "../steps/copy.js";
 import { workdirStep } from "../steps/workdir.js";
 import { StepError, StepFailedError } from "./errors.js";
 import type { BuildSession } from "./session.js";
+import { namedContext } from "./named-contexts.js";
 
 export async function runStage(session: BuildSession, stage: Stage): Promise<ImageState> {
   const total = stage.instructions.length;
@@ -71,6 +72,9 @@ async function resolveBase(session: BuildSession, stage: Stage): Promise<{ state
     escapeToken: session.ir.escapeToken,
     file: session.ir.file,
   });
+  const context = await namedContext(session, base);
+  if (context?.kind === "dir") throw new Error(`FROM ${base}: the build context ${base} is a directory, not an image`);
+  if (context) return { state: context.state };
   const named = stage.baseStage ?? session.ir.stages.find((s) => s.index < stage.index && s.name === base.toLowerCase())?.index;
   if (named !== undefined) {
     const state = await session.stage(named);

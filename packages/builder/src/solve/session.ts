@@ -64,6 +64,15 @@ export class BuildSession {
     return p;
   }
 
+  private readonly dirContexts = new Map<string, Promise<ContextIndex>>();
+
+  /** A directory given as a named build context, walked once per build. */
+  namedDir(dir: string, open: () => Promise<ContextIndex>): Promise<ContextIndex> {
+    let p = this.dirContexts.get(dir);
+    if (!p) this.dirContexts.set(dir, (p = open()));
+    return p;
+  }
+
   /** A base image (FROM or COPY --from), resolved and unpacked once per build. */
   image(ref: string, platform?: string): Promise<ImageState> {
     const k = `${ref}\0${platform ?? ""}`;

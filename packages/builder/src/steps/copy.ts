@@ -24,11 +24,12 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
   const { session, step } = ctx;
   const workdir = state.config.config?.WorkingDir || "/";
   const fromRef = inst.kind === "copy" ? inst.from : undefined;
-  const fromState = fromRef !== undefined ? await resolveCopyFrom(session, fromRef, state) : undefined;
+  const named = fromRef !== undefined ? await resolveCopyFrom(session, fromRef) : undefined;
+  const fromState = named?.kind === "state" ? named.state : undefined;
   const layersOf = (s: ImageState) => lowerStack(s).map((c) => session.store.snapshotPath(c));
   const from: CopySource = fromState
     ? { kind: "view", view: new LayeredView(layersOf(fromState)) }
-    : { kind: "context", index: await session.contextIndex() };
+    : { kind: "context", index: named?.kind === "dir" ? named.index : await session.contextIndex() };
   const parents = inst.kind === "copy" ? inst.parents : false;
   const local = inst.sources.filter((s) => !isRemote(s));
   const sourceKey = fromState

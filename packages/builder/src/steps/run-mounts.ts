@@ -116,7 +116,24 @@ async function prepareOne(
           },
         };
       }
-      const from = await resolveCopyFrom(session, m.from, state);
+      const named = await resolveCopyFrom(session, m.from);
+      if (named.kind === "dir") {
+        const index = named.index;
+        const digest = await index.digest([source.slice(1) || "."]);
+        return {
+          keyPart: { type: "bind", from: index.root, source, target, digest, rw: !m.readonly },
+          open: async () => {
+            const dir = await tempDir("bind");
+            await copy({
+              op: "copy", sources: [source], heredocs: [], dest: "/", workdir: "/",
+              from: { kind: "context", index }, link: true, parents: false, excludes: [],
+              target: { view: new LayeredView([]), layerDir: dir },
+            });
+            return { spec: { type: "bind", source: dir, target, readonly: m.readonly } };
+          },
+        };
+      }
+      const from = named.state;
       const layers = lowerStack(from).map((c) => session.store.snapshotPath(c));
       return {
         keyPart: { type: "bind", from: from.fsKey, source, target, rw: !m.readonly },

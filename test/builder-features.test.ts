@@ -1,0 +1,154 @@
+// Builder features end to end: failures reported with their step, RUN --mount types,
+// secrets that never reach the image, multi-stage targets and parallel stages, ONBUILD
+// triggers from a stored image, FROM oci-layout://, outputs read back by skopeo and
+// umoci. Runs on both sandbox executors. Needs root, skopeo and umoci.
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync, readdirSync, existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StepFailedError, StepError, type BuildEvent } from "@tbuild/builder";
+import { DockerfileSyntaxError } from "@tbuild/parser";
+import { makeBuildEnv, type BuildEnv } from "./support/build-env.js";
+
+function grepTree(dir: string, needle: string): string[] {
+  const hits: string[] = [];
+  const walk = (d: string) => {
+    for (const n of readdirSync(d)) {
+      const p = path.join(d, n);
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (!st) continue;
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile() && st.size < 50_000_000 && readFileSync(p).includes(needle)) hits.push(p);
+    }
+  };
+  walk(dir);
+  return hits;
+}
+
+describe.each(["runc", "unshare"] as const)("builder features (%s executor)", (executor) => {
+  let env: BuildEnv;
+  beforeAll(async () => {
+    env = await makeBuildEnv({ executor });
+  });
+  afterAll(() => env?.dispose());
+
+  it("reports a failing RUN with its step, command, exit code and last output", async () => {
+    const ctx = env.context({ Dockerfile: "FROM busybox\nRUN echo going && echo broken >&2 && exit 3\n" });
+    const err = await env.run({ context: ctx }).catch((e) => e);
+    expect(err).toBeInstanceOf(StepFailedError);
+    expect(err.exitCode).toBe(3);
+    expect(err.step.line).toBe(2);
+    expect(err.outputTail.join("\n")).toContain("broken");
+    expect(err.message).toContain("exit code: 3");
+  });
+
+  it("reports a missing COPY source and a broken Dockerfile clearly", async () => {
+    const missing = await env.run({ context: env.context({ Dockerfile: "FROM busybox\nCOPY nope.txt /x\n" }) }).catch((e) => e);
+    expect(missing).toBeInstanceOf(StepError);
+    expect(missing.step.line).toBe(2);
+    expect(missing.message).toMatch(/nope\.txt/);
+    const broken = await env.run({ context: env.context({ Dockerfile: "FROM busybox\nFOO bar\n" }) }).catch((e) => e);
+    expect(broken).toBeInstanceOf(DockerfileSyntaxError);
+    expect(broken.line).toBe(2);
+  });
+
+  it("keeps secrets out of layers, config, history and the cache key", async () => {
+    const secret = `s3cr3t-${Date.now()}-value`;
+    process.env.TBUILD_TEST_SECRET = secret;
+    const ctx = env.context({
+      Dockerfile: [
+        "FROM busybox",
+        "ARG EXPECT",
+        "RUN --mount=type=secret,id=tok cat /run/secrets/tok | wc -c > /len && test \"$(sha256sum < /run/secrets/tok | cut -d' ' -f1)\" = \"$EXPECT\" || exit 9",
+        "RUN --mount=type=secret,id=tok,env=TOK sh -c 'test -n \"$TOK\" && echo ok > /env-ok'",
+      ].join("\n"),
+    });
+    const out = path.join(env.work, `secret-${executor}`);
+    const { result } = await env.run({
+      context: ctx,
+      buildArgs: { EXPECT: createHash("sha256").update(secret).digest("hex") },
+      secrets: [{ id: "tok", env: "TBUILD_TEST_SECRET" }],
+      outputs: [{ type: "local", dest: out }],
+    });
+    expect(readFileSync(path.join(out, "len"), "utf8").trim()).toBe(String(secret.length));
+    expect(existsSync(path.join(out, "run/secrets/tok"))).toBe(false);
+    expect(JSON.stringify(result.config)).not.toContain(secret);
+    expect(grepTree(env.root, secret)).toEqual([]);
+  });
+
+  it("persists cache mounts between builds and discards tmpfs and bind writes", async () => {
+    const make = (n: number) =>
+      env.context({
+        Dockerfile: [
+          "FROM busybox",
+          `RUN --mount=type=cache,target=/cache --mount=type=tmpfs,target=/scratch echo run${n} >> /cache/log && echo x > /scratch/x && cp /cache/log /log`,
+          "RUN --mount=type=bind,source=data,target=/data cat /data/in.txt > /copied",
+        ].join("\n"),
+        "data/in.txt": "bound\n",
+      });
+    const out1 = path.join(env.work, `cm1-${executor}`);
+    await env.run({ context: make(1), outputs: [{ type: "local", dest: out1 }] });
+    const out2 = path.join(env.work, `cm2-${executor}`);
+    await env.run({ context: make(2), outputs: [{ type: "local", dest: out2 }] });
+    expect(readFileSync(path.join(out2, "log"), "utf8")).toContain("run1\nrun2\n");
+    expect(existsSync(path.join(out2, "scratch/x"))).toBe(false);
+    expect(existsSync(path.join(out2, "cache/log"))).toBe(false);
+    expect(readFileSync(path.join(out2, "copied"), "utf8")).toBe("bound\n");
+  });
+
+  it("builds only the stages the target needs, independent ones side by side", async () => {
+    const ctx = env.context({
+      Dockerfile: [
+        "FROM busybox AS a",
+        "RUN sleep 1 && echo a > /a",
+        "FROM busybox AS b",
+        "RUN sleep 1 && echo b > /b",
+        "FROM busybox AS broken",
+        "RUN exit 1",
+        "FROM busybox AS final",
+        "COPY --from=a /a /a",
+        "COPY --from=b /b /b",
+      ].join("\n"),
+    });
+    const { events } = await env.run({ context: ctx, target: "final" });
+    const runs = events.filter((e): e is Extract<BuildEvent, { type: "step-start" | "step-done" }> => (e.type === "step-start" || e.type === "step-done") && e.step.instruction.startsWith("RUN sleep"));
+    // Both sleeps started before either finished: the stages ran at the same time.
+    expect(runs.map((e) => e.type)).toEqual(["step-start", "step-start", "step-done", "step-done"]);
+    expect(events.some((e) => e.type === "step-start" && e.step.stage === "broken")).toBe(false);
+  });
+
+  it("runs ONBUILD triggers of a stored base image, once", async () => {
+    const parent = env.context({ Dockerfile: "FROM busybox\nONBUILD RUN echo triggered > /trigger\nONBUILD ENV FROM_TRIGGER=1\n" });
+    await env.run({ context: parent, tags: [`onbuild-parent-${executor}:1`] });
+    const child = env.context({ Dockerfile: `FROM onbuild-parent-${executor}:1\nRUN cat /trigger > /seen\n` });
+    const out = path.join(env.work, `onbuild-${executor}`);
+    const { result } = await env.run({ context: child, outputs: [{ type: "local", dest: out }] });
+    expect(readFileSync(path.join(out, "seen"), "utf8")).toBe("triggered\n");
+    expect(result.config.config?.Env).toContain("FROM_TRIGGER=1");
+    expect(result.config.config?.OnBuild ?? null).toBeNull();
+  });
+
+  it("writes OCI and Docker archives and layouts that skopeo and umoci accept, and builds FROM a named oci-layout:// context", async () => {
+    const ctx = env.context({ Dockerfile: "FROM busybox\nRUN echo hi > /hi\nCMD [\"cat\", \"/hi\"]\n" });
+    const oci = path.join(env.work, `img-${executor}.oci.tar`);
+    const docker = path.join(env.work, `img-${executor}.docker.tar`);
+    const layout = path.join(env.work, `layout-${executor}`);
+    const { result } = await env.run({
+      context: ctx,
+      tags: ["exported:1"],
+      outputs: [{ type: "oci", dest: oci }, { type: "docker", dest: docker }, { type: "oci-layout", dest: layout }],
+    });
+    const inspect = JSON.parse(execFileSync("skopeo", ["inspect", `oci-archive:${oci}`], { encoding: "utf8" }));
+    expect(inspect.Layers).toHaveLength(result.manifest.layers.length);
+    const dinspect = JSON.parse(execFileSync("skopeo", ["inspect", `docker-archive:${docker}`], { encoding: "utf8" }));
+    expect(dinspect.Layers).toHaveLength(result.manifest.layers.length);
+    const bundle = path.join(env.work, `bundle-${executor}`);
+    execFileSync("umoci", ["unpack", "--image", `${layout}:1`, bundle], { stdio: "pipe" });
+    expect(readFileSync(path.join(bundle, "rootfs/hi"), "utf8")).toBe("hi\n");
+    const child = env.context({ Dockerfile: `FROM base\nRUN cat /hi > /again\n` });
+    const out = path.join(env.work, `from-layout-${executor}`);
+    await env.run({ context: child, buildContexts: { base: `oci-layout://${layout}:1` }, outputs: [{ type: "local", dest: out }] });
+    expect(readFileSync(path.join(out, "again"), "utf8")).toBe("hi\n");
+  });
+});
