@@ -58,6 +58,8 @@ beforeAll(async () => {
     "somefile": "I am a file",
     "rootlink -> /": null,
     "app/up -> ../..": null,
+    "dangling -> /nonexist/x": null,
+    "tofile -> /somefile": null,
   });
   await chmod(join(base, "app/sub"), 0o750);
   await chown(join(base, "app/sub"), 7, 8);
@@ -118,6 +120,9 @@ describe("COPY destinations", () => {
     expect(Object.keys((await run({ sources: ["a"], dest: "/rootlink/viaroot" })).tree)).toEqual(["viaroot"]);
     expect(Object.keys((await run({ sources: ["a"], dest: "/app/up/viaup" })).tree)).toEqual(["viaup"]);
     expect(Object.keys((await run({ sources: ["a"], dest: "../../../esc", workdir: "/app" })).tree)).toEqual(["esc"]);
+    // BuildKit follows a destination symlink to a file, and creates what a dangling one names
+    expect((await run({ sources: ["a"], dest: "/tofile" })).tree).toEqual({ "somefile": file("A", "0640") });
+    expect(Object.keys((await run({ sources: ["a"], dest: "/dangling" })).tree)).toEqual(["nonexist", "nonexist/x"]);
   });
 
   it("creates a directory over a whiteout as a new directory", async () => {
@@ -295,6 +300,12 @@ describe("COPY over existing content", () => {
     expect(tree["app/sub"]).toEqual(dir(0, 0, "0755"));
     expect(tree["app/sub/new"]).toEqual(file("N"));
     expect(await readdir(join(base, "app/sub"))).toEqual(["old"]);
+  });
+
+  it("stops when cancelled", async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(run({ sources: ["d"], dest: "/x/", signal: ac.signal })).rejects.toMatchObject({ code: "ABORTED" });
   });
 
   it("reports FileOpError for user mistakes", async () => {

@@ -225,10 +225,13 @@ class Placer {
     return { dst, st: await this.writer.lstat(dst) };
   }
 
-  /** Where a non-directory named `name` goes. */
+  /** Where a non-directory named `name` goes (its directory created, as fsutil's prepareTargetDir does). */
   private async fileTarget(name: string): Promise<string> {
     const { dst, st } = await this.prepare();
-    return st?.type === "dir" ? joinPath(dst, name) : dst;
+    const target = st?.type === "dir" ? joinPath(dst, name) : dst;
+    // A destination that is a dangling symlink leads to a path whose parents may not exist.
+    await this.writer.mkdirAll(parentPath(target), this.createMeta);
+    return target;
   }
 
   async file(name: string, meta: EntryMeta, size: number, produce: (host: string) => Promise<void>): Promise<void> {
