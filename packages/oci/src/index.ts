@@ -26,3 +26,8 @@ export * from "./layout/oci-archive.js";
 export * from "./layout/docker-archive.js";
 // Registries
 export * from "./registry/reference.js";
+export * from "./registry/client.js";
+export { dockerCredentials, dockerConfigDir, type Credentials } from "./registry/credentials.js";
+export { parseChallenges, type Challenge } from "./registry/challenge.js";
+export { isLoopback, type RegistryHostOptions, type Timeouts, type TransportOptions } from "./registry/transport.js";
+export type { BlobPushOutcome } from "./registry/blobs.js";

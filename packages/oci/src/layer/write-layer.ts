@@ -1,4 +1,5 @@
 // writeLayer: source dir → tar (→ compressed) bytes, hashed in the same pass.
+import { destroyWithError } from "../util/destroy.js";
 import { WriteStream } from "node:fs";
 import type { Duplex, Writable } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
@@ -80,8 +81,8 @@ export async function writeLayer(source: LayerSource, out: Writable, opts: Write
     dest.end();
     await tail;
   } catch (err) {
-    dest.destroy(err as Error);
-    out.destroy(err as Error);
+    destroyWithError(dest, err);
+    destroyWithError(out, err);
     throw err;
   }
   const result: WriteLayerResult = { diffID: diff.digest(), size: diff.size };

@@ -1,5 +1,6 @@
 // docker-archive: the `docker save` / `docker load` tarball: manifest.json, repositories,
 // the config as <hex>.json and each layer as an uncompressed <diffID hex>/layer.tar.
+import { destroyWithError } from "../util/destroy.js";
 import { Readable, type Writable } from "node:stream";
 import { digestHex, DigestTap, isDigest, sha256 } from "../digest.js";
 import { OciError } from "../errors.js";
@@ -105,7 +106,7 @@ export async function writeDockerArchive(out: Writable, images: ExportImage[], s
     if (Object.keys(repositories).length > 0) await w.file("repositories", Buffer.from(JSON.stringify(repositories)));
     await w.finish();
   } catch (err) {
-    out.destroy(err as Error);
+    destroyWithError(out, err);
     throw err;
   }
 }

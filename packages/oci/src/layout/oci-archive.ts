@@ -1,5 +1,6 @@
 // oci-archive: an OCI image layout packed in a tar file (what `skopeo copy … oci-archive:`
 // and BuildKit's `--output type=oci` produce).
+import { destroyWithError } from "../util/destroy.js";
 import type { Writable } from "node:stream";
 import { OciError } from "../errors.js";
 import { serializeDocument } from "../image/documents.js";
@@ -31,7 +32,7 @@ export async function writeOciArchive(out: Writable, roots: ExportRoot[], source
     }
     await w.finish();
   } catch (err) {
-    out.destroy(err as Error);
+    destroyWithError(out, err);
     throw err;
   }
   return index;

@@ -1,0 +1,294 @@
+// HTTP(S) to registries: scheme choice, TLS trust, timeouts, retries with backoff,
+// authentication retries and safe redirects.
+//
+// We use the `undici` package (v6, Node 20 compatible) for its fetch *and* its Agent: the
+// fetch built into Node 20 is undici too, but its Agent class is not importable, and handing
+// an npm-undici Agent to the built-in fetch couples two undici versions through an internal
+// interface. Using both from one package keeps them consistent. The Agent carries the extra
+// CA certificates, the insecure (no verification) mode and the connect/headers/body timeouts.
+import { isIP } from "node:net";
+import { Readable } from "node:stream";
+import { rootCertificates } from "node:tls";
+import { Agent, fetch, type Response } from "undici";
+import { OciError } from "../errors.js";
+import { Authenticator } from "./auth.js";
+import { dockerCredentials, type Credentials } from "./credentials.js";
+
+/** Per-registry settings, keyed by "host[:port]". */
+export interface RegistryHostOptions {
+  /**
+   * Docker's "insecure registry": HTTPS without certificate checks, falling back to plain
+   * HTTP. Loopback registries (localhost, 127.0.0.0/8, ::1) are insecure unless this is false.
+   */
+  insecure?: boolean;
+  /** Extra CA certificates (PEM) to trust for this registry. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Credentials for this registry (take precedence over the Docker config). */
+  credentials?: Credentials;
+}
+
+/** Timeouts in milliseconds. */
+export interface Timeouts {
+  /** Establishing the connection (TCP + TLS). Default 30 s. */
+  connect?: number;
+  /** Waiting for response headers once the request is sent. Default 120 s. */
+  headers?: number;
+  /** Longest silence while receiving a body. Default 60 s. */
+  body?: number;
+}
+
+export interface TransportOptions {
+  hosts?: Record<string, RegistryHostOptions>;
+  /** Extra CA certificates (PEM) trusted for every registry. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Credentials lookup used before the Docker config (return undefined to fall through). */
+  credentials?: (registry: string) => Credentials | undefined | Promise<Credentials | undefined>;
+  /** Read ~/.docker/config.json ($DOCKER_CONFIG); a directory to use another; false to never. */
+  dockerConfig?: boolean | string;
+  timeouts?: Timeouts;
+  /** Retries after 5xx, 429 and network errors (never after other 4xx). Default 3. */
+  retries?: number;
+  /** First backoff delay; doubles per retry (with jitter). Default 250 ms. */
+  retryDelay?: number;
+  userAgent?: string;
+}
+
+export interface RegistryRequest {
+  method: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
+  registry: string;
+  /** "/v2/…" on the registry, or an absolute URL (upload Location). */
+  path: string;
+  headers?: Record<string, string>;
+  /** A buffer, or a factory giving a fresh stream for each attempt (so retries can replay it). */
+  body?: Buffer | (() => Promise<AsyncIterable<Uint8Array>>);
+  /** Token scopes, e.g. "repository:library/alpine:pull". */
+  scopes: string[];
+  /** Names the thing requested, for error messages. */
+  what: string;
+}
+
+export interface RegistryResponse {
+  status: number;
+  headers: Headers;
+  url: URL;
+  /** The body (null for HEAD or no content); consume or destroy it. */
+  body: Readable | null;
+}
+
+const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+const MAX_REDIRECTS = 5;
+
+/** True for hosts Docker treats as insecure by default. */
+export function isLoopback(registry: string): boolean {
+  const host = registry.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
+  if (host === "localhost" || host === "::1") return true;
+  return isIP(host) === 4 && host.startsWith("127.");
+}
+
+function toList(v: string | Buffer | Array<string | Buffer> | undefined): Array<string | Buffer> {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Classifies a fetch failure (undici wraps the real error as `cause`). */
+export function networkError(err: unknown, what: string, url: string): OciError {
+  if (err instanceof OciError) return err;
+  const e = err as { cause?: { code?: string; message?: string }; code?: string; message?: string; name?: string };
+  const code = e.cause?.code ?? e.code ?? "";
+  const detail = e.cause?.message ?? e.message ?? String(err);
+  if (/TIMEOUT/.test(code) || e.name === "TimeoutError") {
+    return new OciError("TIMEOUT", `${what}: ${url} did not answer in time (${detail}).`, { cause: err });
+  }
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
+    return new OciError("REGISTRY", `${what}: the TLS certificate of ${new URL(url).host} is not trusted (${code}: ${detail}); pass its CA certificate (ca option) or mark the registry insecure.`, { cause: err });
+  }
+  return new OciError("REGISTRY", `${what}: cannot reach ${new URL(url).host} (${code || detail}).`, { cause: err });
+}
+
+function retriable(err: OciError): boolean {
+  return err.code === "TIMEOUT" || (err.code === "REGISTRY" && !/certificate/.test(err.message));
+}
+
+export class Transport {
+  readonly auth: Authenticator;
+  private readonly agents = new Map<string, Agent>();
+  private readonly bases = new Map<string, Promise<URL>>();
+  private readonly retries: number;
+  private readonly retryDelay: number;
+
+  constructor(private readonly opts: TransportOptions = {}) {
+    this.retries = opts.retries ?? 3;
+    this.retryDelay = opts.retryDelay ?? 250;
+    this.auth = new Authenticator((r) => this.lookupCredentials(r), async (url, init) => {
+      const res = await fetch(url, { ...init, dispatcher: this.agentFor(url.host, url.protocol === "https:" ? "verify" : "verify") });
+      return { status: res.status, json: () => res.json(), text: () => res.text() };
+    });
+  }
+
+  private async lookupCredentials(registry: string): Promise<Credentials | undefined> {
+    const own = this.opts.hosts?.[registry]?.credentials;
+    if (own) return own;
+    const given = await this.opts.credentials?.(registry);
+    if (given) return given;
+    if (this.opts.dockerConfig === false) return undefined;
+    return dockerCredentials(registry, typeof this.opts.dockerConfig === "string" ? this.opts.dockerConfig : undefined);
+  }
+
+  private insecure(registry: string): boolean {
+    return this.opts.hosts?.[registry]?.insecure ?? isLoopback(registry);
+  }
+
+  private agentFor(registry: string, mode: "verify" | "insecure"): Agent {
+    const extra = [...toList(this.opts.ca), ...toList(this.opts.hosts?.[registry]?.ca)];
+    const key = mode === "insecure" ? "insecure" : extra.length > 0 ? `ca:${registry}` : "default";
+    let agent = this.agents.get(key);
+    if (!agent) {
+      const t = this.opts.timeouts ?? {};
+      const connect = mode === "insecure" ? { rejectUnauthorized: false } : extra.length > 0 ? { ca: [...rootCertificates, ...extra.map(String)] } : {};
+      agent = new Agent({ connect: { ...connect, timeout: t.connect ?? 30_000 }, headersTimeout: t.headers ?? 120_000, bodyTimeout: t.body ?? 60_000 });
+      this.agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  /**
+   * The base URL of a registry. Secure registries: https. Insecure ones (loopback by default):
+   * https without verification if it answers, else http — decided once, by pinging /v2/
+   * (which also teaches us the registry's auth challenge).
+   */
+  base(registry: string): Promise<URL> {
+    let p = this.bases.get(registry);
+    if (!p) {
+      p = this.chooseBase(registry);
+      p.catch(() => this.bases.delete(registry));
+      this.bases.set(registry, p);
+    }
+    return p;
+  }
+
+  private async chooseBase(registry: string): Promise<URL> {
+    if (!this.insecure(registry)) return new URL(`https://${registry}`);
+    for (const scheme of ["https", "http"]) {
+      const url = new URL(`${scheme}://${registry}/v2/`);
+      try {
+        const res = await fetch(url, { dispatcher: this.agentFor(registry, "insecure"), redirect: "manual" });
+        await res.body?.cancel();
+        this.auth.learn(registry, res.headers.get("www-authenticate"));
+        return new URL(`${scheme}://${registry}`);
+      } catch (err) {
+        const e = networkError(err, `connecting to ${registry}`, url.href);
+        if (e.code === "TIMEOUT" || scheme === "http") throw e;
+      }
+    }
+    throw new OciError("REGISTRY", `cannot reach ${registry} over HTTPS or HTTP.`);
+  }
+
+  private dispatcher(registry: string, url: URL): Agent {
+    if (url.host !== registry) return this.agentFor(url.host, "verify");
+    return this.agentFor(registry, this.insecure(registry) ? "insecure" : "verify");
+  }
+
+  /**
+   * Sends a request with authentication, retries and redirects. 401 is answered once with
+   * fresh credentials; 5xx, 408, 429 and network errors are retried with exponential backoff
+   * (only when the body can be replayed). Redirects are followed for GET and HEAD; the
+   * Authorization header goes only to the registry's own origin, never to another host.
+   * Returns any response status; callers check it.
+   */
+  async send(req: RegistryRequest): Promise<RegistryResponse> {
+    const base = await this.base(req.registry);
+    const start = new URL(req.path, base);
+    let scopes = req.scopes;
+    let authRetried = false;
+    for (let attempt = 0; ; attempt++) {
+      let authHeader = await this.auth.header(req.registry, scopes);
+      let url = start;
+      let method: string = req.method;
+      let res: Response;
+      try {
+        for (let hop = 0; ; hop++) {
+          const headers: Record<string, string> = { "user-agent": this.opts.userAgent ?? "tbuild", ...req.headers };
+          const sameOrigin = url.origin === base.origin;
+          if (authHeader && sameOrigin) headers.authorization = authHeader;
+          const body = req.body === undefined || method === "GET" || method === "HEAD" ? undefined : Buffer.isBuffer(req.body) ? req.body : await req.body();
+          res = await fetch(url, {
+            method, headers, body, redirect: "manual", duplex: "half",
+            dispatcher: sameOrigin ? this.dispatcher(req.registry, url) : this.agentFor(url.host, "verify"),
+          } as Parameters<typeof fetch>[1]);
+          const location = res.headers.get("location");
+          const redirect = [301, 302, 303, 307, 308].includes(res.status) && location && (req.method === "GET" || req.method === "HEAD");
+          if (!redirect) break;
+          await res.body?.cancel();
+          if (hop >= MAX_REDIRECTS) throw new OciError("REGISTRY", `${req.what}: too many redirects (last to ${location}).`);
+          url = new URL(location, url);
+          if (res.status === 303) method = "GET";
+          if (url.protocol !== "https:" && url.protocol !== "http:") throw new OciError("REGISTRY", `${req.what}: redirected to an unsupported URL ${url.href}.`);
+        }
+      } catch (err) {
+        const e = networkError(err, req.what, url.href);
+        if (retriable(e) && attempt < this.retries) {
+          await sleep(this.backoff(attempt));
+          continue;
+        }
+        throw e;
+      }
+      if (res.status === 401 && !authRetried) {
+        await res.body?.cancel();
+        const next = await this.auth.unauthorized(req.registry, res.headers.get("www-authenticate"), scopes, authHeader);
+        if (next) {
+          authRetried = true;
+          scopes = next;
+          attempt--; // an auth round trip is not a retry
+          continue;
+        }
+        authHeader = undefined;
+      }
+      if (RETRY_STATUS.has(res.status) && attempt < this.retries) {
+        await res.body?.cancel();
+        const after = Number(res.headers.get("retry-after"));
+        await sleep(Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 30_000) : this.backoff(attempt));
+        continue;
+      }
+      const body = res.body && method !== "HEAD" ? Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>) : null;
+      if (!body) await res.body?.cancel();
+      return { status: res.status, headers: res.headers as unknown as Headers, url, body };
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const d = this.retryDelay * 2 ** attempt;
+    return Math.min(d + Math.random() * d * 0.25, 10_000);
+  }
+
+  /** Closes pooled connections. */
+  async close(): Promise<void> {
+    await Promise.all([...this.agents.values()].map((a) => a.close()));
+    this.agents.clear();
+  }
+}
+
+/** Reads a registry error body ({"errors":[{code,message,detail}]}) into one line. */
+export async function errorDetail(res: RegistryResponse): Promise<string> {
+  if (!res.body) return "";
+  let text = "";
+  try {
+    for await (const c of res.body) {
+      text += (c as Buffer).toString();
+      if (text.length > 65536) break;
+    }
+  } catch {
+    /* the detail is best effort */
+  } finally {
+    res.body.destroy();
+  }
+  try {
+    const j = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string; detail?: unknown }> };
+    if (Array.isArray(j.errors) && j.errors.length > 0) {
+      return j.errors.map((e) => [e.code, e.message].filter(Boolean).join(": ")).join("; ");
+    }
+  } catch {
+    /* not JSON */
+  }
+  return text.trim().slice(0, 200);
+}
