@@ -13,7 +13,7 @@ type Probe = "ok" | "missing" | "dir" | "noexec";
 
 async function probe(rootfs: RootfsAccess, p: string): Promise<Probe> {
   const resolved = await rootfs.resolve(p);
-  const e = await rootfs.lstat(resolved);
+  const e = rootfs.lstat(resolved);
   if (e === undefined) return "missing";
   if (e.type === "dir") return "dir";
   return (e.mode & 0o111) !== 0 ? "ok" : "noexec";

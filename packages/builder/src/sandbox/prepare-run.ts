@@ -1,7 +1,7 @@
 // The executor-independent part of a run: checks the spec, resolves every mount target
 // inside the rootfs (following the image's symlinks without leaving it, as runc does),
 // creates the mount stubs and checks the command exists.
-import { readFile, stat } from "node:fs/promises";
+import { readFileSync, statSync } from "node:fs";
 import { cleanPath, isWithin } from "../fs/container-path.js";
 import { SandboxError } from "./errors.js";
 import { DEFAULT_HOSTNAME, validHostname } from "./etc-files.js";
@@ -54,9 +54,9 @@ function checkSpec(spec: RunSpec): void {
 /** The home directory of `uid` in the rootfs' /etc/passwd, "/" if none: runc sets HOME this way. */
 async function homeOf(rootfs: RootfsAccess, uid: number): Promise<string> {
   try {
-    const e = await rootfs.lstat(await rootfs.resolve("/etc/passwd"));
+    const e = rootfs.lstat(await rootfs.resolve("/etc/passwd"));
     if (e?.type !== "file") return "/";
-    for (const line of (await readFile(e.hostPath, "utf8")).split("\n")) {
+    for (const line of readFileSync(e.hostPath, "utf8").split("\n")) {
       const f = line.split(":");
       if (f.length >= 7 && f[2] === String(uid) && f[5]) return f[5];
     }
@@ -79,12 +79,12 @@ export async function prepareRun(spec: RunSpec): Promise<PreparedRun> {
     for (const p of SPECIAL) {
       const r = await rootfs.resolve(p);
       if (r !== p) throw new SandboxError("SETUP", `the rootfs has a symlink at ${p} (to ${r}); the sandbox needs a real ${p} directory there`);
-      await stubs.ensure(p, "dir");
+      stubs.ensure(p, "dir");
     }
     const etcTarget = async (p: string) => {
       const r = await rootfs.resolve(p);
       if (SPECIAL.some((s) => isWithin(s, r))) throw new SandboxError("SETUP", `${p} points into ${r}, where the sandbox cannot place it`);
-      await stubs.ensure(r, "file");
+      stubs.ensure(r, "file");
       return r;
     };
     const etc = {
@@ -100,19 +100,19 @@ export async function prepareRun(spec: RunSpec): Promise<PreparedRun> {
       let sourceIsFile = false;
       if (m.type === "bind") {
         try {
-          sourceIsFile = !(await stat(m.source)).isDirectory();
+          sourceIsFile = !statSync(m.source).isDirectory();
         } catch (e) {
           throw new SandboxError("SETUP", `bind mount source ${m.source} cannot be used: ${(e as Error).message}`);
         }
       }
       const inDev = isWithin("/dev", target);
       if (inDev && target === "/dev") throw new SandboxError("SETUP", `cannot mount over /dev (mount target ${m.target})`);
-      if (!inDev) await stubs.ensure(target, sourceIsFile ? "file" : "dir");
+      if (!inDev) stubs.ensure(target, sourceIsFile ? "file" : "dir");
       mounts.push({ spec: m, target, inDev, sourceIsFile });
     }
     const cwd = await rootfs.resolve(cleanPath(spec.cwd));
     if (!SPECIAL.some((s) => isWithin(s, cwd)) && !mounts.some((m) => isWithin(m.target, cwd))) {
-      await stubs.ensure(cwd, "dir", { uid: spec.user.uid, gid: spec.user.gid, mode: 0o755, keep: spec.commitCwd ?? false });
+      stubs.ensure(cwd, "dir", { uid: spec.user.uid, gid: spec.user.gid, mode: 0o755, keep: spec.commitCwd ?? false });
     }
     await stubs.settle();
     const env = [...spec.env];

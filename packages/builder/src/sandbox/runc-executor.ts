@@ -115,7 +115,7 @@ export class RuncExecutor implements Executor {
         await rm(`${this.stateRoot}/${id}`, { recursive: true, force: true }).catch(() => {});
         await removeContainerCgroups(id).catch(() => {});
       }
-      if (stepDir !== undefined) await removeStepDir(stepDir);
+      if (stepDir !== undefined) removeStepDir(stepDir);
       await prep.stubs.removeUnchanged();
     }
   }

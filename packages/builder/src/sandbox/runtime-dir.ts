@@ -3,8 +3,7 @@
 // mounted, overlay link names, the sandbox's /dev skeleton and the runc bundle. It is
 // removed after the step; everything in it is small except the upper dirs of writable
 // `layers` mounts, whose changes are discarded with it.
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 
 let ensured: string | undefined;
 
@@ -24,6 +23,6 @@ export function makeStepDir(): string {
 }
 
 /** Removes a step directory (after the sandbox is gone). */
-export async function removeStepDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+export function removeStepDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 }

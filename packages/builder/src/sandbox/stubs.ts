@@ -3,9 +3,10 @@
 // entry we made is removed after the run, so that /proc, /etc/hosts or a RUN --mount target
 // never appear in the layer when the image did not have them. Creation emulates what
 // overlayfs' copy-up does to a lower directory (same owner, mode, xattrs, mtime), and
-// directory mtimes that only our own entries changed are put back afterwards.
-import { chmod, chown, lstat, mkdir, readdir, rmdir, unlink, writeFile } from "node:fs/promises";
-import type { BigIntStats } from "node:fs";
+// directory mtimes that only our own entries changed are put back afterwards. The file
+// system calls are synchronous: a handful of tiny operations, where awaiting the thread
+// pool for each would cost more than the work.
+import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync, writeFileSync, type BigIntStats } from "node:fs";
 import { parentPath } from "../fs/container-path.js";
 import { writeXattrs, type Xattrs } from "../fs/xattr.js";
 import { SandboxError } from "./errors.js";
@@ -34,9 +35,9 @@ interface Created {
   settledMtimeNs?: bigint;
 }
 
-async function lstatOrUndefined(p: string): Promise<BigIntStats | undefined> {
+function lstatOrUndefined(p: string): BigIntStats | undefined {
   try {
-    return await lstat(p, { bigint: true });
+    return lstatSync(p, { bigint: true, throwIfNoEntry: false });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
@@ -57,24 +58,24 @@ export class MountStubs {
    * Makes sure clean, resolved container path `p` exists as a directory or file, creating
    * it and any missing parent directories. An existing entry of the other kind is an error.
    */
-  async ensure(p: string, kind: "dir" | "file", opts: StubOptions = {}): Promise<void> {
-    const e = await this.rootfs.lstat(p);
+  ensure(p: string, kind: "dir" | "file", opts: StubOptions = {}): void {
+    const e = this.rootfs.lstat(p);
     if (e !== undefined) {
       if (kind === "dir" && e.type !== "dir") throw new SandboxError("SETUP", `cannot mount a directory on ${p}: it exists in the rootfs and is not a directory`);
       if (kind === "file" && e.type === "dir") throw new SandboxError("SETUP", `cannot mount a file on ${p}: it is a directory in the rootfs`);
       return;
     }
     const parent = parentPath(p);
-    await this.ensureDir(parent, opts);
-    await this.noteParent(parent);
+    this.ensureDir(parent, opts);
+    this.noteParent(parent);
     const host = this.rootfs.writablePath(p);
     const mode = opts.mode ?? (kind === "dir" ? 0o755 : 0o644);
     const uid = opts.uid ?? 0;
     const gid = opts.gid ?? 0;
-    if (kind === "dir") await mkdir(host);
-    else await writeFile(host, "", { flag: "wx" });
-    await chown(host, uid, gid);
-    await chmod(host, mode);
+    if (kind === "dir") mkdirSync(host);
+    else writeFileSync(host, "", { flag: "wx" });
+    chownSync(host, uid, gid);
+    chmodSync(host, mode);
     this.record({ path: p, host, kind, mode, uid, gid, keep: opts.keep ?? false });
   }
 
@@ -83,48 +84,48 @@ export class MountStubs {
     this.createdByHost.set(c.host, c);
   }
 
-  private async ensureDir(d: string, opts: StubOptions): Promise<void> {
+  private ensureDir(d: string, opts: StubOptions): void {
     if (d === "/") return;
-    const e = await this.rootfs.lstat(d);
+    const e = this.rootfs.lstat(d);
     if (e !== undefined && e.type !== "dir") {
       throw new SandboxError("SETUP", `cannot create a mount point under ${d}: it exists in the rootfs and is not a directory`);
     }
     if (e?.writable) return;
     const parent = parentPath(d);
-    await this.ensureDir(parent, opts);
-    await this.noteParent(parent);
+    this.ensureDir(parent, opts);
+    this.noteParent(parent);
     const host = this.rootfs.writablePath(d);
-    await mkdir(host);
+    mkdirSync(host);
     if (e === undefined) {
       const uid = opts.uid ?? 0;
       const gid = opts.gid ?? 0;
-      await chown(host, uid, gid);
-      await chmod(host, 0o755);
+      chownSync(host, uid, gid);
+      chmodSync(host, 0o755);
       this.record({ path: d, host, kind: "dir", mode: 0o755, uid, gid, keep: opts.keep ?? false });
       return;
     }
     // Present in a lower layer only: make the upper directory look like overlayfs'
     // copy-up would, so the merged view of it does not change.
-    await chown(host, e.uid, e.gid);
-    await chmod(host, e.mode);
-    const x = await this.rootfs.lowerXattrs(d);
+    chownSync(host, e.uid, e.gid);
+    chmodSync(host, e.mode);
+    const x = this.rootfs.lowerXattrs(d);
     if (x.size > 0) this.xattrCopies.push([d.slice(1), x]);
     this.record({ path: d, host, kind: "dir", mode: e.mode, uid: e.uid, gid: e.gid, keep: opts.keep ?? false, copyUpMtimeNs: e.mtimeNs });
   }
 
-  private async noteParent(d: string): Promise<void> {
+  private noteParent(d: string): void {
     const host = this.rootfs.writablePath(d);
     if (this.createdByHost.has(host) || this.touched.has(host)) return;
-    const st = await lstat(host, { bigint: true });
+    const st = lstatSync(host, { bigint: true });
     this.touched.set(host, { originalNs: st.mtimeNs });
   }
 
   /** Call once after the last ensure(): copies lower xattrs and notes the directories' mtimes. */
   async settle(): Promise<void> {
     if (this.xattrCopies.length > 0) await writeXattrs(this.rootfs.writableRoot, this.xattrCopies);
-    for (const [host, t] of this.touched) t.settledNs = (await lstat(host, { bigint: true })).mtimeNs;
+    for (const [host, t] of this.touched) t.settledNs = lstatSync(host, { bigint: true }).mtimeNs;
     for (const c of this.created) {
-      if (c.kind === "dir") c.settledMtimeNs = (await lstat(c.host, { bigint: true })).mtimeNs;
+      if (c.kind === "dir") c.settledMtimeNs = lstatSync(c.host, { bigint: true }).mtimeNs;
     }
   }
 
@@ -140,27 +141,27 @@ export class MountStubs {
    */
   async removeUnchanged(): Promise<void> {
     const mtimeBeforeRemoval = new Map<string, bigint>();
-    const noteDir = async (host: string) => {
+    const noteDir = (host: string) => {
       if (mtimeBeforeRemoval.has(host)) return;
-      const st = await lstatOrUndefined(host);
+      const st = lstatOrUndefined(host);
       if (st !== undefined) mtimeBeforeRemoval.set(host, st.mtimeNs);
     };
     const removed = new Set<string>();
     for (const c of [...this.created].reverse()) {
       if (c.keep) continue;
-      const st = await lstatOrUndefined(c.host);
+      const st = lstatOrUndefined(c.host);
       if (st === undefined) continue;
       if (Number(st.mode & 0o7777n) !== c.mode || Number(st.uid) !== c.uid || Number(st.gid) !== c.gid) continue;
       const parentHost = c.host.slice(0, c.host.lastIndexOf("/")) || "/";
       if (c.kind === "dir") {
-        if (!st.isDirectory() || (await readdir(c.host)).length > 0) continue;
-        await noteDir(c.host);
-        await noteDir(parentHost);
-        await rmdir(c.host);
+        if (!st.isDirectory() || readdirSync(c.host).length > 0) continue;
+        noteDir(c.host);
+        noteDir(parentHost);
+        rmdirSync(c.host);
       } else {
         if (!st.isFile() || st.size !== 0n || st.nlink !== 1n) continue;
-        await noteDir(parentHost);
-        await unlink(c.host);
+        noteDir(parentHost);
+        unlinkSync(c.host);
       }
       removed.add(c.host);
     }
@@ -170,7 +171,7 @@ export class MountStubs {
     }
     for (const c of this.created) {
       if (c.kind !== "dir" || removed.has(c.host) || c.copyUpMtimeNs === undefined) continue;
-      const before = mtimeBeforeRemoval.get(c.host) ?? (await lstatOrUndefined(c.host))?.mtimeNs;
+      const before = mtimeBeforeRemoval.get(c.host) ?? lstatOrUndefined(c.host)?.mtimeNs;
       if (before === c.settledMtimeNs) restore.push({ path: c.host, mtimeNs: c.copyUpMtimeNs });
     }
     await setMtimesExact(restore);

@@ -87,7 +87,7 @@ export class UnshareExecutor implements Executor {
       this.checkHelperFailure(res.code, res.stderrTail, spec.args[0]!);
       return { exitCode: res.code };
     } finally {
-      if (stepDir !== undefined) await removeStepDir(stepDir);
+      if (stepDir !== undefined) removeStepDir(stepDir);
       await prep.stubs.removeUnchanged();
     }
   }

@@ -81,6 +81,7 @@ export async function materialize(parents: readonly string[], dest: string): Pro
   const cp = findTool("cp");
   if (cp === undefined) throw new Error(`the copy snapshotter needs "cp" (Debian package coreutils), which is not installed`);
   for (const layer of [...parents].reverse()) {
+    if ((await readdir(layer)).length === 0) continue; // e.g. the diff of a RUN that changed nothing
     const { opaque } = await layerAttrs(layer);
     const plan = await clearForLayer(layer, dest, opaque);
     await cpLayer(cp, layer, dest);

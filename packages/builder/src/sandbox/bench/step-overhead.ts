@@ -1,0 +1,84 @@
+// Per-step overhead of a RUN: prepare the rootfs + run `true` + take the diff, for each
+// executor × snapshotter, on a growing stack (each step's diff becomes the next step's top
+// layer, as in a Dockerfile of many RUN lines). Needs root and busybox-static. Prints figures.
+//   node packages/builder/dist/sandbox/bench/step-overhead.js [steps]
+import { execFileSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { CopySnapshotter } from "../../snapshot/copy-snapshotter.js";
+import { OverlaySnapshotter } from "../../snapshot/overlay-snapshotter.js";
+import type { Snapshotter } from "../../snapshot/types.js";
+import { RuncExecutor } from "../runc-executor.js";
+import type { Executor } from "../types.js";
+import { UnshareExecutor } from "../unshare-executor.js";
+
+function busyboxLayer(dir: string): void {
+  const bb = execFileSync("sh", ["-c", "command -v busybox"]).toString().trim();
+  for (const d of ["bin", "etc", "tmp", "proc", "dev", "sys"]) mkdirSync(`${dir}/${d}`, { recursive: true });
+  copyFileSync(bb, `${dir}/bin/busybox`);
+  chmodSync(`${dir}/bin/busybox`, 0o755);
+  for (const a of ["sh", "true", "echo"]) symlinkSync("busybox", `${dir}/bin/${a}`);
+  writeFileSync(`${dir}/etc/passwd`, "root:x:0:0:root:/root:/bin/sh\n");
+  writeFileSync(`${dir}/etc/hosts`, "127.0.0.1 localhost\n");
+  writeFileSync(`${dir}/etc/resolv.conf`, "");
+  writeFileSync(`${dir}/etc/hostname`, "x\n");
+}
+
+interface Figures {
+  prepare: number;
+  run: number;
+  diff: number;
+  total: number;
+}
+
+async function bench(ex: Executor, snap: Snapshotter, steps: number, root: string): Promise<Figures> {
+  const store = mkdtempSync(`${root}/store-`);
+  const base = `${store}/l0`;
+  mkdirSync(base);
+  busyboxLayer(base);
+  const parents = [base];
+  const sum: Figures = { prepare: 0, run: 0, diff: 0, total: 0 };
+  for (let i = 0; i <= steps; i++) {
+    const scratch = mkdtempSync(`${store}/scratch-`);
+    const t0 = performance.now();
+    const rootfs = await snap.prepare(parents, scratch);
+    const t1 = performance.now();
+    const { exitCode } = await ex.run({
+      rootfs, args: ["/bin/true"], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0, additionalGids: [] },
+      network: "default", mounts: [], stdout: () => {}, stderr: () => {},
+    });
+    if (exitCode !== 0) throw new Error(`step ${i} exited with ${exitCode}`);
+    const t2 = performance.now();
+    const diff = await snap.diff(rootfs, parents);
+    const layer = `${store}/l${i + 1}`;
+    renameSync(diff, layer);
+    await snap.release(rootfs);
+    const t3 = performance.now();
+    rmSync(scratch, { recursive: true, force: true });
+    parents.unshift(layer);
+    if (i === 0) continue; // warm-up: first use of the tools and caches
+    sum.prepare += t1 - t0;
+    sum.run += t2 - t1;
+    sum.diff += t3 - t2;
+    sum.total += t3 - t0;
+  }
+  rmSync(store, { recursive: true, force: true });
+  for (const k of Object.keys(sum) as (keyof Figures)[]) sum[k] /= steps;
+  return sum;
+}
+
+const steps = Number(process.argv[2] ?? 20);
+const root = mkdtempSync("/dev/shm/tbuild-bench-");
+try {
+  console.log(`per-step overhead, mean of ${steps} steps (prepare + run \`true\` + diff), ms`);
+  console.log("executor  snapshotter   prepare    run   diff   total");
+  for (const [exName, ex] of [["unshare", UnshareExecutor.create()], ["runc", RuncExecutor.create()]] as const) {
+    for (const [snName, snap] of [["overlay", new OverlaySnapshotter()], ["copy", new CopySnapshotter()]] as const) {
+      const f = await bench(ex, snap, steps, root);
+      const n = (x: number) => x.toFixed(1).padStart(7);
+      console.log(`${exName.padEnd(9)} ${snName.padEnd(11)} ${n(f.prepare)}${n(f.run)}${n(f.diff)}${n(f.total)}`);
+    }
+  }
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
