@@ -6,3 +6,7 @@ export { StepFailedError, StepError } from "./solve/errors.js";
 export { BuildAbortedError } from "./solve/session.js";
 export { importRootfs, type ImportOptions, type ImportResult } from "./images/import-rootfs.js";
 export { normalizeImageName } from "./image/names.js";
+export * from "./fs/index.js";
+export * from "./fileops/index.js";
+export { selectExecutor, SandboxError, type Executor, type RunSpec, type MountSpec } from "./sandbox/index.js";
+export { selectSnapshotter, type Snapshotter, type PreparedRootfs } from "./snapshot/index.js";

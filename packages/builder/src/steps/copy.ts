@@ -5,7 +5,7 @@ import path from "node:path";
 import type { AddInstruction, CopyInstruction } from "@tbuild/parser";
 import type { StepRef } from "../api-types.js";
 import { LayeredView } from "../fs/index.js";
-import { copy, selectSources, type CopySource } from "../fileops/index.js";
+import { copy, selectSources, type CopySource, type SelectedSource } from "../fileops/index.js";
 import { lowerStack, type ImageState } from "../image/state.js";
 import { layerStep } from "../solve/layer-step.js";
 import type { BuildSession } from "../solve/session.js";
@@ -31,15 +31,18 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
     ? { kind: "view", view: new LayeredView(layersOf(fromState)) }
     : { kind: "context", index: named?.kind === "dir" ? named.index : await session.contextIndex() };
   const parents = inst.kind === "copy" ? inst.parents : false;
+  // BuildKit ignores --link when --chmod is given.
+  const link = inst.link && !inst.chmod;
   const local = inst.sources.filter((s) => !isRemote(s));
+  const selected = local.length ? await selectSources(from, local, { parents, excludes: inst.excludes, op: inst.kind }) : [];
   const sourceKey = fromState
     ? { from: fromState.fsKey, sources: local }
-    : { context: await contextDigest(session, from, local, parents, inst.excludes) };
+    : { context: await contextDigest(from, selected, inst.excludes) };
   const key = digestJSON({
     v: 1,
     op: inst.kind,
     // --link layers do not depend on what is below them: that is what makes them reusable.
-    parent: inst.link ? null : state.fsKey,
+    parent: link ? null : state.fsKey,
     sources: inst.sources,
     sourceKey,
     heredocs: inst.heredocs.map((h) => ({ name: h.name, content: h.content })),
@@ -47,7 +50,7 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
     workdir,
     chown: inst.chown ?? null,
     chmod: inst.chmod ?? null,
-    link: inst.link,
+    link,
     parents,
     excludes: inst.excludes,
     checksum: inst.kind === "add" ? (inst.checksum ?? null) : null,
@@ -65,9 +68,10 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
         from,
         chown: inst.chown,
         chmod: inst.chmod,
-        link: inst.link,
+        link,
         parents,
         excludes: inst.excludes,
+        selected,
         checksum: inst.kind === "add" ? inst.checksum : undefined,
         unpack: inst.kind === "add" ? inst.unpack : undefined,
         keepGitDir: inst.kind === "add" ? inst.keepGitDir : undefined,
@@ -80,15 +84,8 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
 }
 
 /** Content digest of exactly the context files a COPY reads (selection rules applied). */
-async function contextDigest(
-  session: BuildSession,
-  from: CopySource,
-  sources: string[],
-  parents: boolean,
-  excludes: string[],
-): Promise<string> {
-  if (from.kind !== "context" || sources.length === 0) return "none";
-  const selected = await selectSources(from, sources, { parents, excludes });
+async function contextDigest(from: CopySource, selected: SelectedSource[], excludes: string[]): Promise<string> {
+  if (from.kind !== "context" || selected.length === 0) return "none";
   const paths = [...new Set(selected.map((s) => relative(s.root.path)))].sort();
   return from.index.digest(paths, excludes.length ? { excludes } : undefined);
 }

@@ -22,7 +22,7 @@ export async function workdirStep(
   const key = digestJSON({ v: 1, op: "workdir", parent: state.fsKey, path: workdir, user, sde: session.sourceDateEpoch ?? null });
   return layerStep(session, ctx.step, withDir, { key, createdBy: `WORKDIR ${workdir}`, noCache: ctx.noCache }, async (draft) => {
     const view = new LayeredView(lowerStack(state).map((c) => session.store.snapshotPath(c)));
-    const owner = user ? await resolveChown(view, user) : undefined;
+    const owner = user ? await resolveChown(view, user, { lenient: true }) : undefined;
     await mkdirInLayer({ view, layerDir: draft.path }, workdir, owner, { createdTime: session.sourceDateEpoch });
   });
 }
