@@ -84,11 +84,19 @@ export class Extractor {
     const parent = this.resolver.resolveDir(parentComps, h.name, true)!;
     const rel = parent === "" ? base : `${parent}/${base}`;
     const abs = this.resolver.abs(rel);
-    const existing = this.specials.has(rel) ? "special" : lstatOrNull(abs);
+    if (this.specials.has(rel)) this.remove(rel, "special");
 
     if (h.type === "dir") {
-      if (existing !== null && (existing === "special" || !existing.isDirectory())) this.remove(rel, existing);
-      if (existing === null || existing === "special" || !existing.isDirectory()) mkdirSync(abs, 0o700);
+      try {
+        mkdirSync(abs, 0o700);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        const st = lstatSync(abs);
+        if (!st.isDirectory()) {
+          this.remove(rel, st);
+          mkdirSync(abs, 0o700);
+        }
+      }
       this.chown(abs, h);
       this.setDirMeta(rel, h);
       this.created.add(rel);
@@ -96,26 +104,41 @@ export class Extractor {
       this.setXattrs(rel, h);
       return;
     }
-    if (h.type === "hardlink") return this.hardlink(h, rel, existing);
-    if (existing !== null) this.remove(rel, existing);
+    if (h.type === "hardlink") return this.hardlink(h, rel);
     this.created.add(rel);
     switch (h.type) {
       case "file":
-        await this.file(abs, h, body);
+        await this.file(rel, abs, h, body);
         break;
       case "symlink":
         if (!h.linkname) throw new OciError("INVALID_TAR", `tar entry ${JSON.stringify(h.name)} is a symlink without a target.`);
-        symlinkSync(h.linkname, abs);
+        this.replacing(rel, () => symlinkSync(h.linkname!, abs));
         this.chown(abs, h);
         lutimesSync(abs, h.mtime, h.mtime);
         break;
       case "char":
       case "block":
       case "fifo":
+        this.remove(rel, lstatOrNull(abs));
         this.specials.set(rel, { rel, header: h });
         break;
     }
     this.setXattrs(rel, h);
+  }
+
+  /**
+   * Runs `make` (which creates `rel` and fails with EEXIST if something is there); if the
+   * path is taken, removes what is there (a later tar entry replaces an earlier one, or a
+   * layer replaces a lower layer's file) and tries once more. Optimistic: no lstat per entry.
+   */
+  private replacing<T>(rel: string, make: () => T): T {
+    try {
+      return make();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      this.remove(rel, lstatSync(this.resolver.abs(rel)));
+      return make();
+    }
   }
 
   private chown(abs: string, h: TarHeader): void {
@@ -132,8 +155,8 @@ export class Extractor {
     if (keep.size > 0) this.xattrs.set(rel, keep);
   }
 
-  private async file(abs: string, h: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
-    const fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  private async file(rel: string, abs: string, h: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
+    const fd = this.replacing(rel, () => openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
     try {
       if (h.size <= SMALL_BODY) {
         const parts: Buffer[] = [];
@@ -154,7 +177,7 @@ export class Extractor {
     }
   }
 
-  private hardlink(h: TarHeader, rel: string, existing: Stats | "special" | null): void {
+  private hardlink(h: TarHeader, rel: string): void {
     const targetComps = cleanPath(h.linkname ?? "", h.name);
     if (targetComps.length === 0) throw unsafe(h.name, "a hardlink cannot point at the target directory itself");
     const tparent = this.resolver.resolveDir(targetComps.slice(0, -1), h.name, false);
@@ -164,7 +187,7 @@ export class Extractor {
     const trel = tparent === "" ? tbase : `${tparent}/${tbase}`;
     if (trel === rel) return;
     if (this.specials.has(trel)) {
-      if (existing !== null) this.remove(rel, existing);
+      this.remove(rel, lstatOrNull(this.resolver.abs(rel)));
       this.specials.set(rel, { rel, header: h, linkTo: trel });
       this.created.add(rel);
       return;
@@ -172,8 +195,7 @@ export class Extractor {
     const tst = lstatOrNull(this.resolver.abs(trel));
     if (tst === null) throw missing();
     if (tst.isDirectory()) throw unsafe(h.name, `its hardlink target ${JSON.stringify(h.linkname)} is a directory`);
-    if (existing !== null) this.remove(rel, existing);
-    linkSync(this.resolver.abs(trel), this.resolver.abs(rel));
+    this.replacing(rel, () => linkSync(this.resolver.abs(trel), this.resolver.abs(rel)));
     this.created.add(rel);
   }
 

@@ -12,6 +12,7 @@ import { snapshotTree } from "../testing/tree-snapshot.js";
 import { unpackLayer } from "./unpack.js";
 import { writeLayer } from "./write-layer.js";
 import type { Compression } from "../types.js";
+import tarStream from "tar-stream";
 
 let tmp: string;
 beforeEach(() => {
@@ -96,6 +97,34 @@ describe("unpackLayer", () => {
     expect(existsSync(join(root, "gone"))).toBe(false);
     expect(existsSync(join(root, "etc", "conf.d", "old"))).toBe(false);
     expect(readFileSync(join(root, "etc", "conf.d", "new"), "utf8")).toBe("n");
+  });
+
+  it("replaces what is there: files by dirs, dirs by files, symlinks and links, as tar does", async () => {
+    const root = join(tmp, "root");
+    mkdirSync(join(root, "d", "deep"), { recursive: true });
+    writeFileSync(join(root, "d", "deep", "f"), "lower");
+    writeFileSync(join(root, "x"), "lower");
+    symlinkSync("/etc/passwd", join(root, "s"));
+    writeFileSync(join(root, "h"), "lower");
+    writeFileSync(join(root, "keep"), "keep");
+    const pack = tarStream.pack();
+    const chunks: Buffer[] = [];
+    pack.on("data", (b: Buffer) => chunks.push(b));
+    pack.entry({ name: "x", type: "directory", mode: 0o755 });
+    pack.entry({ name: "x/inside", mode: 0o644 }, "in");
+    pack.entry({ name: "d", mode: 0o644 }, "now a file");
+    pack.entry({ name: "s", mode: 0o600 }, "not a link");
+    pack.entry({ name: "h", type: "link", linkname: "keep" });
+    pack.entry({ name: "twice", mode: 0o644 }, "first");
+    pack.entry({ name: "twice", mode: 0o644 }, "second");
+    pack.finalize();
+    await new Promise((r) => pack.on("end", r));
+    await unpackLayer(Readable.from([Buffer.concat(chunks)]), root, { whiteouts: "apply" });
+    expect(readFileSync(join(root, "x", "inside"), "utf8")).toBe("in");
+    expect(readFileSync(join(root, "d"), "utf8")).toBe("now a file");
+    expect(lstatSync(join(root, "s")).isFile()).toBe(true);
+    expect(lstatSync(join(root, "h")).ino).toBe(lstatSync(join(root, "keep")).ino);
+    expect(readFileSync(join(root, "twice"), "utf8")).toBe("second");
   });
 
   it("restores hardlinks as one inode and keeps setuid after chown", async () => {
