@@ -13,6 +13,7 @@ import { Agent, fetch, type Response } from "undici";
 import { OciError } from "../errors.js";
 import { Authenticator } from "./auth.js";
 import { dockerCredentials, type Credentials } from "./credentials.js";
+import { DOCKER_HUB } from "./reference.js";
 
 /** Per-registry settings, keyed by "host[:port]". */
 export interface RegistryHostOptions {
@@ -121,7 +122,7 @@ export class Transport {
     this.retries = opts.retries ?? 3;
     this.retryDelay = opts.retryDelay ?? 250;
     this.auth = new Authenticator((r) => this.lookupCredentials(r), async (url, init) => {
-      const res = await fetch(url, { ...init, dispatcher: this.agentFor(url.host, url.protocol === "https:" ? "verify" : "verify") });
+      const res = await fetch(url, { ...init, dispatcher: this.agentFor(url.host, this.insecure(url.host) ? "insecure" : "verify") });
       return { status: res.status, json: () => res.json(), text: () => res.text() };
     });
   }
@@ -168,6 +169,8 @@ export class Transport {
   }
 
   private async chooseBase(registry: string): Promise<URL> {
+    // Docker Hub's API lives on registry-1.docker.io (credentials stay filed under docker.io).
+    if (registry === DOCKER_HUB) return new URL("https://registry-1.docker.io");
     if (!this.insecure(registry)) return new URL(`https://${registry}`);
     for (const scheme of ["https", "http"]) {
       const url = new URL(`${scheme}://${registry}/v2/`);
@@ -184,9 +187,14 @@ export class Transport {
     throw new OciError("REGISTRY", `cannot reach ${registry} over HTTPS or HTTP.`);
   }
 
-  private dispatcher(registry: string, url: URL): Agent {
-    if (url.host !== registry) return this.agentFor(url.host, "verify");
-    return this.agentFor(registry, this.insecure(registry) ? "insecure" : "verify");
+  /**
+   * The agent for a request URL: the registry's own settings on its origin; elsewhere (a
+   * redirect target, a token server) the settings of that host, so unverified TLS is used
+   * only for hosts that are themselves insecure.
+   */
+  private dispatcher(registry: string, url: URL, base: URL): Agent {
+    const host = url.origin === base.origin ? registry : url.host;
+    return this.agentFor(host, this.insecure(host) ? "insecure" : "verify");
   }
 
   /**
@@ -214,7 +222,7 @@ export class Transport {
           const body = req.body === undefined || method === "GET" || method === "HEAD" ? undefined : Buffer.isBuffer(req.body) ? req.body : await req.body();
           res = await fetch(url, {
             method, headers, body, redirect: "manual", duplex: "half",
-            dispatcher: sameOrigin ? this.dispatcher(req.registry, url) : this.agentFor(url.host, "verify"),
+            dispatcher: this.dispatcher(req.registry, url, base),
           } as Parameters<typeof fetch>[1]);
           const location = res.headers.get("location");
           const redirect = [301, 302, 303, 307, 308].includes(res.status) && location && (req.method === "GET" || req.method === "HEAD");
