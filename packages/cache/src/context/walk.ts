@@ -94,28 +94,30 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
   while (stack.length > 0) {
     const dir = stack.pop()!;
     const absDir = dir.rel === "" ? root : `${root}/${dir.rel}`;
-    let dirents;
+    let names: string[];
     try {
-      dirents = readdirSync(absDir, { withFileTypes: true });
+      // Names only: every included entry is lstat'ed anyway, and excluded ones need a
+      // type only when the matcher cannot skip them outright.
+      names = readdirSync(absDir);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (dir.excluded && (code === "EACCES" || code === "EPERM")) continue;
       if (code === "ENOENT") continue; // removed while we walked
       throw new ContextError("ERR_CONTEXT_READ", `cannot read directory ${absDir} of the build context: ${(e as Error).message}`, absDir, { cause: e });
     }
-    for (const d of dirents) {
-      const rel = dir.rel === "" ? d.name : `${dir.rel}/${d.name}`;
+    for (const name of names) {
+      const rel = dir.rel === "" ? name : `${dir.rel}/${name}`;
       let excluded = false;
       let info: MatchInfo | undefined;
       if (useMatcher) {
         const r = matcher.matchesUsingParentResults(rel, dir.info);
         excluded = r.matched;
         info = r.info;
+        // An excluded file is skipped, and so is an excluded directory that no
+        // exception can reach into — either way without a stat.
+        if (excluded && matcher.canSkipExcludedDir(rel)) continue;
       }
-      const isDir = d.isDirectory();
-      if (excluded && !isDir) continue;
-      if (excluded && matcher.canSkipExcludedDir(rel)) continue;
-      const abs = `${absDir}/${d.name}`;
+      const abs = `${absDir}/${name}`;
       let st: BigIntStats;
       try {
         st = lstatSync(abs, { bigint: true });
@@ -123,6 +125,7 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
         if ((e as NodeJS.ErrnoException).code === "ENOENT") continue;
         throw new ContextError("ERR_CONTEXT_READ", `cannot stat ${abs} in the build context: ${(e as Error).message}`, abs, { cause: e });
       }
+      if (excluded && !st.isDirectory()) continue;
       const entry = toEntry(rel, abs, st);
       if (excluded) heldDirs.set(rel, entry);
       else {
