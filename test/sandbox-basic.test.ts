@@ -136,9 +136,40 @@ describe.skipIf(skip !== undefined).each(executors)("%s executor", (_n, makeExec
       expect((abs as Error).message).toBe('exec: "/nope/cmd": stat /nope/cmd: no such file or directory');
     });
 
+    it("rejects with a clear error when the command cannot be executed", async () => {
+      const junk = tempDir("junk");
+      scratches.push(junk);
+      const { writeFileSync, chmodSync } = await import("node:fs");
+      writeFileSync(`${junk}/not-a-program`, "just text\n");
+      writeFileSync(`${junk}/bad-elf`, "\x7fELF garbage");
+      chmodSync(`${junk}/not-a-program`, 0o755);
+      chmodSync(`${junk}/bad-elf`, 0o755);
+      chmodSync(junk, 0o755);
+      const err = await step([junk, base], ["/not-a-program"]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SandboxError);
+      expect((err as SandboxError).code).toBe("EXEC");
+      expect((err as Error).message).toBe('exec: "/not-a-program": exec format error');
+      const elf = await step([junk, base], ["/bad-elf"]).catch((e: unknown) => e);
+      expect(elf).toBeInstanceOf(SandboxError);
+      expect((elf as Error).message).toMatch(/bad-elf.*exec format error/i);
+    });
+
     it("runs a command given by a relative path from the cwd", async () => {
       const r = await step([base], ["./busybox", "echo", "rel"], { cwd: "/bin" });
       expect(r.stdout).toBe("rel\n");
+    });
+
+    it("stubs every mountpoint of a rootfs that holds nothing but a binary, and removes them all", async () => {
+      const bare = tempDir("bare");
+      scratches.push(bare);
+      const { copyFileSync, chmodSync } = await import("node:fs");
+      copyFileSync(`${base}/bin/busybox`, `${bare}/busybox`);
+      chmodSync(`${bare}/busybox`, 0o755);
+      chmodSync(bare, 0o755);
+      const r = await step([bare], ["/busybox", "sh", "-c", "/busybox ls / /etc; /busybox cat /etc/hostname"], { cwd: "/w/d", env: [] });
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toBe("/:\nbusybox\ndev\netc\nproc\nsys\nw\n\n/etc:\nhostname\nhosts\nresolv.conf\nbuildkitsandbox\n");
+      expect([...readTree(r.diff).keys()]).toEqual([]);
     });
 
     it("sets the hostname (default buildkitsandbox) and /etc/hostname", async () => {

@@ -104,9 +104,15 @@ export class RuncExecutor implements Executor {
       const errors = runcErrors(`${stepDir}/runc.log`);
       if (errors.length > 0) {
         const msg = errors[errors.length - 1]!.replace(/^runc run failed: /, "");
-        const exec = /exec: "[^"]*": (executable file not found|stat |permission denied|is a directory)|exec format error|no such file or directory/.test(msg);
+        // "unable to start container process: exec: "x": executable file not found in $PATH",
+        // "… exec /x: exec format error": the command could not be started.
+        const exec = /^unable to start container process: exec[: ]/.test(msg);
         throw new SandboxError(exec ? "EXEC" : "SETUP", exec ? msg.replace(/^unable to start container process: /, "") : `runc could not run the step: ${msg}`);
       }
+      // runc's init reports a failed execve(2) of the resolved command (a corrupt ELF
+      // file, say) on the container's stderr and exits 1, after the container started.
+      const last = res.stderrTail.trimEnd().split("\n").pop() ?? "";
+      if (res.code === 1 && /^exec \/\S*: [a-z ]+$/.test(last)) throw new SandboxError("EXEC", last);
       clean = true;
       return { exitCode: res.code };
     } finally {

@@ -26,7 +26,7 @@ export function unshareSetupScript(t: ScriptTools): string {
   return [
     `( read -r _; kill -KILL -1 ) <&4 >&- 2>&- 3>&- &`,
     `cd "$1" || exit 125`,
-    `echo "$2" > /proc/sys/kernel/hostname || exit 125`,
+    `printf "%s\\n" "$2" > /proc/sys/kernel/hostname || exit 125`,
     t.ip ? `if [ "$3" = lo ]; then ${q(t.ip)} link set lo up || exit 125; fi` : `[ "$3" != lo ] || { echo "ip (iproute2) is needed for --network=none" >&2; exit 125; }`,
     `${q(t.mount)} -a -c -T fstab || exit 125`,
     `cd "$4" || exit 125`,
