@@ -1,6 +1,5 @@
-// The builder's public types, in one place for the whole CLI.
-// TODO(builder): import from "@tbuild/builder" once its index re-exports api-types;
-// until then the types come from the builder's compiled declarations.
+// The builder's public types, in one place for the whole CLI (type-only: importing
+// this file loads nothing at run time).
 export type {
   BuildEvent,
   BuildHandle,
@@ -10,4 +9,4 @@ export type {
   SecretSpec,
   StepRef,
   StepResult,
-} from "../../builder/dist/api-types.js";
+} from "@tbuild/builder";

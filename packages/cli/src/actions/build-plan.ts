@@ -11,6 +11,7 @@ import { parsePlatform } from "../options/platform.js";
 import { parseSecretSpec } from "../options/secret.js";
 import type { ProgressMode } from "../progress/renderer.js";
 import type { DockerfileSource } from "../report/build-failure.js";
+import { canonicalTags } from "./tags.js";
 
 /** The flags of `tbuild build` as commander hands them over. */
 export interface BuildFlags {
@@ -63,6 +64,7 @@ export function planBuild(contextArg: string, f: BuildFlags, penv: PlanEnv): Bui
   const options: BuildOptions = { context: "" };
   const tags = dedupe((f.tag ?? []).map((t) => t.trim()));
   for (const t of tags) if (t === "") throw new UsageError("--tag: empty name");
+  canonicalTags(tags); // validates: a bad name is a usage error before anything runs
   if (tags.length) options.tags = tags;
   const buildArgs = parseBuildArgs(f.buildArg ?? [], penv.env);
   if (Object.keys(buildArgs).length) options.buildArgs = buildArgs;

@@ -6,7 +6,7 @@ import { CommandError, SilentFailure } from "../errors.js";
 import { createRenderer } from "../progress/renderer.js";
 import { type BuildFlags, planBuild } from "./build-plan.js";
 import { onInterrupt, runBuildJobs } from "./run-builds.js";
-import { displayTags } from "./tags.js";
+import { canonicalTags } from "./tags.js";
 
 export default async function buildAction(cmd: Command): Promise<number> {
   const [contextArg] = cmd.processedArgs as [string];
@@ -17,7 +17,7 @@ export default async function buildAction(cmd: Command): Promise<number> {
     readStdin: () => readFileSync(0, "utf8"),
     explicitBuild: cmd.parent?.args[0] === "build",
   });
-  const tags = await displayTags(plan.options.tags ?? []);
+  const tags = canonicalTags(plan.options.tags ?? []);
   const renderer = await createRenderer(plan.progress, process.stderr);
   const controller = new AbortController();
   const restore = onInterrupt(controller);

@@ -9,7 +9,7 @@ import { parseBuildArgs } from "../options/key-value.js";
 import { createRenderer, type ProgressMode } from "../progress/renderer.js";
 import type { OutputSpec } from "../builder-api.js";
 import { type BuildJob, onInterrupt, runBuildJobs } from "./run-builds.js";
-import { displayTags } from "./tags.js";
+import { canonicalTags } from "./tags.js";
 import { resolve } from "node:path";
 
 interface ComposeBuildFlags {
@@ -51,7 +51,7 @@ export default async function composeBuild(cmd: Command): Promise<number> {
     if (f.push) for (const name of options.tags ?? []) outputs.push({ type: "registry", name });
     options.outputs = outputs;
     const source = project.builds.length > 1 ? b.service : undefined;
-    jobs.push({ source, options, dockerfile: { name: b.dockerfileName, text: options.dockerfileText }, stored: true, displayTags: await displayTags(options.tags ?? []) });
+    jobs.push({ source, options, dockerfile: { name: b.dockerfileName, text: options.dockerfileText }, stored: true, displayTags: canonicalTags(options.tags ?? []) });
   }
   if (f.push && jobs.some((j) => !j.options.tags?.length)) throw new UsageError("--push: every service needs an image name");
   await readDockerfiles(jobs);

@@ -2,7 +2,7 @@
 // `docker image inspect` (an array, one object per image) and `skopeo inspect`.
 
 import type { Command } from "commander";
-import { familiarParts } from "../images/image-ref.js";
+import { familiarName } from "../images/image-ref.js";
 import { type StoreFlags, withStore } from "../images/open-store.js";
 import { resolveImage, type StoredImage } from "../images/stored-image.js";
 
@@ -32,7 +32,7 @@ function describe(img: StoredImage): Record<string, unknown> {
   return {
     Id: img.configDigest,
     Digest: img.manifestDigest,
-    RepoTags: img.names.map((n) => { const p = familiarParts(n); return `${p.repository}:${p.tag}`; }),
+    RepoTags: img.names.map(familiarName),
     Created: c.created ?? null,
     Author: c.author ?? "",
     Architecture: c.architecture,

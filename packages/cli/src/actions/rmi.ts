@@ -3,7 +3,7 @@
 
 import type { Command } from "commander";
 import { CommandError, reportError, debugEnabled } from "../errors.js";
-import { familiarParts, normalizeName } from "../images/image-ref.js";
+import { familiarName, normalizeName } from "../images/image-ref.js";
 import { type StoreFlags, withStore } from "../images/open-store.js";
 import { resolveImage } from "../images/stored-image.js";
 
@@ -32,7 +32,7 @@ export default async function rmiAction(cmd: Command): Promise<number> {
         const img = await resolveImage(store, ref);
         if (img.names.length > 1 && !f.force) {
           throw new CommandError(
-            `image ${ref} is referenced by ${img.names.length} names (${img.names.map(display).join(", ")}); remove them by name or use --force`,
+            `image ${ref} is referenced by ${img.names.length} names (${img.names.map(familiarName).join(", ")}); remove them by name or use --force`,
           );
         }
         for (const n of img.names) {
@@ -48,11 +48,6 @@ export default async function rmiAction(cmd: Command): Promise<number> {
   return failed ? 1 : 0;
 }
 
-function display(name: string): string {
-  const p = familiarParts(name);
-  return `${p.repository}:${p.tag}`;
-}
-
 function untagged(name: string): void {
-  process.stdout.write(`Untagged: ${display(name)}\n`);
+  process.stdout.write(`Untagged: ${familiarName(name)}\n`);
 }

@@ -2,8 +2,7 @@
 // and one failure collector. Shared by `build` (one job) and `compose build` (one
 // job per service, all at once on the same store).
 
-import type { BuildHandle, BuildOptions, BuildResult } from "../builder-api.js";
-import { CommandError } from "../errors.js";
+import type { BuildEvent, BuildHandle, BuildOptions, BuildResult, StepRef } from "../builder-api.js";
 import type { ProgressRenderer } from "../progress/renderer.js";
 import { type DockerfileSource, FailureCollector } from "../report/build-failure.js";
 
@@ -24,18 +23,9 @@ export interface JobOutcome {
   error?: unknown;
 }
 
-type BuildFn = (opts: BuildOptions) => BuildHandle;
-
-async function loadBuilder(): Promise<BuildFn> {
-  // TODO(builder): a typed `import { build } from "@tbuild/builder"` once it is exported.
-  const mod = (await import("@tbuild/builder")) as unknown as { build?: BuildFn };
-  if (typeof mod.build !== "function") throw new CommandError("@tbuild/builder does not provide build() in this installation");
-  return mod.build;
-}
-
 /** Runs every job concurrently; never throws for a build failure (see JobOutcome.error). */
 export async function runBuildJobs(jobs: BuildJob[], renderer: ProgressRenderer, signal: AbortSignal): Promise<JobOutcome[]> {
-  const build = await loadBuilder();
+  const { build } = await import("@tbuild/builder");
   const failures = new FailureCollector();
   const runOne = async (job: BuildJob): Promise<JobOutcome> => {
     let handle: BuildHandle;
@@ -45,11 +35,14 @@ export async function runBuildJobs(jobs: BuildJob[], renderer: ProgressRenderer,
       return { job, error: failures.describe(err, job.dockerfile, job.source) };
     }
     let streamError: unknown;
+    const failedSteps = new Set<string>();
+    const emit = (ev: BuildEvent) => {
+      if (ev.type === "step-error") failedSteps.add(ev.step.id);
+      renderer.event(ev, job.source);
+      failures.event(ev, job.source);
+    };
     try {
-      for await (const ev of handle) {
-        renderer.event(ev, job.source);
-        failures.event(ev, job.source);
-      }
+      for await (const ev of handle) emit(ev);
     } catch (err) {
       streamError = err;
     }
@@ -59,6 +52,11 @@ export async function runBuildJobs(jobs: BuildJob[], renderer: ProgressRenderer,
       renderer.buildFinished({ source: job.source, imageId: result.imageId, stored: job.stored, tags: job.displayTags });
       return { job, result };
     } catch (err) {
+      // Make sure the failed step shows as failed even if no step-error event named it.
+      const step = (err as { step?: StepRef }).step;
+      if (step && typeof step.id === "string" && !failedSteps.has(step.id)) {
+        emit({ type: "step-error", step, message: (err as Error).message, time: Date.now() });
+      }
       return { job, error: failures.describe(err, job.dockerfile, job.source) };
     }
   };

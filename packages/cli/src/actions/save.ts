@@ -1,8 +1,59 @@
-// `tbuild save`: waits for the image store API of @tbuild/cache (being written now).
+// `tbuild save REF… -o FILE [--format oci|docker]`: images of the local store as an
+// OCI archive (default; skopeo, umoci and podman read it) or a docker-archive. The
+// stored manifests are written unchanged, so `tbuild load` gives back the same digests.
 
+import { createWriteStream } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
+import { writeDockerArchive, writeOciArchive } from "@tbuild/oci";
 import { CommandError } from "../errors.js";
+import { exportSource } from "../images/export-source.js";
+import { type StoreFlags, withStore } from "../images/open-store.js";
+import { resolveImage, type StoredImage } from "../images/stored-image.js";
 
-export default async function saveAction(_cmd: Command): Promise<number> {
-  throw new CommandError("tbuild save is not available in this build yet: it needs the @tbuild/cache image store API");
+interface SaveFlags extends StoreFlags {
+  output: string;
+  format: "oci" | "docker";
+}
+
+export default async function saveAction(cmd: Command): Promise<number> {
+  const [refs] = cmd.processedArgs as [string[]];
+  const f = cmd.optsWithGlobals<SaveFlags>();
+  const dest = resolve(f.output);
+  await withStore(f, async (store) => {
+    const images: StoredImage[] = [];
+    const names: string[][] = [];
+    for (const ref of refs) {
+      const img = await resolveImage(store, ref);
+      images.push(img);
+      // Saved under the name asked for, as docker save does; an ID saves every name of the image.
+      names.push(img.matchedName !== undefined ? [img.matchedName] : img.names);
+    }
+    if (f.format === "docker") {
+      const multi = images.find((i) => i.digest !== i.manifestDigest);
+      if (multi) throw new CommandError(`docker-archive holds single-platform images; ${multi.names[0] ?? multi.digest} is a multi-platform index (use --format oci)`);
+    }
+    const source = exportSource(store, images);
+    const roots = images.map((img, i) => ({
+      manifest: img.manifest,
+      manifestBytes: img.manifestBytes,
+      names: names[i]!,
+      platform: { os: img.config.os, architecture: img.config.architecture, ...(img.config.variant ? { variant: img.config.variant } : {}) },
+    }));
+    await mkdir(dirname(dest), { recursive: true });
+    const part = `${dest}.tbuild-${process.pid}.partial`;
+    try {
+      const out = createWriteStream(part);
+      const closed = new Promise<void>((res, rej) => { out.on("close", res); out.on("error", rej); });
+      if (f.format === "docker") await writeDockerArchive(out, roots, source);
+      else await writeOciArchive(out, roots, source);
+      await closed;
+      await rename(part, dest);
+    } catch (err) {
+      await rm(part, { force: true });
+      throw err;
+    }
+  });
+  return 0;
 }

@@ -1,10 +1,8 @@
-// How tags are shown in "naming to …" lines.
+// Tags of a build: validated and normalised like docker (`app` → docker.io/library/app:latest).
 
-/**
- * Normalises image names for display the way docker does (`app` →
- * `docker.io/library/app:latest`).
- */
-export async function displayTags(tags: readonly string[]): Promise<string[]> {
-  // TODO(oci): use parseReference from @tbuild/oci once it lands.
-  return tags.map((t) => t);
+import { normalizeName } from "../images/image-ref.js";
+
+/** Validates `--tag` values (a bad one is a usage error) and returns their canonical forms. */
+export function canonicalTags(tags: readonly string[]): string[] {
+  return tags.map((t) => normalizeName(t, "tag"));
 }

@@ -15,10 +15,14 @@ export interface StoredImage {
   digest: Digest;
   manifestDigest: Digest;
   manifest: Manifest;
+  /** The manifest's exact bytes as stored (exports keep its digest). */
+  manifestBytes: Buffer;
   configDigest: Digest;
   config: ImageConfig;
   /** Sum of the layer sizes in the manifest. */
   size: number;
+  /** The stored name `resolveImage` found the image by, when it was a name. */
+  matchedName?: string;
 }
 
 const goArch: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x" };
@@ -31,19 +35,21 @@ export async function readJson<T>(store: Store, digest: Digest): Promise<T> {
 /** Loads the manifest and config behind `digest`, choosing the host platform in an index. */
 export async function loadImage(store: Store, digest: Digest, names: string[] = []): Promise<StoredImage> {
   let manifestDigest = digest;
-  let doc = await readJson<Manifest | Index>(store, digest);
+  let bytes = await store.readBlob(digest);
+  let doc = JSON.parse(bytes.toString("utf8")) as Manifest | Index;
   if ("manifests" in doc) {
     const arch = goArch[process.arch] ?? process.arch;
     const pick = doc.manifests.find((m) => m.platform?.os === "linux" && m.platform.architecture === arch) ?? doc.manifests[0];
     if (!pick) throw new CommandError(`image index ${digest} lists no manifests`);
     manifestDigest = pick.digest;
-    doc = await readJson<Manifest>(store, manifestDigest);
+    bytes = await store.readBlob(manifestDigest);
+    doc = JSON.parse(bytes.toString("utf8")) as Manifest;
   }
   const manifest = doc as Manifest;
   if (!manifest.config) throw new CommandError(`blob ${manifestDigest} is not an image manifest`);
   const config = await readJson<ImageConfig>(store, manifest.config.digest);
   const size = manifest.layers.reduce((n, l) => n + l.size, 0);
-  return { names, digest, manifestDigest, manifest, configDigest: manifest.config.digest, config, size };
+  return { names, digest, manifestDigest, manifest, manifestBytes: bytes, configDigest: manifest.config.digest, config, size };
 }
 
 /** Every named image, grouped by the digest the names point at, sorted by name. */
@@ -79,7 +85,7 @@ export async function resolveImage(store: Store, ref: string): Promise<StoredIma
   const rec = (name !== undefined ? await store.getImage(name) : undefined) ?? (name !== ref ? await store.getImage(ref) : undefined);
   if (rec) {
     const names = (await store.listImages()).filter((r) => r.manifest === rec.manifest).map((r) => r.name);
-    return loadImage(store, rec.manifest, names);
+    return { ...(await loadImage(store, rec.manifest, names)), matchedName: rec.name };
   }
   if (idLike) {
     const hex = ref.replace(/^sha256:/, "");

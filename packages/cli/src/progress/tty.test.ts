@@ -90,7 +90,7 @@ describe("TtyRenderer", () => {
       " => exporting to image                                 0.1s",
       " => => writing image sha256:cccc done",
       " => => naming to app:latest done",
-      " => => writing oci-archive /tmp/x.tar (manifest sha256:bbb…",
+      " => => writing oci-archive /tmp/x.tar (manifest sha256:bbbb) done",
       " 1 warning found:",
       " - JSONArgsRecommended: JSON arguments recommended for CMD (line 5)",
     ]);

@@ -79,9 +79,9 @@ export class TtyRenderer implements ProgressRenderer {
     const vertices = this.state.ordered();
     if (!final && !this.dirty && !vertices.some((v) => v.status === "running")) return;
     this.dirty = false;
-    const width = Math.max(20, (this.out.columns ?? 80) - 1);
+    const width = Math.max(20, (this.out.columns || 80) - 1);
     const entries = this.frame(vertices, width, final);
-    const lines = final ? entries.flatMap((e) => e.lines) : this.fitHeight(entries, Math.max(2, (this.out.rows ?? 24) - 1));
+    const lines = final ? entries.flatMap((e) => e.lines) : this.fitHeight(entries, Math.max(2, (this.out.rows || 24) - 1));
     let s = this.height > 0 ? `\x1b[${this.height}A` : "";
     for (const line of lines) s += `\r\x1b[2K${line}\n`;
     s += "\x1b[J";
@@ -112,7 +112,8 @@ export class TtyRenderer implements ProgressRenderer {
     for (const b of this.blocks) {
       const name = b.source ? `[${b.source}] exporting to image` : "exporting to image";
       const lines = [c.blue(fitLine(` => ${name}`, formatSeconds(b.duration), width))];
-      for (const l of b.lines) lines.push(c.blue(truncate(` => => ${l}`, width)));
+      // The final frame is never redrawn, so its long lines (digests) may wrap.
+      for (const l of b.lines) lines.push(c.blue(final ? ` => => ${l}` : truncate(` => => ${l}`, width)));
       entries.push({ lines, active: false });
     }
     return entries;
