@@ -19,6 +19,7 @@ export const MediaType = {
   dockerLayer: "application/vnd.docker.image.rootfs.diff.tar",
 } as const;
 
+/** Layer blob compression. */
 export type Compression = "none" | "gzip" | "zstd";
 
 export interface Platform {

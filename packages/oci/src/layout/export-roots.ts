@@ -25,6 +25,7 @@ export interface ExportIndex {
   names?: string[];
 }
 
+/** An image or index given to the layout and archive writers. */
 export type ExportRoot = ExportImage | ExportIndex;
 
 /** Annotation holding the tag of an index.json entry (OCI image spec). */

@@ -11,6 +11,7 @@ import { verified, type BlobSource } from "./blob-source.js";
 import { blobPath, planExport, REF_NAME, type ExportRoot } from "./export-roots.js";
 import { readLayoutImages, type ImageSet } from "./read-images.js";
 
+/** The content of the `oci-layout` file. */
 export const OCI_LAYOUT_FILE = Buffer.from('{"imageLayoutVersion":"1.0.0"}');
 
 async function sizeOrNull(path: string): Promise<number | null> {

@@ -21,6 +21,7 @@ function basic(c: Credentials): string {
   return `Basic ${Buffer.from(`${c.username ?? ""}:${c.password ?? ""}`).toString("base64")}`;
 }
 
+/** Per-client authentication state: challenges per registry, tokens per scope. */
 export class Authenticator {
   private readonly challenges = new Map<string, Challenge>();
   private readonly tokens = new Map<string, CachedToken>();

@@ -124,6 +124,7 @@ export async function blobExists(t: Transport, registry: string, repo: string, d
   return len === null || Number(len) === desc.size;
 }
 
+/** Options of pushBlob. */
 export interface UploadOptions {
   /** A repository on the same registry that already holds the blob (cross-repository mount). */
   mountFrom?: string;

@@ -1,6 +1,7 @@
 // Parsing WWW-Authenticate headers (RFC 7235): one or more challenges, each a scheme and
 // comma-separated auth-params whose values may be quoted strings with backslash escapes.
 
+/** One authentication challenge of a WWW-Authenticate header. */
 export interface Challenge {
   /** Lower-cased scheme: "bearer", "basic" … */
   scheme: string;

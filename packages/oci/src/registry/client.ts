@@ -45,6 +45,7 @@ export interface PulledImage extends ResolvedImage {
   configBytes: Buffer;
 }
 
+/** Options of RegistryClient.pull. */
 export interface PullOptions {
   /** Platform to pick from a multi-platform index (default: the host's). */
   platform?: Platform;
@@ -66,6 +67,7 @@ export type PushContent =
   | { manifest: Manifest; manifestBytes?: Uint8Array }
   | { index: Index; indexBytes?: Uint8Array };
 
+/** Options of RegistryClient.push. */
 export interface PushOptions {
   /** A repository on the same registry that may already hold a blob (cross-repository mount). */
   mountFrom?: (blob: Descriptor) => string | undefined;
@@ -73,6 +75,12 @@ export interface PushOptions {
 
 const asRef = (r: ImageReference | string): ImageReference => (typeof r === "string" ? parseReference(r) : r);
 
+/**
+ * A client for registries speaking the OCI distribution API (Docker Hub, GHCR, Harbor,
+ * distribution/registry …). One client keeps connections, auth challenges and tokens per
+ * registry; it is safe to use concurrently. Errors are OciErrors with a code (NOT_FOUND,
+ * UNAUTHORIZED, DENIED, DIGEST_MISMATCH, TIMEOUT, TOO_LARGE, REGISTRY …).
+ */
 export class RegistryClient {
   readonly transport: Transport;
   private readonly concurrency: number;

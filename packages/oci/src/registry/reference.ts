@@ -5,6 +5,7 @@ import { isDigest } from "../digest.js";
 import { OciError } from "../errors.js";
 import type { Digest } from "../types.js";
 
+/** The registry name of Docker Hub in normalised references. */
 export const DOCKER_HUB = "docker.io";
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;

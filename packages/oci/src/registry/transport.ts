@@ -38,6 +38,7 @@ export interface Timeouts {
   body?: number;
 }
 
+/** Connection, trust, credential, timeout and retry settings of a RegistryClient. */
 export interface TransportOptions {
   hosts?: Record<string, RegistryHostOptions>;
   /** Extra CA certificates (PEM) trusted for every registry. */
@@ -54,6 +55,7 @@ export interface TransportOptions {
   userAgent?: string;
 }
 
+/** One request to a registry (see Transport.send). */
 export interface RegistryRequest {
   method: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
   registry: string;
@@ -68,6 +70,7 @@ export interface RegistryRequest {
   what: string;
 }
 
+/** A registry response with a Node stream body. */
 export interface RegistryResponse {
   status: number;
   headers: Headers;
@@ -111,6 +114,7 @@ function retriable(err: OciError): boolean {
   return err.code === "TIMEOUT" || (err.code === "REGISTRY" && !/certificate/.test(err.message));
 }
 
+/** HTTP(S) transport shared by the requests of one RegistryClient. */
 export class Transport {
   readonly auth: Authenticator;
   private readonly agents = new Map<string, Agent>();
