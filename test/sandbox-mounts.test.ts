@@ -90,9 +90,9 @@ describe.skipIf(skip !== undefined).each(executors)("%s executor", (_n, makeExec
       ].join("; ")], {
         mounts: [
           { type: "bind", source: `${host}/dir`, target: "/ro", readonly: true },
-          { type: "bind", source: `${host}/file`, target: "/etc/rofile-target", readonly: true },
-          { type: "bind", source: `${host}/dir`, target: "/mnt/rw/deep", readonly: false },
-        ].map((m, i) => (i === 1 ? { ...m, target: "/rofile" } : i === 2 ? { ...m, target: "/rw" } : m)),
+          { type: "bind", source: `${host}/file`, target: "/rofile", readonly: true },
+          { type: "bind", source: `${host}/dir`, target: "/rw", readonly: false },
+        ],
       });
       expect(r.stdout).toBe("from host\nhost file\nro-denied\nrw-ok\n");
       expect(readFileSync(`${host}/dir/new`, "utf8")).toBe("written\n");
@@ -127,6 +127,18 @@ describe.skipIf(skip !== undefined).each(executors)("%s executor", (_n, makeExec
       expect(r.stdout).toBe("a\nb\nupper\nro-denied\nchanged\na\nshadowed\n0\nsingle-ro\na\n");
       expect(readFileSync(`${layerA}/a`, "utf8")).toBe("a\n");
       expect(readdirSync(layerB).sort()).toEqual(["b", "shadowed"]);
+      expect([...readTree(r.diff).keys()]).toEqual([]);
+    });
+
+    it("mounts inside an earlier mount of the step", async () => {
+      const r = await step([base], ["/bin/sh", "-c", "cat /cache/sub/in; ls /cache"], {
+        mounts: [
+          { type: "tmpfs", target: "/cache" },
+          { type: "bind", source: `${host}/dir`, target: "/cache/sub", readonly: true },
+        ],
+      });
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toBe("from host\nsub\n");
       expect([...readTree(r.diff).keys()]).toEqual([]);
     });
 

@@ -19,6 +19,8 @@ export interface ResolvedMount {
   inDev: boolean;
   /** For binds: the source is a file (the target is a file too). */
   sourceIsFile: boolean;
+  /** The target lies inside an earlier mount of the list: its mountpoint is made at mount time, not stubbed in the rootfs. */
+  nested: boolean;
 }
 
 export interface PreparedRun {
@@ -107,8 +109,9 @@ export async function prepareRun(spec: RunSpec): Promise<PreparedRun> {
       }
       const inDev = isWithin("/dev", target);
       if (inDev && target === "/dev") throw new SandboxError("SETUP", `cannot mount over /dev (mount target ${m.target})`);
-      if (!inDev) stubs.ensure(target, sourceIsFile ? "file" : "dir");
-      mounts.push({ spec: m, target, inDev, sourceIsFile });
+      const nested = mounts.some((prev) => isWithin(prev.target, target));
+      if (!inDev && !nested) stubs.ensure(target, sourceIsFile ? "file" : "dir");
+      mounts.push({ spec: m, target, inDev, sourceIsFile, nested });
     }
     const cwd = await rootfs.resolve(cleanPath(spec.cwd));
     if (!SPECIAL.some((s) => isWithin(s, cwd)) && !mounts.some((m) => isWithin(m.target, cwd))) {

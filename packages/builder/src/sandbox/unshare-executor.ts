@@ -111,9 +111,15 @@ export class UnshareExecutor implements Executor {
       { source: etcHost.hostname, target: r + prep.etc.hostname, fstype: "none", options: ["bind", "ro"] },
     ];
     prep.mounts.forEach((m, i) => {
-      if (m.inDev) makeDevTarget(dev, m.target, m.sourceIsFile);
+      if (m.inDev && !m.nested) makeDevTarget(dev, m.target, m.sourceIsFile);
+      if (m.nested && m.sourceIsFile) {
+        throw new SandboxError("SETUP", `the unshare executor cannot bind a file at ${m.target}, inside another mount of the step; use the runc executor or mount its directory`);
+      }
       const target = r + m.target;
-      entries.push(m.spec.type === "layers" ? layersMount(m.spec.lowers, m.spec.readonly, target, stepDir, i) : simpleMount(m, target));
+      const entry = m.spec.type === "layers" ? layersMount(m.spec.lowers, m.spec.readonly, target, stepDir, i) : simpleMount(m, target);
+      // libmount creates a missing mountpoint directory inside the earlier mount.
+      if (m.nested) entry.options.push("X-mount.mkdir");
+      entries.push(entry);
     });
     writeFileSync(`${stepDir}/fstab`, renderFstab(entries));
 
