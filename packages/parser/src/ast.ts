@@ -31,7 +31,10 @@ export interface RawHeredoc {
   fd?: number;
 }
 
-/** One instruction as BuildKit's parser models it. */
+/**
+ * One instruction as BuildKit's parser models it. Treat nodes as immutable:
+ * empty arrays are shared and frozen.
+ */
 export interface InstructionNode {
   /** The keyword exactly as written (`FROM`, `run`, `ExPoSe`). */
   keyword: string;

@@ -1,9 +1,11 @@
 // RUN, CMD, ENTRYPOINT, SHELL and HEALTHCHECK.
+// Objects are written out field by field (see convert-common.ts on why not spread).
 
 import type { InstructionNode } from "../ast.js";
-import { baseOf, commandLine, errAtLeastOne, toHeredoc } from "./convert-common.js";
+import { EMPTY } from "../lexer/line-parsers.js";
+import { commandOf, errAtLeastOne, originalOf, toHeredoc } from "./convert-common.js";
 import { DurationError, parseGoDuration } from "./duration.js";
-import { FlagSet } from "./flags.js";
+import { flagString, flagStrings, parseFlags, type ParsedFlags } from "./flags.js";
 import { InstructionError } from "./instruction-error.js";
 import { parseDevice, parseMount } from "./mounts.js";
 import type {
@@ -16,60 +18,63 @@ import type {
   ShellInstruction,
 } from "./types.js";
 
-const NETWORKS: NetworkMode[] = ["default", "none", "host"];
-const SECURITY: SecurityMode[] = ["sandbox", "insecure"];
+const NETWORKS: readonly string[] = ["default", "none", "host"];
+const SECURITY: readonly string[] = ["sandbox", "insecure"];
+const RUN_FLAGS = { mount: "strings", network: "string", security: "string", device: "strings" } as const;
+const HEALTH_FLAGS = { interval: "string", timeout: "string", "start-period": "string", "start-interval": "string", retries: "string" } as const;
+const NO_FLAGS = {};
 
 export function convertRun(node: InstructionNode): RunInstruction {
-  const flags = new FlagSet(node.flags);
-  flags.addStrings("mount");
-  flags.addString("network");
-  flags.addString("security");
-  flags.addStrings("device");
-  flags.parse();
-  const network = flags.stringIfUsed("network");
-  if (network !== undefined && !NETWORKS.includes(network as NetworkMode)) {
+  const flags = parseFlags(node.flags, RUN_FLAGS);
+  const network = flagString(flags, "network");
+  if (network !== undefined && !NETWORKS.includes(network)) {
     throw new InstructionError(`invalid network mode "${network}" (expected default, none or host)`, "--network");
   }
-  const security = flags.stringIfUsed("security");
-  if (security !== undefined && !SECURITY.includes(security as SecurityMode)) {
+  const security = flagString(flags, "security");
+  if (security !== undefined && !SECURITY.includes(security)) {
     throw new InstructionError(`security "${security}" is not valid (expected sandbox or insecure)`, "--security");
   }
-  const out: RunInstruction = {
-    ...baseOf(node),
+  const r = node.range;
+  const out = {
     kind: "run",
-    ...commandLine(node),
-    heredocs: node.heredocs.map(toHeredoc),
-    mounts: flags.strings("mount").map((m) => parseMount(m)),
-    devices: flags.strings("device").map(parseDevice),
-  };
+    keyword: node.keyword,
+    range: r,
+    line: r.start.line,
+    text: node.text,
+    original: originalOf(node),
+    form: node.json ? "exec" : "shell",
+    command: commandOf(node),
+    heredocs: node.heredocs.length === 0 ? EMPTY : node.heredocs.map(toHeredoc),
+    mounts: flags.has("mount") ? flagStrings(flags, "mount").map((m) => parseMount(m)) : EMPTY,
+    devices: flags.has("device") ? flagStrings(flags, "device").map(parseDevice) : EMPTY,
+  } as RunInstruction;
   if (network !== undefined) out.network = network as NetworkMode;
   if (security !== undefined) out.security = security as SecurityMode;
   return out;
 }
 
-function noFlags(node: InstructionNode): void {
-  new FlagSet(node.flags).parse();
-}
-
 export function convertCmd(node: InstructionNode): CmdInstruction {
-  noFlags(node);
-  return { ...baseOf(node), kind: "cmd", ...commandLine(node) };
+  parseFlags(node.flags, NO_FLAGS);
+  const r = node.range;
+  return { kind: "cmd", keyword: node.keyword, range: r, line: r.start.line, text: node.text, original: originalOf(node), form: node.json ? "exec" : "shell", command: commandOf(node) } as CmdInstruction;
 }
 
 export function convertEntrypoint(node: InstructionNode): EntrypointInstruction {
-  noFlags(node);
-  return { ...baseOf(node), kind: "entrypoint", ...commandLine(node) };
+  parseFlags(node.flags, NO_FLAGS);
+  const r = node.range;
+  return { kind: "entrypoint", keyword: node.keyword, range: r, line: r.start.line, text: node.text, original: originalOf(node), form: node.json ? "exec" : "shell", command: commandOf(node) } as EntrypointInstruction;
 }
 
 export function convertShell(node: InstructionNode): ShellInstruction {
-  noFlags(node);
+  parseFlags(node.flags, NO_FLAGS);
   if (node.args.length === 0) throw errAtLeastOne("SHELL");
   if (!node.json) throw new InstructionError('SHELL requires the arguments to be in JSON form, e.g. SHELL ["/bin/bash", "-c"]');
-  return { ...baseOf(node), kind: "shell", shell: [...node.args] };
+  const r = node.range;
+  return { kind: "shell", keyword: node.keyword, range: r, line: r.start.line, text: node.text, original: originalOf(node), shell: node.args };
 }
 
-function duration(flags: FlagSet, name: string): number | undefined {
-  const v = flags.string(name);
+function duration(flags: ParsedFlags, name: string): number | undefined {
+  const v = flagString(flags, name);
   if (v === undefined || v === "") return undefined;
   let d: number;
   try {
@@ -85,22 +90,20 @@ function duration(flags: FlagSet, name: string): number | undefined {
 
 export function convertHealthcheck(node: InstructionNode): HealthcheckInstruction {
   if (node.args.length === 0) throw errAtLeastOne("HEALTHCHECK");
-  const flags = new FlagSet(node.flags);
-  for (const f of ["interval", "timeout", "start-period", "start-interval", "retries"]) flags.addString(f);
-  flags.parse();
+  const flags = parseFlags(node.flags, HEALTH_FLAGS);
   const typ = node.args[0].toUpperCase();
   const rest = node.args.slice(1);
-  const base = { ...baseOf(node), kind: "healthcheck" as const };
+  const r = node.range;
+  const out: HealthcheckInstruction = { kind: "healthcheck", keyword: node.keyword, range: r, line: r.start.line, text: node.text, original: originalOf(node), test: "NONE" };
   if (typ === "NONE") {
     if (rest.length !== 0) throw new InstructionError("HEALTHCHECK NONE takes no arguments", rest[0]);
-    return { ...base, test: "NONE" };
+    return out;
   }
   if (typ !== "CMD") throw new InstructionError(`Unknown type "${typ}" in HEALTHCHECK (try CMD)`, node.args[0]);
   if (rest.length === 0 || (!node.json && rest.join(" ") === "")) {
     throw new InstructionError("Missing command after HEALTHCHECK CMD");
   }
-  const test = node.json ? ["CMD", ...rest] : ["CMD-SHELL", rest.join(" ")];
-  const out: HealthcheckInstruction = { ...base, test };
+  out.test = node.json ? ["CMD", ...rest] : ["CMD-SHELL", rest.join(" ")];
   const interval = duration(flags, "interval");
   const timeout = duration(flags, "timeout");
   const startPeriod = duration(flags, "start-period");
@@ -109,7 +112,7 @@ export function convertHealthcheck(node: InstructionNode): HealthcheckInstructio
   if (timeout !== undefined) out.timeout = timeout;
   if (startPeriod !== undefined) out.startPeriod = startPeriod;
   if (startInterval !== undefined) out.startInterval = startInterval;
-  const retries = flags.string("retries");
+  const retries = flagString(flags, "retries");
   if (retries !== undefined && retries !== "") {
     if (!/^[+-]?[0-9]+$/.test(retries) || Math.abs(Number(retries)) > 2147483647) {
       throw new InstructionError(`invalid value for --retries: "${retries}" is not a 32-bit integer`, "--retries");

@@ -3,7 +3,7 @@
 import type { InstructionNode, RawHeredoc } from "../ast.js";
 import { goTrimSpace } from "../text/unicode.js";
 import { InstructionError } from "./instruction-error.js";
-import type { Heredoc, InstructionBase, ShellOrExec } from "./types.js";
+import type { Heredoc, InstructionBase } from "./types.js";
 
 /** The fields every instruction copies from its node. */
 export function baseOf(node: InstructionNode): InstructionBase {
@@ -19,10 +19,17 @@ export function baseOf(node: InstructionNode): InstructionBase {
 /** Removes leading tabs from every line (BuildKit's ChompHeredocContent, `^\t+` per line). */
 export function chompTabs(s: string): string {
   if (s.indexOf("\t") < 0) return s;
-  return s
-    .split("\n")
-    .map((l) => l.replace(/^\t+/, ""))
-    .join("\n");
+  let out = "";
+  let i = 0;
+  const n = s.length;
+  while (i < n) {
+    while (i < n && s.charCodeAt(i) === 0x09) i++;
+    let nl = s.indexOf("\n", i);
+    nl = nl < 0 ? n : nl + 1;
+    out += s.slice(i, nl);
+    i = nl;
+  }
+  return out;
 }
 
 /** The typed heredoc for a raw one. */
@@ -38,10 +45,15 @@ export function toHeredoc(h: RawHeredoc): Heredoc {
   return out;
 }
 
-/** Shell or exec form of RUN/CMD/ENTRYPOINT arguments (BuildKit handleJSONArgs). */
-export function commandLine(node: InstructionNode): ShellOrExec {
-  if (node.json) return { form: "exec", command: [...node.args] };
-  return { form: "shell", command: node.args.join(" ") };
+/** The command of RUN/CMD/ENTRYPOINT: the exec array, or the shell text (BuildKit handleJSONArgs). */
+export function commandOf(node: InstructionNode): string[] | string {
+  // The IR shares arrays with the syntax tree; both are treated as immutable.
+  return node.json ? node.args : node.args.length === 1 ? node.args[0] : node.args.join(" ");
+}
+
+/** `original` of an instruction: the logical line, trimmed. */
+export function originalOf(node: InstructionNode): string {
+  return goTrimSpace(node.original);
 }
 
 export function errAtLeastOne(name: string): InstructionError {

@@ -1,9 +1,10 @@
 // ENV, LABEL, EXPOSE, VOLUME, USER, WORKDIR, ARG, STOPSIGNAL, MAINTAINER.
+// Objects are written out field by field (see convert-common.ts on why not spread).
 
 import type { InstructionNode } from "../ast.js";
 import { goTrimSpace } from "../text/unicode.js";
-import { baseOf, errAtLeastOne, errExactlyOne } from "./convert-common.js";
-import { FlagSet } from "./flags.js";
+import { errAtLeastOne, errExactlyOne, originalOf } from "./convert-common.js";
+import { parseFlags } from "./flags.js";
 import { InstructionError } from "./instruction-error.js";
 import type {
   ArgDefinition,
@@ -19,9 +20,7 @@ import type {
   WorkdirInstruction,
 } from "./types.js";
 
-function noFlags(node: InstructionNode): void {
-  new FlagSet(node.flags).parse();
-}
+const NO_FLAGS = {};
 
 /** ENV/LABEL arguments come in (key, value, marker) triples; marker "" means the legacy form. */
 function keyValues(node: InstructionNode, name: string): { pairs: KeyValue[]; legacy: boolean } {
@@ -39,61 +38,74 @@ function keyValues(node: InstructionNode, name: string): { pairs: KeyValue[]; le
 }
 
 export function convertEnv(node: InstructionNode): EnvInstruction {
-  noFlags(node);
-  return { ...baseOf(node), kind: "env", ...keyValues(node, "ENV") };
+  parseFlags(node.flags, NO_FLAGS);
+  const { pairs, legacy } = keyValues(node, "ENV");
+  const r = node.range;
+  return { kind: "env", keyword: node.keyword, range: r, line: r.start.line, text: node.text, original: originalOf(node), pairs, legacy };
 }
 
 export function convertLabel(node: InstructionNode): LabelInstruction {
-  noFlags(node);
-  return { ...baseOf(node), kind: "label", ...keyValues(node, "LABEL") };
+  parseFlags(node.flags, NO_FLAGS);
+  const { pairs, legacy } = keyValues(node, "LABEL");
+  const r = node.range;
+  return { kind: "label", keyword: node.keyword, range: r, line: r.start.line, text: node.text, original: originalOf(node), pairs, legacy };
 }
 
 export function convertExpose(node: InstructionNode): ExposeInstruction {
   if (node.args.length === 0) throw errAtLeastOne("EXPOSE");
-  noFlags(node);
-  return { ...baseOf(node), kind: "expose", ports: [...node.args] };
+  parseFlags(node.flags, NO_FLAGS);
+  const r = node.range;
+  return { kind: "expose", keyword: node.keyword, range: r, line: r.start.line, text: node.text, original: originalOf(node), ports: node.args };
 }
 
 export function convertVolume(node: InstructionNode): VolumeInstruction {
   if (node.args.length === 0) throw errAtLeastOne("VOLUME");
-  noFlags(node);
+  parseFlags(node.flags, NO_FLAGS);
   const paths = node.args.map(goTrimSpace);
   if (paths.some((p) => p === "")) throw new InstructionError("VOLUME specified can not be an empty string");
-  return { ...baseOf(node), kind: "volume", paths };
+  const r = node.range;
+  return { kind: "volume", keyword: node.keyword, range: r, line: r.start.line, text: node.text, original: originalOf(node), paths };
+}
+
+function single(node: InstructionNode, name: string): string {
+  if (node.args.length !== 1) throw errExactlyOne(name);
+  parseFlags(node.flags, NO_FLAGS);
+  return node.args[0];
 }
 
 export function convertUser(node: InstructionNode): UserInstruction {
-  if (node.args.length !== 1) throw errExactlyOne("USER");
-  noFlags(node);
-  return { ...baseOf(node), kind: "user", user: node.args[0] };
+  const user = single(node, "USER");
+  const r = node.range;
+  return { kind: "user", keyword: node.keyword, range: r, line: r.start.line, text: node.text, original: originalOf(node), user };
 }
 
 export function convertWorkdir(node: InstructionNode): WorkdirInstruction {
-  if (node.args.length !== 1) throw errExactlyOne("WORKDIR");
-  noFlags(node);
-  return { ...baseOf(node), kind: "workdir", path: node.args[0] };
+  const path = single(node, "WORKDIR");
+  const r = node.range;
+  return { kind: "workdir", keyword: node.keyword, range: r, line: r.start.line, text: node.text, original: originalOf(node), path };
 }
 
 export function convertStopsignal(node: InstructionNode): StopsignalInstruction {
-  if (node.args.length !== 1) throw errExactlyOne("STOPSIGNAL");
-  noFlags(node);
-  return { ...baseOf(node), kind: "stopsignal", signal: node.args[0] };
+  const signal = single(node, "STOPSIGNAL");
+  const r = node.range;
+  return { kind: "stopsignal", keyword: node.keyword, range: r, line: r.start.line, text: node.text, original: originalOf(node), signal };
 }
 
 export function convertMaintainer(node: InstructionNode): MaintainerInstruction {
-  if (node.args.length !== 1) throw errExactlyOne("MAINTAINER");
-  noFlags(node);
-  return { ...baseOf(node), kind: "maintainer", name: node.args[0] };
+  const name = single(node, "MAINTAINER");
+  const r = node.range;
+  return { kind: "maintainer", keyword: node.keyword, range: r, line: r.start.line, text: node.text, original: originalOf(node), name };
 }
 
 export function convertArg(node: InstructionNode): ArgInstruction {
   if (node.args.length === 0) throw errAtLeastOne("ARG");
-  noFlags(node);
+  parseFlags(node.flags, NO_FLAGS);
   const args: ArgDefinition[] = node.args.map((word) => {
     const eq = word.indexOf("=");
     if (eq < 0) return { name: word };
     if (eq === 0) throw new InstructionError("ARG names can not be blank", word);
     return { name: word.slice(0, eq), default: word.slice(eq + 1) };
   });
-  return { ...baseOf(node), kind: "arg", args };
+  const r = node.range;
+  return { kind: "arg", keyword: node.keyword, range: r, line: r.start.line, text: node.text, original: originalOf(node), args };
 }

@@ -3,7 +3,7 @@
 import type { InstructionNode } from "../ast.js";
 import { withSuggestion } from "../text/suggest.js";
 import { convertCmd, convertEntrypoint, convertHealthcheck, convertRun, convertShell } from "./convert-commands.js";
-import { baseOf, errAtLeastOne } from "./convert-common.js";
+import { errAtLeastOne, originalOf } from "./convert-common.js";
 import { convertAdd, convertCopy } from "./convert-copy.js";
 import {
   convertArg,
@@ -16,7 +16,7 @@ import {
   convertVolume,
   convertWorkdir,
 } from "./convert-simple.js";
-import { FlagSet } from "./flags.js";
+import { parseFlags } from "./flags.js";
 import { InstructionError } from "./instruction-error.js";
 import type { Instruction, OnbuildInstruction } from "./types.js";
 
@@ -53,9 +53,19 @@ export function isKnownKeyword(keyword: string): boolean {
 }
 
 /** Converts one non-FROM node into its typed instruction; throws InstructionError. */
+// Upper- and lower-case spellings resolve without allocating a lower-cased copy.
+const byExactKeyword = new Map<string, (node: InstructionNode) => Instruction>();
+for (const [k, fn] of Object.entries(converters)) {
+  byExactKeyword.set(k, fn);
+  byExactKeyword.set(k.toUpperCase(), fn);
+}
+
 export function convertInstruction(node: InstructionNode): Instruction {
-  const k = node.keyword.toLowerCase();
-  const fn = Object.prototype.hasOwnProperty.call(converters, k) ? converters[k] : undefined;
+  let fn = byExactKeyword.get(node.keyword);
+  if (!fn) {
+    const k = node.keyword.toLowerCase();
+    fn = Object.prototype.hasOwnProperty.call(converters, k) ? converters[k] : undefined;
+  }
   if (!fn) {
     throw new InstructionError(withSuggestion(`unknown instruction: ${node.keyword}`, node.keyword.toUpperCase(), INSTRUCTION_NAMES));
   }
@@ -67,7 +77,7 @@ const onbuildPrefix = /^[\t\n\f\r ]*ONBUILD[\t\n\f\r ]*/i;
 function convertOnbuild(node: InstructionNode): OnbuildInstruction {
   const child = node.child;
   if (!child) throw errAtLeastOne("ONBUILD");
-  new FlagSet(node.flags).parse();
+  parseFlags(node.flags, {});
   const trig = child.keyword.toUpperCase();
   if (trig === "ONBUILD") throw new InstructionError("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed", child.keyword);
   if (trig === "MAINTAINER" || trig === "FROM") throw new InstructionError(`${trig} isn't allowed as an ONBUILD trigger`, child.keyword);
@@ -75,5 +85,6 @@ function convertOnbuild(node: InstructionNode): OnbuildInstruction {
   let triggerText = node.original.replace(onbuildPrefix, "");
   for (const h of node.heredocs) triggerText += "\n" + h.content + h.name;
   const trigger = convertInstruction({ ...child, heredocs: node.heredocs });
-  return { ...baseOf(node), kind: "onbuild", trigger, triggerText };
+  const r = node.range;
+  return { kind: "onbuild", keyword: node.keyword, range: r, line: r.start.line, text: node.text, original: originalOf(node), trigger, triggerText };
 }

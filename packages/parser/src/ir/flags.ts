@@ -1,89 +1,71 @@
 // Instruction flags (BuildKit's BFlags): each instruction declares the flags it
-// accepts; parse() checks the words the line parser extracted.
+// accepts; parseFlags checks the words the line parser extracted. Most
+// instructions have no flags, so that case allocates nothing.
 
+import { EMPTY } from "../lexer/line-parsers.js";
 import { withSuggestion } from "../text/suggest.js";
 import { InstructionError } from "./instruction-error.js";
 
-type FlagType = "bool" | "string" | "strings";
+export type FlagType = "bool" | "string" | "strings";
 
-interface FlagState {
-  type: FlagType;
-  value?: string;
-  values: string[];
-  used: boolean;
-}
+/** The flags an instruction accepts, by name. */
+export type FlagSpec = Readonly<Record<string, FlagType>>;
 
-/** The flags of one instruction. */
-export class FlagSet {
-  private readonly defs = new Map<string, FlagState>();
+/** Values of the flags that were given (absent names were not used). */
+export type ParsedFlags = ReadonlyMap<string, string | string[]>;
 
-  constructor(private readonly words: readonly string[]) {}
+const NONE: ParsedFlags = new Map();
 
-  private add(name: string, type: FlagType, value?: string): void {
-    this.defs.set(name, { type, value, values: [], used: false });
-  }
-  addBool(name: string): void {
-    this.add(name, "bool", "false");
-  }
-  addString(name: string, def?: string): void {
-    this.add(name, "string", def);
-  }
-  addStrings(name: string): void {
-    this.add(name, "strings");
-  }
-
-  /** Checks the flag words against the declared flags; throws InstructionError. */
-  parse(): void {
-    for (const word of this.words) {
-      // `--` ends the flags (POSIX utility syntax).
-      if (word === "--") return;
-      if (!word.startsWith("--")) throw new InstructionError(`arg should start with -- : ${word}`, word);
-      const eq = word.indexOf("=");
-      const flagName = eq < 0 ? word : word.slice(0, eq);
-      const hasValue = eq >= 0;
-      const value = hasValue ? word.slice(eq + 1) : "";
-      const name = flagName.slice(2);
-      const f = this.defs.get(name);
-      if (!f) throw new InstructionError(withSuggestion(`unknown flag: ${flagName}`, name, [...this.defs.keys()]), flagName);
-      if (f.used && f.type !== "strings") throw new InstructionError(`duplicate flag specified: ${flagName}`, word);
-      f.used = true;
-      if (f.type === "bool") {
-        if (hasValue && value === "") throw new InstructionError(`missing a value on flag: ${flagName}`, flagName);
-        const v = value.toLowerCase();
-        if (v === "true" || v === "") f.value = "true";
-        else if (v === "false") f.value = "false";
-        else throw new InstructionError(`expecting boolean value for flag ${flagName}, not: ${value}`, flagName);
-      } else {
-        if (!hasValue) throw new InstructionError(`missing a value on flag: ${flagName}`, flagName);
-        if (f.type === "string") f.value = value;
-        else f.values.push(value);
-      }
+/** Checks the flag words against `spec`; throws InstructionError with BuildKit's messages. */
+export function parseFlags(words: readonly string[], spec: FlagSpec): ParsedFlags {
+  if (words.length === 0) return NONE;
+  const out = new Map<string, string | string[]>();
+  for (const word of words) {
+    // `--` ends the flags (POSIX utility syntax).
+    if (word === "--") break;
+    if (!word.startsWith("--")) throw new InstructionError(`arg should start with -- : ${word}`, word);
+    const eq = word.indexOf("=");
+    const flagName = eq < 0 ? word : word.slice(0, eq);
+    const hasValue = eq >= 0;
+    const value = hasValue ? word.slice(eq + 1) : "";
+    const name = flagName.slice(2);
+    const type = Object.prototype.hasOwnProperty.call(spec, name) ? spec[name] : undefined;
+    if (!type) throw new InstructionError(withSuggestion(`unknown flag: ${flagName}`, name, Object.keys(spec)), flagName);
+    const prev = out.get(name);
+    if (prev !== undefined && type !== "strings") throw new InstructionError(`duplicate flag specified: ${flagName}`, word);
+    if (type === "bool") {
+      if (hasValue && value === "") throw new InstructionError(`missing a value on flag: ${flagName}`, flagName);
+      const v = value.toLowerCase();
+      if (v === "true" || v === "") out.set(name, "true");
+      else if (v === "false") out.set(name, "false");
+      else throw new InstructionError(`expecting boolean value for flag ${flagName}, not: ${value}`, flagName);
+    } else {
+      if (!hasValue) throw new InstructionError(`missing a value on flag: ${flagName}`, flagName);
+      if (type === "string") out.set(name, value);
+      else if (prev === undefined) out.set(name, [value]);
+      else (prev as string[]).push(value);
     }
   }
+  return out;
+}
 
-  private get(name: string): FlagState {
-    const f = this.defs.get(name);
-    if (!f) throw new Error(`flag ${name} was not declared`);
-    return f;
-  }
-  /** Value of a string flag (its default when not given). */
-  string(name: string): string | undefined {
-    return this.get(name).value;
-  }
-  /** Value of a string flag only when it was given. */
-  stringIfUsed(name: string): string | undefined {
-    const f = this.get(name);
-    return f.used ? f.value : undefined;
-  }
-  bool(name: string): boolean {
-    return this.get(name).value === "true";
-  }
-  /** A bool flag's value when given, undefined otherwise. */
-  boolIfUsed(name: string): boolean | undefined {
-    const f = this.get(name);
-    return f.used ? f.value === "true" : undefined;
-  }
-  strings(name: string): string[] {
-    return this.get(name).values;
-  }
+/** A string flag's value, when given. */
+export function flagString(f: ParsedFlags, name: string): string | undefined {
+  return f.get(name) as string | undefined;
+}
+
+/** A bool flag's value (false when not given). */
+export function flagBool(f: ParsedFlags, name: string): boolean {
+  return f.get(name) === "true";
+}
+
+/** A bool flag's value when given, undefined otherwise. */
+export function flagBoolIfUsed(f: ParsedFlags, name: string): boolean | undefined {
+  const v = f.get(name);
+  return v === undefined ? undefined : v === "true";
+}
+
+/** All values of a repeatable flag. */
+export function flagStrings(f: ParsedFlags, name: string): string[] {
+  return (f.get(name) as string[] | undefined) ?? EMPTY;
 }

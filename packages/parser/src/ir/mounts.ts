@@ -200,45 +200,51 @@ export function parseMount(raw: string, expand?: (word: string) => string): Moun
   }
   if (!deferred) validateMount(type, { from, source, target, id, sharing, mode, uid, gid });
   const ro = readonly ?? !(type === "cache" || type === "tmpfs");
-  const base = { raw, hasVariables: deferred };
+  // Optional fields are set only when present (no `undefined` keys), one assignment at a time.
+  const out: Record<string, unknown> = { type, raw, hasVariables: deferred };
+  const opt = (k: string, v: unknown) => {
+    if (v !== undefined) out[k] = v;
+  };
   switch (type) {
     case "bind":
-      return { ...base, type, target: target ?? "", ...(source !== undefined && { source }), ...(from !== undefined && { from }), readonly: ro };
+      out.target = target ?? "";
+      opt("source", source);
+      opt("from", from);
+      out.readonly = ro;
+      break;
     case "cache":
-      return {
-        ...base,
-        type,
-        target: target ?? "",
-        ...(id !== undefined && { id }),
-        sharing: sharing ?? "shared",
-        ...(from !== undefined && { from }),
-        ...(source !== undefined && { source }),
-        readonly: ro,
-        ...fileInfo(mode, uid, gid),
-      };
+      out.target = target ?? "";
+      opt("id", id);
+      out.sharing = sharing ?? "shared";
+      opt("from", from);
+      opt("source", source);
+      out.readonly = ro;
+      break;
     case "tmpfs":
-      return { ...base, type, target: target ?? "", ...(size !== undefined && { size }) };
+      out.target = target ?? "";
+      opt("size", size);
+      break;
     case "secret": {
       // BuildKit: the secret id is `source`, else `id`, else the target's base name.
       const sid = source ?? id ?? (target ? basename(target) : undefined);
-      const dest = target ?? (env === undefined && sid !== undefined ? "/run/secrets/" + basename(sid) : undefined);
-      return {
-        ...base,
-        type,
-        ...(sid !== undefined && { id: sid }),
-        ...(dest !== undefined && { target: dest }),
-        ...(env !== undefined && { env }),
-        required,
-        ...fileInfo(mode, uid, gid),
-      };
+      opt("id", sid);
+      opt("target", target ?? (env === undefined && sid !== undefined ? "/run/secrets/" + basename(sid) : undefined));
+      opt("env", env);
+      out.required = required;
+      break;
     }
     case "ssh":
-      return { ...base, type, id: id ?? "default", ...(target !== undefined && { target }), required, ...fileInfo(mode, uid, gid) };
+      out.id = id ?? "default";
+      opt("target", target);
+      out.required = required;
+      break;
   }
-}
-
-function fileInfo(mode?: number, uid?: number, gid?: number): { mode?: number; uid?: number; gid?: number } {
-  return { ...(mode !== undefined && { mode }), ...(uid !== undefined && { uid }), ...(gid !== undefined && { gid }) };
+  if (type === "cache" || type === "secret" || type === "ssh") {
+    opt("mode", mode);
+    opt("uid", uid);
+    opt("gid", gid);
+  }
+  return out as unknown as MountSpec;
 }
 
 function validateMount(

@@ -6,13 +6,14 @@ import { checkConfigOf } from "../lint/check-config.js";
 import { collectWarnings } from "../lint/checks.js";
 import { imageReferenceError } from "../reference.js";
 import { ShellExpansionError, ShellLex } from "../shell/lex.js";
-import { baseOf } from "./convert-common.js";
+import { originalOf } from "./convert-common.js";
 import { convertInstruction } from "./convert.js";
-import { FlagSet } from "./flags.js";
+import { flagString, parseFlags } from "./flags.js";
 import { InstructionError } from "./instruction-error.js";
 import type { ArgInstruction, DockerfileIR, Instruction, Stage, StageDependency } from "./types.js";
 
 const validStageName = /^[a-z][a-z0-9\-_.]*$/;
+const FROM_FLAGS = { platform: "string" } as const;
 
 /** Builds a DockerfileSyntaxError pointing at `node` (or at `near` inside its first line). */
 export function errorAt(df: Dockerfile, node: InstructionNode, reason: string, near?: string): DockerfileSyntaxError {
@@ -49,28 +50,43 @@ function convertFrom(df: Dockerfile, node: InstructionNode, index: number): Stag
   } else if (args.length !== 1) {
     throw errorAt(df, node, "FROM requires either one or three arguments (FROM <image> [AS <name>])");
   }
-  const flags = new FlagSet(node.flags);
-  flags.addString("platform");
+  let flags;
   try {
-    flags.parse();
+    flags = parseFlags(node.flags, FROM_FLAGS);
   } catch (e) {
     if (e instanceof InstructionError) throw errorAt(df, node, e.message, e.near);
     throw e;
   }
-  const stage: Stage = { ...baseOf(node), index, base: args[0], instructions: [], dependencies: [] };
+  const r = node.range;
+  const stage: Stage = {
+    index,
+    base: args[0],
+    instructions: [],
+    dependencies: [],
+    keyword: node.keyword,
+    range: r,
+    line: r.start.line,
+    text: node.text,
+    original: originalOf(node),
+  };
   if (name !== undefined) stage.name = name;
-  const platform = flags.stringIfUsed("platform");
+  const platform = flagString(flags, "platform");
   if (platform !== undefined && platform !== "") stage.platform = platform;
   return stage;
 }
 
 const emptyEnv = new Map<string, string>();
+const lexers = { "\\": new ShellLex("\\"), "`": new ShellLex("`") };
+
+function lexFor(df: Dockerfile): ShellLex {
+  return lexers[df.escapeToken];
+}
 
 /** Resolves `--from` of COPY: a stage name or index, else an image reference (checked for syntax). */
-function resolveCopyFrom(df: Dockerfile, node: InstructionNode, from: string, stages: Stage[]): number | undefined {
+function resolveCopyFrom(df: Dockerfile, node: InstructionNode, from: string, stages: Stage[], byName: Map<string, number>): number | undefined {
   let expanded: string;
   try {
-    expanded = new ShellLex(df.escapeToken).processWord(from, emptyEnv).result;
+    expanded = lexFor(df).processWord(from, emptyEnv).result;
   } catch (e) {
     if (e instanceof ShellExpansionError) throw errorAt(df, node, e.message, "--from");
     throw e;
@@ -83,8 +99,8 @@ function resolveCopyFrom(df: Dockerfile, node: InstructionNode, from: string, st
     if (index < 0 || index >= stages.length) throw errorAt(df, node, `invalid stage index ${index}`, "--from");
     return index;
   }
-  const byName = findStageByName(stages, from);
-  if (byName !== undefined) return byName;
+  const named = byName.get(from.toLowerCase());
+  if (named !== undefined) return named;
   const why = imageReferenceError(from);
   if (why) throw errorAt(df, node, `--from=${from} is neither a build stage nor a valid image reference: ${why}`, "--from");
   return undefined;
@@ -97,27 +113,33 @@ export function findStageByName(stages: readonly Stage[], name: string): number 
   return undefined;
 }
 
-function linkDependencies(df: Dockerfile, stages: Stage[], nodes: Map<Instruction, InstructionNode>, fromNodes: InstructionNode[]): void {
+function linkDependencies(df: Dockerfile, stages: Stage[], nodes: InstructionNode[][], fromNodes: InstructionNode[]): void {
+  const byName = new Map<string, number>();
+  for (const st of stages) if (st.name !== undefined) byName.set(st.name, st.index);
   for (const stage of stages) {
     const fromNode = fromNodes[stage.index];
     if (!stage.base.includes("$")) {
       // FROM sees only earlier stages, by their exact (lower-case) name.
-      const earlier = stages.slice(0, stage.index).findLastIndex((s) => s.name === stage.base);
+      const named = byName.get(stage.base);
+      const earlier = named !== undefined && named < stage.index ? named : -1;
       if (earlier >= 0) {
         stage.baseStage = earlier;
         stage.dependencies.push({ stage: earlier, via: "from", line: stage.line });
       } else if (stage.base !== "scratch") {
         const why = imageReferenceError(stage.base);
         if (why) {
-          const hint = findStageByName(stages.slice(0, stage.index), stage.base) !== undefined ? ` (stage names are lower case: use ${stage.base.toLowerCase()})` : "";
+          const lowerIdx = byName.get(stage.base.toLowerCase());
+          const hint = lowerIdx !== undefined && lowerIdx < stage.index ? ` (stage names are lower case: use ${stage.base.toLowerCase()})` : "";
           throw errorAt(df, fromNode, `invalid base image "${stage.base}": ${why}${hint}`, stage.base);
         }
       }
     }
-    for (const inst of stage.instructions) {
-      const node = nodes.get(inst) as InstructionNode;
+    const insts = stage.instructions;
+    for (let k = 0; k < insts.length; k++) {
+      const inst = insts[k];
+      const node = nodes[stage.index][k];
       if (inst.kind === "copy" && inst.from !== undefined) {
-        const idx = resolveCopyFrom(df, node, inst.from, stages);
+        const idx = resolveCopyFrom(df, node, inst.from, stages, byName);
         if (idx !== undefined) {
           inst.fromStage = idx;
           stage.dependencies.push({ stage: idx, via: "copy", line: inst.line });
@@ -126,7 +148,7 @@ function linkDependencies(df: Dockerfile, stages: Stage[], nodes: Map<Instructio
         for (const m of inst.mounts) {
           const from = "from" in m ? m.from : undefined;
           if (from === undefined || from === "" || m.hasVariables) continue;
-          const idx = findStageByName(stages, from);
+          const idx = byName.get(from.toLowerCase());
           if (idx !== undefined) {
             m.fromStage = idx;
             stage.dependencies.push({ stage: idx, via: "mount", line: inst.line });
@@ -180,11 +202,13 @@ export function toStages(df: Dockerfile): DockerfileIR {
   const checks = checkConfigOf(df);
   const globalArgs: ArgInstruction[] = [];
   const stages: Stage[] = [];
-  const nodes = new Map<Instruction, InstructionNode>();
+  // nodes[stage][i] is the parser node of stages[stage].instructions[i].
+  const nodes: InstructionNode[][] = [];
   const fromNodes: InstructionNode[] = [];
   const names = new Map<string, number>();
   for (const node of df.instructions) {
-    if (node.keyword.toLowerCase() === "from") {
+    const kw = node.keyword;
+    if (kw.length === 4 && kw.toLowerCase() === "from") {
       const stage = convertFrom(df, node, stages.length);
       if (stage.name !== undefined) {
         const prev = names.get(stage.name);
@@ -193,10 +217,10 @@ export function toStages(df: Dockerfile): DockerfileIR {
       }
       stages.push(stage);
       fromNodes.push(node);
+      nodes.push([]);
       continue;
     }
     const inst = convertOrThrow(df, node);
-    nodes.set(inst, node);
     if (stages.length === 0) {
       if (inst.kind === "arg") {
         globalArgs.push(inst);
@@ -205,6 +229,7 @@ export function toStages(df: Dockerfile): DockerfileIR {
       throw errorAt(df, node, `no build stage in current context: ${node.keyword.toUpperCase()} must come after a FROM instruction (only ARG may precede the first FROM)`);
     }
     stages[stages.length - 1].instructions.push(inst);
+    nodes[stages.length - 1].push(node);
   }
   if (stages.length === 0) throw errorAt(df, df.instructions[0], "dockerfile contains no stages to build (add a FROM instruction)");
   linkDependencies(df, stages, nodes, fromNodes);

@@ -1,5 +1,7 @@
 // The typed IR: one discriminated union member per instruction, stages, and the
-// stage graph. Words are unexpanded; StageEvaluator expands them.
+// stage graph. Words are unexpanded; StageEvaluator expands them. Treat the IR
+// as immutable: it shares arrays with the syntax tree, and empty arrays are
+// shared and frozen.
 
 import type { EscapeToken, Range, Warning } from "../ast.js";
 

@@ -1,32 +1,25 @@
 // Per-keyword argument shaping (BuildKit's line_parsers.go): how the text after
 // the flags becomes the argument list of the node.
 
+import type { InstructionNode, Range } from "../ast.js";
 import { goQuote } from "../text/go-quote.js";
 import { goTrimLeft, isGoSpace, splitOnWhitespace, splitOnceOnWhitespace } from "../text/unicode.js";
 import { parseJsonArray } from "./json-args.js";
 import { splitCommand } from "./split-command.js";
 import { parseWords } from "./words.js";
 
+/** Shared empty arrays keep the (large, long-lived) syntax tree small; they are frozen. */
+export const EMPTY: never[] = Object.freeze([]) as unknown as never[];
+
 /** Thrown for the few errors BuildKit's line parser itself reports. */
 export class LineParseError extends Error {}
-
-/** An instruction line shaped into keyword, flags and arguments. */
-export interface ParsedLine {
-  /** The text this level was parsed from (for ONBUILD children: the rest of the parent's line). */
-  original: string;
-  keyword: string;
-  flags: string[];
-  args: string[];
-  json: boolean;
-  child?: ParsedLine;
-}
 
 interface Shaped {
   args: string[];
   json: boolean;
 }
 
-const NONE: Shaped = { args: [], json: false };
+const NONE: Shaped = { args: EMPTY, json: false };
 
 function whitespaceList(rest: string): Shaped {
   return rest === "" ? NONE : { args: splitOnWhitespace(rest), json: false };
@@ -115,23 +108,36 @@ function shape(keyword: string, rest: string, esc: number): Shaped {
 }
 
 /**
- * Shapes one logical instruction line (BuildKit newNodeFromLine without the
- * heredoc part). ONBUILD nests the rest of its line as a child instruction;
+ * Shapes one logical instruction line into a node (BuildKit newNodeFromLine
+ * without the heredoc part); range, text, comments and heredocs are filled in
+ * by the caller. ONBUILD nests the rest of its line as a child instruction;
  * chains of ONBUILD are unrolled in a loop so that no input can exhaust the stack.
  */
-export function parseLine(line: string, esc: number): ParsedLine {
-  let text = line;
-  let root: ParsedLine | undefined;
-  let parent: ParsedLine | undefined;
+export function parseLine(line: string, esc: number, range: Range, text: string): InstructionNode {
+  let original = line;
+  let root: InstructionNode | undefined;
+  let parent: InstructionNode | undefined;
   for (;;) {
-    const { keyword, flags, rest } = splitCommand(text, esc);
-    const isOnbuild = keyword.toLowerCase() === "onbuild";
+    const { keyword, flags, rest } = splitCommand(original, esc);
+    const isOnbuild = keyword.length === 7 && keyword.toLowerCase() === "onbuild";
     const s = isOnbuild ? NONE : shape(keyword, rest, esc);
-    const node: ParsedLine = { original: text, keyword, flags, args: s.args, json: s.json };
+    // Every node is created with all fields in one order, so they share one hidden class.
+    const node: InstructionNode = {
+      keyword,
+      flags: flags.length === 0 ? EMPTY : flags,
+      args: s.args,
+      json: s.json,
+      heredocs: EMPTY,
+      original,
+      text,
+      range,
+      comments: EMPTY,
+      child: undefined,
+    };
     if (parent) parent.child = node;
     else root = node;
-    if (!isOnbuild || rest === "") return root as ParsedLine;
+    if (!isOnbuild || rest === "") return root as InstructionNode;
     parent = node;
-    text = rest;
+    original = rest;
   }
 }

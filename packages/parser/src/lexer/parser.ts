@@ -9,7 +9,7 @@ import { goTrimSpace, isGoSpace, utf8Length } from "../text/unicode.js";
 import { DirectiveError, DirectiveScanner } from "./directives.js";
 import { HeredocError, heredocsFromLine } from "./heredoc.js";
 import { NotStringArrayError } from "./json-args.js";
-import { LineParseError, parseLine, type ParsedLine } from "./line-parsers.js";
+import { EMPTY, LineParseError, parseLine } from "./line-parsers.js";
 
 /** Options for parseDockerfile. */
 export interface ParseOptions {
@@ -75,19 +75,23 @@ class LineParser {
 
   /**
    * Strips a trailing continuation escape (optionally followed by blanks) from
-   * [from, le). Returns the kept text and whether the line continues.
+   * [from, le): returns the end of the text to keep, and sets `continues`.
    */
-  private trimContinuation(from: number): [string, boolean] {
+  private continues = false;
+  private trimContinuation(from: number): number {
     const src = this.src;
     let e = this.le;
     while (e > from && (src.charCodeAt(e - 1) === 0x20 || src.charCodeAt(e - 1) === 0x09)) e--;
     if (e > from && src.charCodeAt(e - 1) === this.escCode) {
       const at = e - 1;
-      if (at === from) return ["", true];
       // An escaped escape character (`\\`) at the end does not continue the line.
-      if (src.charCodeAt(at - 1) !== this.escCode) return [src.slice(from, at), true];
+      if (at === from || src.charCodeAt(at - 1) !== this.escCode) {
+        this.continues = true;
+        return at;
+      }
     }
-    return [src.slice(from, this.le), false];
+    this.continues = false;
+    return this.le;
   }
 
   run(): Dockerfile {
@@ -106,11 +110,12 @@ class LineParser {
       const startLine = this.lineNo;
       const startOffset = first;
       const startColumn = first - this.ls + 1;
-      let [part, cont] = this.trimContinuation(first);
-      if (!cont && part.length === 0) continue;
-      const parts = [part];
+      const end = this.trimContinuation(first);
+      if (!this.continues && end === first) continue;
+      let logical = src.slice(first, end);
+      let parts: string[] | undefined;
       let emptyLines = false;
-      while (cont && this.readLine()) {
+      while (this.continues && this.readLine()) {
         this.lineNo++;
         const f = this.firstNonSpace();
         if (f < this.le && src.charCodeAt(f) === 0x23) continue;
@@ -118,16 +123,16 @@ class LineParser {
           emptyLines = true;
           continue;
         }
-        [part, cont] = this.trimContinuation(this.ls);
-        parts.push(part);
+        const e = this.trimContinuation(this.ls);
+        (parts ??= [logical]).push(src.slice(this.ls, e));
       }
-      const logical = parts.length === 1 ? parts[0] : parts.join("");
+      if (parts) logical = parts.join("");
       if (emptyLines) {
         const at = { line: this.lineNo, column: 1 };
         this.warnings.push(makeWarning(Rules.NoEmptyContinuation, `Empty continuation line found in: ${logical}`, { start: at, end: at }));
       }
       this.addInstruction(logical, startLine, startColumn, startOffset);
-      this.comments = [];
+      if (this.comments.length > 0) this.comments = [];
     }
     if (this.nodes.length === 0) this.fail("file with no instructions", 1);
     const out: Dockerfile = {
@@ -161,18 +166,19 @@ class LineParser {
   }
 
   private addInstruction(logical: string, startLine: number, startColumn: number, startOffset: number): void {
-    let parsed: ParsedLine;
+    // The range end and text are known only after heredoc bodies are read; the objects are filled in then.
+    const range = { start: { line: startLine, column: startColumn }, end: { line: 0, column: 0 } };
+    let node: InstructionNode;
     try {
-      parsed = parseLine(logical, this.escCode);
+      node = parseLine(logical, this.escCode, range, "");
     } catch (e) {
       if (e instanceof LineParseError || e instanceof NotStringArrayError) {
         this.fail(e.message, startLine, startColumn, this.lineNo);
       }
       throw e;
     }
-    const heredocs: RawHeredoc[] = [];
-    const target = parsed.keyword.toLowerCase() === "onbuild" && parsed.child ? parsed.child : parsed;
-    if (HEREDOC_KEYWORDS.has(target.keyword.toLowerCase()) && !target.json && logical.includes("<<")) {
+    const target = node.child && node.keyword.toLowerCase() === "onbuild" ? node.child : node;
+    if (!target.json && logical.includes("<<") && HEREDOC_KEYWORDS.has(target.keyword.toLowerCase())) {
       let docs;
       try {
         docs = heredocsFromLine(logical);
@@ -180,15 +186,15 @@ class LineParser {
         if (e instanceof HeredocError) this.fail(e.message, startLine, startColumn, this.lineNo);
         throw e;
       }
-      for (const doc of docs) heredocs.push(this.readHeredoc(doc, startLine, startColumn));
+      if (docs.length > 0) node.heredocs = docs.map((doc) => this.readHeredoc(doc, startLine, startColumn));
     }
-    const range = {
-      start: { line: startLine, column: startColumn },
-      end: { line: this.lineNo, column: this.le - this.ls + 1 },
-    };
-    const text = this.src.slice(startOffset, Math.max(startOffset, this.le));
-    const node = toNode(parsed, range, text, this.comments);
-    node.heredocs = heredocs;
+    range.end.line = this.lineNo;
+    range.end.column = this.le - this.ls + 1;
+    // A one-line instruction's text is its logical line: reuse the string.
+    const end = Math.max(startOffset, this.le);
+    const text = end - startOffset === logical.length && startLine === this.lineNo ? logical : this.src.slice(startOffset, end);
+    if (this.comments.length > 0) node.comments = this.comments;
+    for (let n: InstructionNode | undefined = node; n; n = n.child) n.text = text;
     this.nodes.push(node);
   }
 
@@ -207,29 +213,6 @@ class LineParser {
     }
     return this.fail("unterminated heredoc", startLine, startColumn, this.lineNo);
   }
-}
-
-function toNode(p: ParsedLine, range: InstructionNode["range"], text: string, comments: string[]): InstructionNode {
-  const make = (q: ParsedLine, c: string[]): InstructionNode => ({
-    keyword: q.keyword,
-    flags: q.flags,
-    args: q.args,
-    json: q.json,
-    heredocs: [],
-    original: q.original,
-    text,
-    range,
-    comments: c,
-  });
-  const root = make(p, comments);
-  // ONBUILD chains can be arbitrarily deep: link them in a loop, not by recursion.
-  let cur = root;
-  for (let q = p.child; q; q = q.child) {
-    const n = make(q, []);
-    cur.child = n;
-    cur = n;
-  }
-  return root;
 }
 
 /**

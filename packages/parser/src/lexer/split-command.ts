@@ -25,6 +25,23 @@ export function extractFlags(line: string, esc: number): { rest: string; flags: 
     if (line.charCodeAt(pos) !== 0x2d || pos + 1 >= n || line.charCodeAt(pos + 1) !== 0x2d) {
       return { rest: line.slice(pos), flags };
     }
+    // Fast path: a flag word without quotes or escapes is a plain slice.
+    const wordStart = pos;
+    let plainEnd = pos;
+    while (plainEnd < n) {
+      const c = line.charCodeAt(plainEnd);
+      if (c === 0x27 || c === 0x22 || c === esc || isGoSpace(c)) break;
+      plainEnd++;
+    }
+    if (plainEnd === n || isGoSpace(line.charCodeAt(plainEnd))) {
+      const w = line.slice(wordStart, plainEnd);
+      pos = plainEnd;
+      const ended = plainEnd < n;
+      if (w === "--") return { rest: ended ? line.slice(pos) : "", flags };
+      flags.push(w);
+      if (!ended) return { rest: "", flags };
+      continue;
+    }
     let word = "";
     let blankOK = false;
     let quote = 0;

@@ -3,7 +3,7 @@
 // comments above an instruction.
 
 import type { Dockerfile, InstructionNode, Range, Warning } from "../ast.js";
-import type { DockerfileIR, Instruction } from "../ir/types.js";
+import type { DockerfileIR } from "../ir/types.js";
 import { isSkipped, skippedByComments } from "./check-config.js";
 import { fromChecks } from "./from-checks.js";
 import { Rules, makeWarning, type Rule } from "./rules.js";
@@ -11,15 +11,29 @@ import { Rules, makeWarning, type Rule } from "./rules.js";
 const secretDeny = /(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)/i;
 const secretAllow = /(?:_|^)(?:public|file|version)(?:_|$)/i;
 
-function selfConsistent(s: string): boolean {
-  return s === s.toLowerCase() || s === s.toUpperCase();
+/** Whether a keyword is all lower case, all upper case, or mixed (ASCII fast path, no allocation). */
+function caseOf(kw: string): "lower" | "upper" | "mixed" {
+  let hasLower = false;
+  let hasUpper = false;
+  for (let i = 0; i < kw.length; i++) {
+    const c = kw.charCodeAt(i);
+    if (c >= 0x61 && c <= 0x7a) hasLower = true;
+    else if (c >= 0x41 && c <= 0x5a) hasUpper = true;
+    else if (c >= 0x80) {
+      const lowerOk = kw === kw.toLowerCase();
+      const upperOk = kw === kw.toUpperCase();
+      return lowerOk ? "lower" : upperOk ? "upper" : "mixed";
+    }
+  }
+  // Like `s === lower(s)` first: a keyword without letters counts as lower case.
+  return !hasUpper ? "lower" : !hasLower ? "upper" : "mixed";
 }
 
 /** Runs the checks and returns the warnings that are not skipped. */
 export function collectWarnings(
   df: Dockerfile,
   ir: DockerfileIR,
-  nodes: Map<Instruction, InstructionNode>,
+  nodes: InstructionNode[][],
   fromNodes: InstructionNode[],
 ): Warning[] {
   const out: Warning[] = [];
@@ -35,22 +49,24 @@ export function collectWarnings(
   // ConsistentInstructionCasing: the majority casing over FROM and stage instructions.
   let lower = 0;
   let upper = 0;
-  const keywords: Array<{ keyword: string; range: Range; comments: string[] }> = [];
-  ir.stages.forEach((st, i) => {
-    keywords.push({ keyword: st.keyword, range: st.range, comments: fromNodes[i].comments });
-    for (const inst of st.instructions) keywords.push({ keyword: inst.keyword, range: inst.range, comments: nodes.get(inst)?.comments ?? [] });
-  });
-  for (const k of keywords) {
-    if (!selfConsistent(k.keyword)) continue;
-    if (k.keyword === k.keyword.toLowerCase()) lower++;
-    else upper++;
+  const count = (kw: string) => {
+    const c = caseOf(kw);
+    if (c === "lower") lower++;
+    else if (c === "upper") upper++;
+  };
+  for (const st of ir.stages) {
+    count(st.keyword);
+    for (const inst of st.instructions) count(inst.keyword);
   }
   const majorityLower = lower > upper;
-  for (const k of keywords) {
-    const want = majorityLower ? k.keyword.toLowerCase() : k.keyword.toUpperCase();
-    if (k.keyword !== want) {
-      add(Rules.ConsistentInstructionCasing, `Command '${k.keyword}' should match the case of the command majority (${majorityLower ? "lowercase" : "uppercase"})`, k.range, k.comments);
+  const casing = (kw: string, range: Range, comments: readonly string[]) => {
+    if (caseOf(kw) !== (majorityLower ? "lower" : "upper")) {
+      add(Rules.ConsistentInstructionCasing, `Command '${kw}' should match the case of the command majority (${majorityLower ? "lowercase" : "uppercase"})`, range, comments);
     }
+  };
+  for (const st of ir.stages) {
+    casing(st.keyword, st.range, fromNodes[st.index].comments);
+    st.instructions.forEach((inst, k) => casing(inst.keyword, inst.range, nodes[st.index][k].comments));
   }
 
   for (const w of fromChecks(ir, fromNodes)) add(w.rule, w.message, w.range, w.comments);
@@ -61,9 +77,10 @@ export function collectWarnings(
     const inherit = st.baseStage !== undefined;
     let shell = inherit ? shellSet[st.baseStage as number] : false;
     let workdir = inherit ? workdirSet[st.baseStage as number] : false;
-    const seen = new Map<string, Instruction>();
-    for (const inst of st.instructions) {
-      const comments = nodes.get(inst)?.comments ?? [];
+    const seen = new Map<string, number>();
+    for (let k = 0; k < st.instructions.length; k++) {
+      const inst = st.instructions[k];
+      const comments = nodes[st.index][k].comments;
       const at = (rule: Rule, message: string, range: Range = inst.range) => add(rule, message, range, comments);
       switch (inst.kind) {
         case "maintainer":
@@ -106,8 +123,10 @@ export function collectWarnings(
       if (inst.kind === "cmd" || inst.kind === "entrypoint" || inst.kind === "healthcheck") {
         const prev = seen.get(inst.kind);
         // Reported at the earlier instruction: that is the one that has no effect.
-        if (prev) add(Rules.MultipleInstructionsDisallowed, `Multiple ${inst.keyword} instructions should not be used in the same stage because only the last one will be used`, prev.range, nodes.get(prev)?.comments ?? []);
-        seen.set(inst.kind, inst);
+        if (prev !== undefined) {
+          add(Rules.MultipleInstructionsDisallowed, `Multiple ${inst.keyword} instructions should not be used in the same stage because only the last one will be used`, st.instructions[prev].range, nodes[st.index][prev].comments);
+        }
+        seen.set(inst.kind, k);
       }
     }
     shellSet[st.index] = shell;

@@ -189,6 +189,24 @@ export class ShellLex {
           result += tmp;
           if (split) words.addRaw(tmp);
         } else {
+          // Fast path: copy a run of ordinary characters in one slice.
+          const src = this.s;
+          const start = this.pos;
+          let end = start;
+          while (end < src.length) {
+            const cc = src.charCodeAt(end);
+            if (cc === 0x24 || cc === 0x3c || cc === this.esc || cc === stop || cc === 0xfeff) break;
+            if (quotes && (cc === 0x27 || cc === 0x22)) break;
+            if (split && isGoSpace(cc)) break;
+            end++;
+          }
+          if (end > start) {
+            const chunk = src.slice(start, end);
+            result += chunk;
+            if (split) words.addRaw(chunk);
+            this.pos = end;
+            continue;
+          }
           let ch = this.next();
           if (ch === this.esc) {
             if (rawEscapes) {
