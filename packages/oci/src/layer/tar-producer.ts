@@ -9,7 +9,7 @@
 import { closeSync, constants, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from "node:fs";
 import { OciError } from "../errors.js";
 import { encodeHeader, END_OF_ARCHIVE, padding, type TarHeader } from "../tar/header.js";
-import { headersFor, type WalkItem } from "./entry-headers.js";
+import { headersFor, WHITEOUT_PREFIX, type WalkItem } from "./entry-headers.js";
 import type { LayerSource } from "./source.js";
 import { readXattrs, type XattrMap } from "./xattr.js";
 
@@ -52,12 +52,25 @@ function refuseNonUtf8(absDir: string): void {
   }
 }
 
-/** Names in the byte order of their UTF-8 encoding (JS string order differs above U+D7FF). */
-function sortedNames(absDir: string): string[] {
-  const names = readdirSync(absDir);
-  if (names.some((n) => n.includes("\ufffd"))) refuseNonUtf8(absDir);
-  if (names.every((n) => !/[\ud800-\uffff]/.test(n))) return names.sort();
-  return names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+/**
+ * A directory's names in the order their tar entries sort: byte order of the UTF-8 entry name,
+ * where a directory's name carries its trailing "/" and a whiteout (overlay upper, char device
+ * 0/0) is named ".wh.<name>". Walking depth-first in this order yields an archive sorted by
+ * entry name with every directory before its contents (the opaque marker, placed right after
+ * its directory as the OCI spec asks, is the one exception).
+ */
+function sortedNames(absDir: string, overlay: boolean): string[] {
+  const entries = readdirSync(absDir, { withFileTypes: true });
+  if (entries.some((e) => e.name.includes("\ufffd"))) refuseNonUtf8(absDir);
+  const keyed = entries.map((e) => {
+    let key = e.name;
+    if (e.isDirectory()) key = `${e.name}/`;
+    else if (overlay && e.isCharacterDevice() && lstatSync(`${absDir}/${e.name}`).rdev === 0) key = `${WHITEOUT_PREFIX}${e.name}`;
+    return { name: e.name, key };
+  });
+  if (keyed.every((k) => !/[\ud800-\uffff]/.test(k.key))) keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  else keyed.sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
+  return keyed.map((k) => k.name);
 }
 
 export class TarProducer {
@@ -81,7 +94,7 @@ export class TarProducer {
     /** Chunks handed back by the consumer (see recycleChunk), shared by producers of a thread. */
     private readonly pool: ChunkPool,
   ) {
-    this.stack = [{ rel: "", abs: source.dir, names: sortedNames(source.dir), i: 0 }];
+    this.stack = [{ rel: "", abs: source.dir, names: sortedNames(source.dir, source.kind === "overlay-upper"), i: 0 }];
     this.chunk = this.newChunk();
   }
 
@@ -215,7 +228,7 @@ export class TarProducer {
       const stat = lstatSync(abs);
       const item: WalkItem = { path, abs, stat };
       if (stat.isSymbolicLink()) item.linkTarget = readlinkSync(abs);
-      else if (stat.isDirectory()) this.stack.push({ rel: path, abs, names: sortedNames(abs), i: 0 });
+      else if (stat.isDirectory()) this.stack.push({ rel: path, abs, names: sortedNames(abs, this.source.kind === "overlay-upper"), i: 0 });
       const whiteout = this.source.kind === "overlay-upper" && stat.isCharacterDevice() && stat.rdev === 0;
       if (!stat.isDirectory() && stat.nlink > 1 && !whiteout) {
         const big = lstatSync(abs, { bigint: true }); // exact inode numbers
