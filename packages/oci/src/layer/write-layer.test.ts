@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readTar } from "../tar/reader.js";
 import type { TarHeader } from "../tar/header.js";
 import { writeLayer } from "./write-layer.js";
+import { compressBlob } from "./compression.js";
 import { gunzipSync } from "node:zlib";
 import { createServer } from "node:net";
 
@@ -204,6 +205,20 @@ describe("writeLayer", () => {
     // Deterministic compressed output too.
     const zs2 = sink();
     expect((await writeLayer({ kind: "dir", dir: join(tmp, "t") }, zs2.stream, { compression: "zstd" })).digest).toBe(z.digest);
+  });
+
+  it("compressBlob compresses a stored tar lazily, hashing the compressed bytes", async () => {
+    makeTree(join(tmp, "t"), "forward");
+    const plain = sink();
+    const base = await writeLayer({ kind: "dir", dir: join(tmp, "t") }, plain.stream);
+    for (const c of ["gzip", "zstd"] as const) {
+      const out = sink();
+      const r = await compressBlob(Readable.from([plain.data()]), c, out.stream);
+      expect(r.size).toBe(out.data().length);
+      expect(r.digest).toBe(`sha256:${createHash("sha256").update(out.data()).digest("hex")}`);
+      const back = c === "gzip" ? gunzipSync(out.data()) : execFileSync("zstd", ["-d", "-c"], { input: out.data() });
+      expect(`sha256:${createHash("sha256").update(back).digest("hex")}`).toBe(base.diffID);
+    }
   });
 
   it("streams a large file in chunks and reports a missing source clearly", async () => {
