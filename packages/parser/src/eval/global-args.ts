@@ -95,3 +95,19 @@ export function evaluateGlobalArgs(
   }
   return { env, declared };
 }
+
+/**
+ * The SOURCE_DATE_EPOCH of a build as BuildKit finds it: the --build-arg, else
+ * a non-empty value of a global ARG (e.g. `ARG SOURCE_DATE_EPOCH=1700000000`).
+ */
+export function sourceDateEpoch(
+  globalArgs: readonly ArgInstruction[],
+  buildArgs: ReadonlyMap<string, string>,
+  platforms: BuildPlatforms,
+  escapeToken: EscapeToken,
+): string | undefined {
+  const given = buildArgs.get("SOURCE_DATE_EPOCH");
+  if (given !== undefined) return given;
+  const v = evaluateGlobalArgs(globalArgs, buildArgs, platforms, escapeToken).env.get("SOURCE_DATE_EPOCH");
+  return v === "" ? undefined : v;
+}

@@ -142,3 +142,12 @@ describe("parseWords (ARG/ENV/LABEL splitter)", () => {
     expect(parseWords("a b\\", bs)).toEqual(["a", "b"]);
   });
 });
+
+describe("directives after a shebang", () => {
+  it("finds syntax and check below a #! line, but not escape", () => {
+    const df = parseDockerfile("#!/usr/bin/env buildctl\n# syntax=docker/dockerfile:1.7\n# check=error=true\n# escape=`\nFROM a\n");
+    expect(df.syntax).toBe("docker/dockerfile:1.7");
+    expect(df.directives.map((d) => [d.name, d.line])).toEqual([["syntax", 2], ["check", 3]]);
+    expect(df.escapeToken).toBe("\\");
+  });
+});

@@ -135,6 +135,7 @@ class LineParser {
       if (this.comments.length > 0) this.comments = [];
     }
     if (this.nodes.length === 0) this.fail("file with no instructions", 1);
+    this.directivesAfterShebang();
     const out: Dockerfile = {
       file: this.file,
       source: src,
@@ -146,6 +147,31 @@ class LineParser {
     const syntax = this.directives.found.find((d) => d.name === "syntax");
     if (syntax) out.syntax = syntax.value;
     return out;
+  }
+
+  /**
+   * BuildKit also finds `syntax` and `check` directives below a leading `#!`
+   * line (but not `escape`, which only the line parser reads).
+   */
+  private directivesAfterShebang(): void {
+    const src = this.src;
+    if (!src.startsWith("#!")) return;
+    const scanner = new DirectiveScanner();
+    let pos = src.indexOf("\n") + 1;
+    for (let line = 2; pos > 0 && pos < src.length && !scanner.finished; line++) {
+      let nl = src.indexOf("\n", pos);
+      if (nl < 0) nl = src.length;
+      const end = nl > pos && src.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl;
+      try {
+        scanner.scan(src.slice(pos, end), line);
+      } catch {
+        break; // upstream stops at a repeated or invalid directive here
+      }
+      pos = nl + 1;
+    }
+    for (const d of scanner.found) {
+      if (d.name !== "escape" && !this.directives.found.some((x) => x.name === d.name)) this.directives.found.push(d);
+    }
   }
 
   private scanDirective(line: string): void {
