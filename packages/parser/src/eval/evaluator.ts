@@ -56,6 +56,8 @@ export class StageEvaluator {
   private args: Map<string, string | undefined>;
   /** The image config env list ("K=V"), updated in place like Docker does. */
   private image: string[];
+  /** Position of each name in `image` (built on first use). */
+  private imageIndex: Map<string, number> | undefined;
 
   constructor(init: StageEvaluatorInit) {
     this.lex = new ShellLex(init.escapeToken);
@@ -131,9 +133,21 @@ export class StageEvaluator {
   }
 
   private addImageEnv(k: string, v: string): void {
-    const i = this.image.findIndex((e) => splitEnv(e)[0] === k);
-    if (i >= 0) this.image[i] = `${k}=${v}`;
-    else this.image.push(`${k}=${v}`);
+    if (!this.imageIndex) {
+      this.imageIndex = new Map<string, number>();
+      const index = this.imageIndex;
+      // Docker replaces the first entry of a name, so keep the first position of duplicates.
+      this.image.forEach((e, i) => {
+        const name = splitEnv(e)[0];
+        if (!index.has(name)) index.set(name, i);
+      });
+    }
+    const i = this.imageIndex.get(k);
+    if (i !== undefined) this.image[i] = `${k}=${v}`;
+    else {
+      this.imageIndex.set(k, this.image.length);
+      this.image.push(`${k}=${v}`);
+    }
   }
 
   private stepArg(inst: ArgInstruction): { inst: ArgInstruction; usedArgs: Record<string, string> } {
