@@ -1,8 +1,44 @@
-// `tbuild push`: waits for the image store API of @tbuild/cache (being written now).
+// `tbuild push REF`: an image of the local store to the registry its name says. The
+// stored manifest is pushed unchanged (so the registry digest equals the local one);
+// layers tbuild built are re-created from their snapshots as they upload.
 
 import type { Command } from "commander";
-import { CommandError } from "../errors.js";
+import { exportSource } from "../images/export-source.js";
+import { familiarName, parseImageRef } from "../images/image-ref.js";
+import { type StoreFlags, withStore } from "../images/open-store.js";
+import { registryClient } from "../images/registry.js";
+import { resolveImage } from "../images/stored-image.js";
 
-export default async function pushAction(_cmd: Command): Promise<number> {
-  throw new CommandError("tbuild push is not available in this build yet: it needs the @tbuild/cache image store API");
+interface PushFlags extends StoreFlags {
+  insecure?: boolean;
+  quiet?: boolean;
+}
+
+export default async function pushAction(cmd: Command): Promise<number> {
+  const [refArg] = cmd.processedArgs as [string];
+  const f = cmd.optsWithGlobals<PushFlags>();
+  const ref = parseImageRef(refArg);
+  const client = await registryClient(f.insecure ? [ref.registry] : []);
+  try {
+    const result = await withStore(f, async (store) => {
+      const img = await resolveImage(store, ref.toString());
+      if (!f.quiet) process.stderr.write(`pushing ${familiarName(ref.toString())} to ${ref.registry}\n`);
+      const source = exportSource(store, [img]);
+      if (img.digest !== img.manifestDigest) {
+        const indexBytes = await store.readBlob(img.digest);
+        return client.push(ref, { index: JSON.parse(indexBytes.toString("utf8")), indexBytes }, source);
+      }
+      return client.push(ref, { manifest: img.manifest, manifestBytes: img.manifestBytes }, source);
+    });
+    if (f.quiet) {
+      process.stdout.write(`${result.descriptor.digest}\n`);
+    } else {
+      const { existing, mounted, uploaded } = result.blobs;
+      process.stderr.write(`blobs: ${uploaded} uploaded, ${existing} already present, ${mounted} mounted\n`);
+      process.stdout.write(`${ref.tag ?? "digest"}: digest: ${result.descriptor.digest} size: ${result.descriptor.size}\n`);
+    }
+    return 0;
+  } finally {
+    await client.close();
+  }
 }
