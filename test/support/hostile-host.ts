@@ -1,0 +1,126 @@
+// Host-side witnesses for the hostile suite: a canary (a secret file outside every context
+// and rootfs, whose token must never show up anywhere tbuild writes), a search of a tree
+// for a token that also looks inside compressed blobs, and a fingerprint of a directory
+// tree to prove that nothing outside a target appeared or changed.
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync, readlinkSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { gunzipSync } from "node:zlib";
+
+export interface Canary {
+  /** The canary directory (holds `secret.txt`). */
+  dir: string;
+  file: string;
+  /** A random token, the whole content of the file. */
+  token: string;
+  /** Throws if the canary file is gone or changed, or anything else appeared in its directory. */
+  verify(): void;
+}
+
+/** Writes a canary secret into `dir` (which must exist and be otherwise empty). */
+export function plantCanary(dir: string): Canary {
+  const token = `CANARY-${randomBytes(12).toString("hex")}`;
+  const file = path.join(dir, "secret.txt");
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return {
+    dir,
+    file,
+    token,
+    verify() {
+      const names = readdirSync(dir);
+      if (names.length !== 1 || names[0] !== "secret.txt") throw new Error(`canary dir ${dir} now holds ${JSON.stringify(names)}`);
+      const content = readFileSync(file, "utf8");
+      if (content !== `${token}\n`) throw new Error(`canary ${file} was changed to ${JSON.stringify(content.slice(0, 80))}`);
+    },
+  };
+}
+
+function head(file: string, n: number): Buffer {
+  const fd = openSync(file, "r");
+  try {
+    const b = Buffer.alloc(n);
+    return b.subarray(0, readSync(fd, b, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The bytes of a file as stored and, for gzip or zstd content, decompressed. */
+function contents(file: string): Buffer[] {
+  const raw = readFileSync(file);
+  const out = [raw];
+  const magic = head(file, 4);
+  try {
+    if (magic[0] === 0x1f && magic[1] === 0x8b) out.push(gunzipSync(raw));
+    else if (magic.readUInt32LE(0) === 0xfd2fb528) out.push(execFileSync("zstd", ["-dc", file], { maxBuffer: 1 << 30 }));
+  } catch {
+    // not really compressed: the raw bytes were searched
+  }
+  return out;
+}
+
+/**
+ * Files under `dir` (symlinks not followed) whose content, decompressed when it is gzip or
+ * zstd, or whose name or link target contains `needle`.
+ */
+export function findInTree(dir: string, needle: string): string[] {
+  const hits: string[] = [];
+  const walk = (d: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = path.join(d, n);
+      if (n.includes(needle)) hits.push(p);
+      const st = lstatSync(p, { throwIfNoEntry: false });
+      if (!st) continue;
+      if (st.isDirectory()) walk(p);
+      else if (st.isSymbolicLink()) {
+        if (readlinkSync(p).includes(needle)) hits.push(p);
+      } else if (st.isFile() && st.size < 200_000_000) {
+        if (contents(p).some((b) => b.includes(needle))) hits.push(p);
+      }
+    }
+  };
+  walk(dir);
+  return hits;
+}
+
+/**
+ * A fingerprint of every entry under `dir` except those below `exclude` paths: path, type,
+ * size, mode, mtime and link target. Two equal fingerprints mean nothing was added, removed
+ * or modified there.
+ */
+export function treeFingerprint(dir: string, exclude: string[] = []): Map<string, string> {
+  const out = new Map<string, string>();
+  const skip = new Set(exclude.map((e) => path.resolve(e)));
+  const walk = (d: string) => {
+    for (const n of readdirSync(d)) {
+      const p = path.join(d, n);
+      if (skip.has(p)) continue;
+      const st = lstatSync(p, { throwIfNoEntry: false });
+      if (!st) continue;
+      const link = st.isSymbolicLink() ? readlinkSync(p) : "";
+      out.set(p, `${st.mode.toString(8)} ${st.isDirectory() ? "-" : st.size} ${st.mtimeMs} ${link}`);
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** Differences between two fingerprints, as readable lines (empty when equal). */
+export function fingerprintDiff(before: Map<string, string>, after: Map<string, string>): string[] {
+  const lines: string[] = [];
+  for (const [p, v] of after) {
+    const was = before.get(p);
+    if (was === undefined) lines.push(`+ ${p}`);
+    else if (was !== v) lines.push(`~ ${p} (${was} → ${v})`);
+  }
+  for (const p of before.keys()) if (!after.has(p)) lines.push(`- ${p}`);
+  return lines;
+}
