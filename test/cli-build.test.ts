@@ -2,12 +2,12 @@
 // rebuild, -q/--iidfile, failure reports and exit codes, and every output type checked
 // by skopeo/umoci or by reading the files. Needs root (the build sandbox).
 
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BuildEnv, createBuildEnv, haveTool, rawEvents } from "../packages/cli/test-support/build-env.js";
-import { hasStackTrace } from "../packages/cli/test-support/run-cli.js";
+import { cliMain, hasStackTrace } from "../packages/cli/test-support/run-cli.js";
 
 let env: BuildEnv;
 const dockerfile = [
@@ -72,6 +72,18 @@ describe("tbuild build", { timeout: 300_000 }, () => {
     expect(events.at(-1)!.type).toBe("build-done");
     expect(events.filter((e) => e.type === "step-done").length).toBeGreaterThanOrEqual(4);
     expect(events.some((e) => e.type === "step-log" && String(e.data).includes("hi from run"))).toBe(true);
+  });
+
+  it("draws the live view on a terminal, without colours under NO_COLOR", () => {
+    if (!haveTool("script")) return;
+    const cmd = `stty cols 100 rows 40; ${process.execPath} ${cliMain} --root ${env.root} build -t app:tty app`;
+    const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8", cwd: env.dir, env: { ...process.env, NO_COLOR: "1" }, timeout: 300_000 });
+    expect(r.status, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/\[\+\] Building \d+\.\ds \(\d+\/\d+\) FINISHED/);
+    expect(r.stdout).toMatch(/ => (CACHED )?\[3\/6\] RUN echo/);
+    expect(r.stdout).toContain(" => => naming to docker.io/library/app:tty done");
+    expect(r.stdout).toMatch(/\x1b\[\d+A/); // redrawn in place
+    expect(r.stdout).not.toMatch(/\x1b\[3\dm/); // no colours
   });
 
   it("reads the Dockerfile from stdin with -f -", async () => {
