@@ -25,13 +25,14 @@ function main(): void {
   const small = generateDockerfile(5 * MB);
   // Warm up the JIT on a smaller input first.
   best(generateDockerfile(MB / 2), 3);
-  const tSmall = best(small, 5);
+  // Best-of-N: the machine is shared, and the minimum is the least disturbed run.
+  const tSmall = best(small, 7);
   const throughput = small.length / MB / (tSmall / 1000);
-  console.log(`input: ${(small.length / MB).toFixed(2)} MB, ${small.split("\n").length} lines, best of 5: ${tSmall.toFixed(1)} ms`);
+  console.log(`input: ${(small.length / MB).toFixed(2)} MB, ${small.split("\n").length} lines, best of 7: ${tSmall.toFixed(1)} ms`);
   console.log(`parse throughput: ${throughput.toFixed(1)} MB/s`);
   let large: string | undefined = generateDockerfile(50 * MB);
-  const tLarge = best(large, 2);
-  console.log(`10x input: ${(large.length / MB).toFixed(2)} MB, best of 2: ${tLarge.toFixed(1)} ms`);
+  const tLarge = best(large, 3);
+  console.log(`10x input: ${(large.length / MB).toFixed(2)} MB, best of 3: ${tLarge.toFixed(1)} ms`);
   large = undefined;
   const ratio = tLarge / tSmall;
   console.log(`10x input time ratio: ${ratio.toFixed(2)} (linear ≤ 12)`);

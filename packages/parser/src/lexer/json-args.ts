@@ -35,7 +35,12 @@ export function parseJsonArray(rest: string): string[] | undefined {
       break;
     }
   }
-  if (allStrings) return (value as string[]).map(toWellFormed);
+  if (allStrings) {
+    const arr = value as string[];
+    // Go decodes lone surrogate escapes to U+FFFD; only rebuild the array when one occurs.
+    for (let i = 0; i < arr.length; i++) arr[i] = toWellFormed(arr[i]);
+    return arr;
+  }
   if (!decodesInGo(value)) return undefined;
   throw new NotStringArrayError();
 }

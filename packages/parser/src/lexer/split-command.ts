@@ -15,8 +15,17 @@ export interface SplitCommand {
  * removed and the escape character makes the next character literal. Stops at
  * the first word not starting with `--`; a bare `--` ends the flags and is dropped.
  */
+const NO_FLAGS: string[] = Object.freeze([]) as unknown as string[];
+
+// Keywords as usually written, shared instead of one copy per instruction.
+const KEYWORDS = new Map<string, string>();
+for (const k of ["ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"]) {
+  KEYWORDS.set(k, k);
+  KEYWORDS.set(k.toLowerCase(), k.toLowerCase());
+}
+
 export function extractFlags(line: string, esc: number): { rest: string; flags: string[] } {
-  const flags: string[] = [];
+  let flags = NO_FLAGS;
   const n = line.length;
   let pos = 0;
   for (;;) {
@@ -38,6 +47,7 @@ export function extractFlags(line: string, esc: number): { rest: string; flags: 
       pos = plainEnd;
       const ended = plainEnd < n;
       if (w === "--") return { rest: ended ? line.slice(pos) : "", flags };
+      if (flags === NO_FLAGS) flags = [];
       flags.push(w);
       if (!ended) return { rest: "", flags };
       continue;
@@ -80,7 +90,10 @@ export function extractFlags(line: string, esc: number): { rest: string; flags: 
     if (word === "--") {
       return { rest: ended ? line.slice(pos) : "", flags };
     }
-    if (blankOK || word.length > 0) flags.push(word);
+    if (blankOK || word.length > 0) {
+      if (flags === NO_FLAGS) flags = [];
+      flags.push(word);
+    }
     if (!ended) return { rest: "", flags };
   }
 }
@@ -91,8 +104,9 @@ export function splitCommand(line: string, esc: number): SplitCommand {
   const n = trimmed.length;
   let i = 0;
   while (i < n && !isSplitSpace(trimmed.charCodeAt(i))) i++;
-  if (i === n) return { keyword: trimmed, flags: [], rest: "" };
-  const keyword = trimmed.slice(0, i);
+  if (i === n) return { keyword: KEYWORDS.get(trimmed) ?? trimmed, flags: NO_FLAGS, rest: "" };
+  const kw = trimmed.slice(0, i);
+  const keyword = KEYWORDS.get(kw) ?? kw;
   while (i < n && isSplitSpace(trimmed.charCodeAt(i))) i++;
   const { rest, flags } = extractFlags(trimmed.slice(i), esc);
   return { keyword, flags, rest: goTrimSpace(rest) };

@@ -3,7 +3,7 @@
 // comments above an instruction.
 
 import type { Dockerfile, InstructionNode, Range, Warning } from "../ast.js";
-import type { DockerfileIR } from "../ir/types.js";
+import type { DockerfileIR, Instruction } from "../ir/types.js";
 import { isSkipped, skippedByComments } from "./check-config.js";
 import { fromChecks } from "./from-checks.js";
 import { Rules, makeWarning, type Rule } from "./rules.js";
@@ -78,10 +78,12 @@ export function collectWarnings(
     let shell = inherit ? shellSet[st.baseStage as number] : false;
     let workdir = inherit ? workdirSet[st.baseStage as number] : false;
     const seen = new Map<string, number>();
+    let inst: Instruction;
+    let comments: readonly string[];
+    const at = (rule: Rule, message: string) => add(rule, message, inst.range, comments);
     for (let k = 0; k < st.instructions.length; k++) {
-      const inst = st.instructions[k];
-      const comments = nodes[st.index][k].comments;
-      const at = (rule: Rule, message: string, range: Range = inst.range) => add(rule, message, range, comments);
+      inst = st.instructions[k];
+      comments = nodes[st.index][k].comments;
       switch (inst.kind) {
         case "maintainer":
           at(Rules.MaintainerDeprecated, "Maintainer instruction is deprecated in favor of using label");

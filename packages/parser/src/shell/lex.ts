@@ -38,6 +38,7 @@ export class ShellExpansionError extends Error {
 class Fail extends Error {}
 
 const EOF = -1;
+const NONE: string[] = Object.freeze([]) as unknown as string[];
 // Limits that keep hostile input from exhausting the stack or memory. Go's
 // lexer has none, but no real Dockerfile comes near them.
 const MAX_NESTING = 200;
@@ -112,7 +113,7 @@ export class ShellLex {
 
   /** Expands `word` to a single string (BuildKit ProcessWord). Throws ShellExpansionError. */
   processWord(word: string, env: VarLookup): { result: string; used: string[]; unmatched: string[] } {
-    if (this.isPlain(word)) return { result: word, used: [], unmatched: [] };
+    if (this.isPlain(word)) return { result: word, used: NONE, unmatched: NONE };
     const r = this.run(word, env, false);
     return { result: r.result, used: [...this.used], unmatched: [...this.unmatched] };
   }
