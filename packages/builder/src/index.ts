@@ -10,3 +10,4 @@ export * from "./fs/index.js";
 export * from "./fileops/index.js";
 export { selectExecutor, SandboxError, type Executor, type RunSpec, type MountSpec } from "./sandbox/index.js";
 export { selectSnapshotter, type Snapshotter, type PreparedRootfs } from "./snapshot/index.js";
+export { pullToStore, registryClient, type PullOptions, type PulledToStore } from "./images/pull.js";

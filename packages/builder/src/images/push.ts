@@ -1,5 +1,8 @@
-// Pushes an exportable image to a registry.
+// Pushes an exportable image (manifest + a blob source that can re-create built layers)
+// to a registry under `name`.
+import { parseReference, type Digest } from "@tbuild/oci";
 import type { ExportableImage } from "../export/archives.js";
+import { registryClient } from "./pull.js";
 
 export interface PushOptions {
   insecure?: boolean;
@@ -7,6 +10,13 @@ export interface PushOptions {
   signal?: AbortSignal;
 }
 
-export async function pushImage(_img: ExportableImage, name: string, _opts: PushOptions): Promise<void> {
-  throw new Error(`cannot push ${name}: the registry client is not available in this build`);
+export async function pushImage(img: ExportableImage, name: string, opts: PushOptions): Promise<Digest> {
+  const ref = parseReference(name);
+  const client = registryClient([...(opts.insecureRegistries ?? []), ...(opts.insecure ? [ref.registry] : [])]);
+  try {
+    const r = await client.push(ref, { manifest: img.manifest, manifestBytes: img.manifestBytes }, img.source);
+    return r.descriptor.digest;
+  } finally {
+    await client.close();
+  }
 }

@@ -1,0 +1,49 @@
+// Pulls one platform of an image from its registry into the store: layers streamed into
+// blob writers (verified; skipped when already stored), then config and manifest, then
+// the name. A failure leaves no name recorded and no partial blob.
+import { RegistryClient, type Digest, type ImageReference, type Platform, type Descriptor } from "@tbuild/oci";
+import type { BlobWriter, Store } from "@tbuild/cache";
+
+export interface PullOptions {
+  platform?: Platform;
+  /** Registries reached over plain HTTP besides localhost, 127.0.0.0/8 and ::1. */
+  insecureRegistries?: string[];
+  client?: RegistryClient;
+}
+
+export interface PulledToStore {
+  manifestDigest: Digest;
+  descriptor: Descriptor;
+  name: string;
+}
+
+/** A registry client with tbuild's defaults (insecure hosts, user agent). */
+export function registryClient(insecureRegistries: readonly string[] = []): RegistryClient {
+  const hosts = Object.fromEntries(insecureRegistries.map((h) => [h, { insecure: true }]));
+  return new RegistryClient({ hosts, userAgent: "tbuild" });
+}
+
+export async function pullToStore(store: Store, ref: ImageReference, opts: PullOptions = {}): Promise<PulledToStore> {
+  const client = opts.client ?? registryClient(opts.insecureRegistries);
+  const writers: { writer: BlobWriter; digest: Digest; size: number }[] = [];
+  try {
+    const image = await client.pull(ref, {
+      ...(opts.platform ? { platform: opts.platform } : {}),
+      layerSink: async (layer) => {
+        if (await store.hasBlob(layer.digest)) return null;
+        const writer = await store.blobWriter();
+        writers.push({ writer, digest: layer.digest, size: layer.size });
+        return writer;
+      },
+    });
+    for (const w of writers.splice(0)) await w.writer.commit({ digest: w.digest, size: w.size });
+    await store.putBlob(image.configBytes, { digest: image.manifest.config.digest });
+    await store.putBlob(image.manifestBytes, { digest: image.descriptor.digest });
+    const name = ref.toString();
+    await store.putImage(name, { manifest: image.descriptor.digest, mediaType: image.descriptor.mediaType });
+    return { manifestDigest: image.descriptor.digest, descriptor: image.descriptor, name };
+  } finally {
+    for (const w of writers) await w.writer.abort().catch(() => {});
+    if (!opts.client) await client.close();
+  }
+}
