@@ -36,14 +36,14 @@ export async function layerStep(
   const started = Date.now();
   session.emit({ type: "step-start", step, time: started });
   if (!opts.noCache) {
-    const hit = await store.acquire<LayerRecordValue>(opts.key);
+    const hit = await store.lookup<LayerRecordValue>(opts.key);
     if (hit) {
-      session.leases.push(hit.lease);
-      const v = hit.record.value;
+      const v = hit.value;
+      // The snapshot of this parent chain must exist (a --link record is shared by
+      // different parents); the lease keeps it from a concurrent prune from now on.
       const chainID = chainOf(parentChain, v.diffID);
-      // A record may be shared by different parents (COPY --link); the snapshot of this
-      // parent chain must exist too.
-      if (await store.hasSnapshot(chainID)) {
+      const missing = await session.hold({ snapshots: [chainID] });
+      if (!missing.snapshots.includes(chainID)) {
         session.emit({ type: "step-cached", step, time: Date.now() });
         session.stepResults.push({ step, cached: true, durationMs: Date.now() - started });
         return withLayer(state, { diffID: v.diffID, size: v.size }, chainID, opts.createdBy, v.created);

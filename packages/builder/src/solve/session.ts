@@ -110,9 +110,23 @@ export class BuildSession {
     return filter.includes(stage.name ?? "") || filter.includes(String(stage.index));
   }
 
-  /** Keeps cache items alive against a concurrent prune until the build ends. */
-  async hold(refs: { blobs?: Digest[]; snapshots?: Digest[] }): Promise<void> {
-    this.leases.push(await this.store.lease(refs));
+  private lease?: Promise<Lease>;
+  private leaseQueue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Keeps cache items alive against a concurrent prune until the build ends (one lease
+   * for the whole build). Returns the items that were already gone.
+   */
+  async hold(refs: { blobs?: Digest[]; snapshots?: Digest[] }): Promise<{ blobs: Digest[]; snapshots: Digest[] }> {
+    this.lease ??= this.store.lease().then((l) => {
+      this.leases.push(l);
+      return l;
+    });
+    const lease = await this.lease;
+    // The lease rewrites its file on every add; adds from parallel stages go one at a time.
+    const next = this.leaseQueue.then(() => lease.add(refs));
+    this.leaseQueue = next.catch(() => {});
+    return next;
   }
 
   async close(): Promise<void> {
