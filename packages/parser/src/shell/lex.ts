@@ -5,6 +5,7 @@
 
 import { goQuote } from "../text/go-quote.js";
 import { isGoDigit, isGoLetter, isGoSpace } from "../text/unicode.js";
+import { Words } from "./words.js";
 import { PatternError, replacePattern, trimPrefix, trimSuffix } from "./pattern.js";
 
 /** Variable values by name; `get` returns undefined for an unset name (a set name may be ""). */
@@ -47,38 +48,6 @@ const MAX_RESULT = 1 << 24;
 function isSpecialParam(c: number): boolean {
   // @ * # ? - $ ! 0
   return c === 0x40 || c === 0x2a || c === 0x23 || c === 0x3f || c === 0x2d || c === 0x24 || c === 0x21 || c === 0x30;
-}
-
-/** Accumulates output words in the word-splitting mode. */
-class Words {
-  buf = "";
-  words: string[] = [];
-  inWord = false;
-
-  addChar(c: number, ch: string): void {
-    if (isGoSpace(c)) {
-      if (this.inWord && this.buf.length !== 0) {
-        this.words.push(this.buf);
-        this.buf = "";
-        this.inWord = false;
-      }
-    } else this.addRaw(ch);
-  }
-  addRaw(s: string): void {
-    this.buf += s;
-    this.inWord = true;
-  }
-  addString(s: string): void {
-    for (const ch of s) this.addChar(ch.codePointAt(0) as number, ch);
-  }
-  finish(): string[] {
-    if (this.buf.length > 0) {
-      this.words.push(this.buf);
-      this.buf = "";
-      this.inWord = false;
-    }
-    return this.words;
-  }
 }
 
 /**
