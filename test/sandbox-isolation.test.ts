@@ -1,7 +1,7 @@
 // What a RUN must not be able to do: see host files or processes, reach the host's
 // loopback without networking, mount, change the host's hostname, write to kernel knobs,
 // or leave its rootfs (even with a chroot escape).
-import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { hostname } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -91,6 +91,23 @@ describe.skipIf(skip !== undefined).each(executors)("%s executor", (_n, makeExec
     expect(r.stdout).not.toMatch(/MOUNTED|RENAMED|SYSRQ|SYSCTL|SYSFS/);
     expect(r.stdout).toBe("0\n0\nbuildkitsandbox\n");
     expect(hostname()).not.toBe("evil");
+  });
+
+  it("cannot change the host's device nodes through its /dev", async () => {
+    const before = ["/dev/null", "/dev/full"].map((p) => statSync(p).mode);
+    try {
+      const r = await step([base], ["/bin/sh", "-c", "chmod 600 /dev/null /dev/full && chown 1:1 /dev/full && ls -ln /dev/full && echo x > /dev/null && head -c 2 /dev/zero | wc -c"]);
+      expect(r.stdout).toMatch(/^crw-------\s+1\s+1\s+1\s/);
+      expect(r.stdout).toMatch(/\n2\n$/);
+      expect(["/dev/null", "/dev/full"].map((p) => statSync(p).mode)).toEqual(before);
+      expect(statSync("/dev/full").uid).toBe(0);
+      const next = await step([base], ["/bin/sh", "-c", "stat -c '%a %u' /dev/null /dev/full"]);
+      expect(next.stdout).toBe("666 0\n666 0\n");
+    } finally {
+      // Should the sandbox ever have reached them, put the host's nodes back.
+      chmodSync("/dev/null", before[0]! & 0o7777);
+      chmodSync("/dev/full", before[1]! & 0o7777);
+    }
   });
 
   it("cannot leave its rootfs, not even by escaping a chroot", async () => {

@@ -3,7 +3,7 @@
 // private mount namespace and vanish with it; nothing is ever mounted in the host's.
 import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { setprivCapList } from "./capabilities.js";
-import { makeDevSkeleton, devMounts } from "./dev-skeleton.js";
+import { devMounts, devTemplate, devUpperDirs } from "./dev-template.js";
 import { shellSafeEnv, envRecord } from "./env-passing.js";
 import { abortError, SandboxError } from "./errors.js";
 import { defaultEtcHosts, defaultResolvConf } from "./etc-files.js";
@@ -29,16 +29,19 @@ interface Tools extends CoreTools {
 
 const TOOL_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/** The kernel's own mounts of the sandbox (below the rootfs at host path `r`). */
-function systemMounts(r: string, devSkeleton: string): FstabEntry[] {
+/**
+ * The kernel's own mounts of the sandbox below the rootfs at host path `r`. Masked files
+ * get the sandbox's own /dev/null (not the host's, which a RUN could chmod through it).
+ */
+function systemMounts(r: string, dev: FstabEntry[]): FstabEntry[] {
   const masks = hostMasks();
   return [
     { source: "proc", target: `${r}/proc`, fstype: "proc", options: ["nosuid", "nodev", "noexec"] },
     { source: "sysfs", target: `${r}/sys`, fstype: "sysfs", options: ["ro", "nosuid", "nodev", "noexec"] },
-    ...devMounts(devSkeleton, `${r}/dev`),
+    ...dev,
     ...masks.masked.map((m): FstabEntry => m.isDir
       ? { source: "tmpfs", target: r + m.path, fstype: "tmpfs", options: ["ro", "nosuid", "nodev", "noexec", "size=4k"] }
-      : { source: "/dev/null", target: r + m.path, fstype: "none", options: ["bind"] }),
+      : { source: `${r}/dev/null`, target: r + m.path, fstype: "none", options: ["bind"] }),
     ...masks.readonly.map((m): FstabEntry => ({ source: r + m.path, target: r + m.path, fstype: "none", options: ["bind", "ro"] })),
   ];
 }
@@ -47,7 +50,7 @@ export class UnshareExecutor implements Executor {
   readonly name = "unshare" as const;
   private readonly script: string;
 
-  private constructor(private readonly tools: Tools, private readonly stage: StageRoot) {
+  private constructor(private readonly tools: Tools, private readonly stage: StageRoot, private readonly devTemplate: string) {
     this.script = unshareSetupScript(tools);
   }
 
@@ -62,7 +65,7 @@ export class UnshareExecutor implements Executor {
       env: requireTool("env", "coreutils"),
     };
     void sweepLeftovers(runtimeRoot()).catch(() => {});
-    return new UnshareExecutor(tools, stageRoot());
+    return new UnshareExecutor(tools, stageRoot(), devTemplate());
   }
 
   async run(spec: RunSpec, signal?: AbortSignal): Promise<{ exitCode: number }> {
@@ -95,8 +98,7 @@ export class UnshareExecutor implements Executor {
   /** Writes the step dir's files and returns the argv of the host process. */
   private commandLine(spec: RunSpec, prep: PreparedRun, stepDir: string): string[] {
     const r = `${this.stage.path}/r`;
-    const dev = `${stepDir}/dev`;
-    makeDevSkeleton(dev);
+    const devDirs = devUpperDirs(stepDir);
     const etcHost = writeEtcFiles(stepDir, {
       hosts: spec.etcHosts ?? defaultEtcHosts(prep.hostname),
       resolvConf: spec.resolvConf ?? defaultResolvConf(spec.network),
@@ -105,13 +107,13 @@ export class UnshareExecutor implements Executor {
     const entries: FstabEntry[] = [
       ...stageMounts(this.stage),
       rootfsMount(spec.rootfs, r, stepDir),
-      ...systemMounts(r, dev),
+      ...systemMounts(r, devMounts(this.devTemplate, devDirs, `${r}/dev`)),
       { source: etcHost.hosts, target: r + prep.etc.hosts, fstype: "none", options: ["bind", "ro"] },
       { source: etcHost.resolvConf, target: r + prep.etc.resolvConf, fstype: "none", options: ["bind", "ro"] },
       { source: etcHost.hostname, target: r + prep.etc.hostname, fstype: "none", options: ["bind", "ro"] },
     ];
     prep.mounts.forEach((m, i) => {
-      if (m.inDev && !m.nested) makeDevTarget(dev, m.target, m.sourceIsFile);
+      if (m.inDev && !m.nested) makeDevTarget(devDirs.upper, m.target, m.sourceIsFile);
       if (m.nested && m.sourceIsFile) {
         throw new SandboxError("SETUP", `the unshare executor cannot bind a file at ${m.target}, inside another mount of the step; use the runc executor or mount its directory`);
       }
@@ -164,9 +166,9 @@ export class UnshareExecutor implements Executor {
   }
 }
 
-/** Creates a mount target inside the step's /dev skeleton. */
-function makeDevTarget(dev: string, target: string, isFile: boolean): void {
-  const host = dev + target.slice("/dev".length);
+/** Creates a mount target inside the step's /dev (in the upper dir of its overlay). */
+function makeDevTarget(devUpper: string, target: string, isFile: boolean): void {
+  const host = devUpper + target.slice("/dev".length);
   const parent = host.slice(0, host.lastIndexOf("/"));
   mkdirSync(parent, { recursive: true, mode: 0o755 });
   if (isFile) closeSync(openSync(host, "a", 0o644));
