@@ -111,7 +111,20 @@ export class Lease {
     return missing;
   }
 
-  async #write(): Promise<void> {
+  #writing: Promise<void> = Promise.resolve();
+
+  /**
+   * Rewrites the lease file with the current sets. Writes are chained, and each one
+   * reads the sets when it runs, so with concurrent `add()`s the last write on disk
+   * always holds every item added so far.
+   */
+  #write(): Promise<void> {
+    const next = this.#writing.then(() => this.#writeNow());
+    this.#writing = next.catch(() => undefined);
+    return next;
+  }
+
+  async #writeNow(): Promise<void> {
     const [pidStr, start] = path.basename(this.file).split(".");
     const data: LeaseFile = {
       pid: Number(pidStr),

@@ -126,6 +126,16 @@ describe("prune", () => {
     expect((await store.prune()).snapshots.length).toBe(3);
   });
 
+  it("concurrent adds to one lease all end up protected", async () => {
+    const blobs = await Promise.all(Array.from({ length: 20 }, (_, i) => store.putBlob(`item-${i}`)));
+    const lease = await store.lease();
+    await Promise.all(blobs.map((b) => lease.add({ blobs: [b.digest] })));
+    const onDisk = JSON.parse(await fsp.readFile(lease.file, "utf8")) as { blobs: string[] };
+    expect(onDisk.blobs.sort()).toEqual(blobs.map((b) => b.digest).sort());
+    expect((await store.prune({ all: true })).blobs).toEqual([]);
+    await lease.release();
+  });
+
   it("reports a lease on an item that is already gone", async () => {
     const lease = await store.lease({ blobs: [sha256Digest("never-stored")] });
     expect(lease.missing.blobs).toEqual([sha256Digest("never-stored")]);
