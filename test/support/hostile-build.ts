@@ -2,7 +2,7 @@
 // (events, error) kept as text so a test can check that a secret or canary never shows up.
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { BuildEvent, BuildOptions, BuildResult } from "@tbuild/builder";
+import { build, type BuildEvent, type BuildOptions, type BuildResult } from "@tbuild/builder";
 import type { BuildEnv } from "./build-env.js";
 
 export interface Attempt {
@@ -13,15 +13,15 @@ export interface Attempt {
   said: string;
 }
 
-/** Runs a build that may fail; never rejects. */
+/** Runs a build on the env's store (executor and snapshotter as `opts` say); never rejects. */
 export async function attempt(env: BuildEnv, opts: Omit<BuildOptions, "root">): Promise<Attempt> {
   const events: BuildEvent[] = [];
   let result: BuildResult | undefined;
   let error: (Error & { code?: string }) | undefined;
   try {
-    const r = await env.run(opts);
-    events.push(...r.events);
-    result = r.result;
+    const h = build({ ...opts, root: env.root });
+    for await (const e of h) events.push(e);
+    result = await h.result;
   } catch (e) {
     error = e as Error;
   }

@@ -14,7 +14,7 @@ export interface Canary {
   file: string;
   /** A random token, the whole content of the file. */
   token: string;
-  /** Throws if the canary file is gone or changed, or anything else appeared in its directory. */
+  /** Throws if the canary file is gone, changed or hard-linked, or anything else appeared in its directory. */
   verify(): void;
 }
 
@@ -30,6 +30,8 @@ export function plantCanary(dir: string): Canary {
     verify() {
       const names = readdirSync(dir);
       if (names.length !== 1 || names[0] !== "secret.txt") throw new Error(`canary dir ${dir} now holds ${JSON.stringify(names)}`);
+      const st = lstatSync(file);
+      if (st.nlink !== 1) throw new Error(`canary ${file} gained ${st.nlink - 1} hard link(s)`);
       const content = readFileSync(file, "utf8");
       if (content !== `${token}\n`) throw new Error(`canary ${file} was changed to ${JSON.stringify(content.slice(0, 80))}`);
     },

@@ -59,10 +59,13 @@ export async function untar(stream: Readable, dest: string, writer: LayerWriter,
     }, followFinal).then((r) => joinPath(dest, r));
   const dirMeta = (): EntryMeta => ({ mode: 0o755, uid: 0, gid: 0, mtimeNs: writer.nowNs });
   let count = 0;
+  /** The entry being extracted, for a truncation message. */
+  let current: string | undefined;
   try {
     for await (const entry of ex) {
       if (opts.signal?.aborted) throw new FileOpError("ABORTED", "the file operation was cancelled", { cause: opts.signal.reason });
       const h = entry.header;
+      current = h.name;
       const rel = entryRel(h.name);
       if (rel === undefined) {
         entry.resume();
@@ -124,11 +127,16 @@ export async function untar(stream: Readable, dest: string, writer: LayerWriter,
           throw invalid(opts.archiveName, `${JSON.stringify(h.name)} has an unsupported entry type`);
       }
       count++;
+      current = undefined;
     }
   } catch (e) {
     ex.destroy();
     stream.destroy();
     if (e instanceof FileOpError) throw e;
+    // tar-stream's words for an archive cut short (a header may claim more than follows).
+    if (/unexpected end of data/i.test((e as Error).message)) {
+      throw invalid(opts.archiveName, `it ends ${current === undefined ? "inside an entry header" : `inside the content of ${JSON.stringify(current)}`}: the archive is truncated`);
+    }
     throw new FileOpError("ARCHIVE", `extracting ${opts.archiveName} failed: ${(e as Error).message}`, { cause: e });
   }
   return count;
