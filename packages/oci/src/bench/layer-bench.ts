@@ -5,6 +5,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { closeSync, createReadStream, createWriteStream, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { unpackLayer } from "../layer/unpack.js";
 import { writeLayer } from "../layer/write-layer.js";
@@ -54,11 +55,18 @@ function generateTree(root: string): number {
   return total;
 }
 
+let lastCpu = 0;
+/** Runs fn; returns its result and wall seconds, and records its CPU seconds (all threads) in lastCpu. */
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const v = await fn();
+  const c = process.cpuUsage(c0);
+  lastCpu = (c.user + c.system) / 1e6;
   return [v, Number(process.hrtime.bigint() - t0) / 1e9];
 }
+
+const load = (): string => loadavg()[0]!.toFixed(2);
 
 const mbps = (bytes: number, secs: number): string => (bytes / MB / secs).toFixed(0);
 const rssMB = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
@@ -86,12 +94,12 @@ async function main(): Promise<void> {
     const tree = join(work, "tree");
     mkdirSync(tree);
     const content = generateTree(tree);
-    console.log(`tree: ${FILES} files, ${(content / MB).toFixed(0)} MB of content`);
+    console.log(`tree: ${FILES} files, ${(content / MB).toFixed(0)} MB of content; ${cpus().length} CPUs, load average ${load()}`);
 
     // Warm-up (page cache, JIT), then the measured runs.
     await writeLayer({ kind: "dir", dir: tree }, devNull());
     const [plain, pt] = await timed(() => writeLayer({ kind: "dir", dir: tree }, devNull()));
-    console.log(`layer tar+sha256: ${mbps(plain.size, pt)} MB/s (${(plain.size / MB).toFixed(0)} MB tar in ${pt.toFixed(2)} s)`);
+    console.log(`layer tar+sha256: ${mbps(plain.size, pt)} MB/s (${(plain.size / MB).toFixed(0)} MB tar in ${pt.toFixed(2)} s, ${lastCpu.toFixed(2)} s CPU in this process, plus getfattr)`);
 
     const gzFile = join(work, "layer.tar.gz");
     const [gz, gt] = await timed(() => writeLayer({ kind: "dir", dir: tree }, createWriteStream(gzFile), { compression: "gzip" }));
@@ -109,7 +117,7 @@ async function main(): Promise<void> {
 
     const [, ut] = await timed(() => unpackLayer(createReadStream(gzFile), join(work, "unpacked"), { whiteouts: "overlay", expectedDigest: gz.digest }));
     console.log(`unpack: ${mbps(gz.size, ut)} MB/s (gzip layer, ${ut.toFixed(2)} s)`);
-    console.log(`peak RSS: ${rssMB()} MB`);
+    console.log(`peak RSS: ${rssMB()} MB (load average now ${load()})`);
     rmSync(join(work, "unpacked"), { recursive: true, force: true });
     rmSync(tree, { recursive: true, force: true });
 

@@ -11,7 +11,7 @@
 // mknod; one `tar` process creates them all), and xattrs (one `setfattr` process).
 import {
   chmodSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync,
-  lutimesSync, mkdirSync, openSync, readdirSync, rmSync, symlinkSync, unlinkSync, write, writevSync, type Stats,
+  lutimesSync, mkdirSync, openSync, readdirSync, rmSync, symlinkSync, unlinkSync, write, writeSync, type Stats,
 } from "node:fs";
 import { promisify } from "node:util";
 import { OciError } from "../errors.js";
@@ -161,7 +161,11 @@ export class Extractor {
       if (h.size <= SMALL_BODY) {
         const parts: Buffer[] = [];
         for await (const b of body) parts.push(b);
-        if (parts.length > 0) writevSync(fd, parts);
+        if (parts.length > 0) {
+          const whole = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+          let done = 0;
+          while (done < whole.length) done += writeSync(fd, whole, done); // short writes are legal
+        }
       } else {
         for await (const b of body) {
           let off = 0;
