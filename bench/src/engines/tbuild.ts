@@ -1,0 +1,67 @@
+// tbuild as measured: the built CLI, one process per command, a fresh store root on
+// /dev/shm per cold run, `--progress rawjson` so the harness can split each build into
+// start-up, solve and exit phases from the event timestamps.
+
+import { rmSync } from "node:fs";
+import path from "node:path";
+import { runOk } from "../proc.js";
+import { tbuildArgv } from "../tbuild-cli.js";
+import type { Workload } from "../workloads.js";
+import type { Command, Engine } from "./engine.js";
+
+export class TbuildEngine implements Engine {
+  readonly name = "tbuild";
+  readonly exportNote = "tbuild save (oci-archive, layers as stored: uncompressed tar)";
+  readonly #storesDir: string;
+  readonly #log: string;
+
+  constructor(storesDir: string, log: string) {
+    this.#storesDir = storesDir;
+    this.#log = log;
+  }
+
+  /** The store root used for a workload. */
+  root(wl: Workload): string {
+    return path.join(this.#storesDir, `tbuild-${wl.name}`);
+  }
+
+  describe(): string {
+    return `tbuild (node ${process.version}) build --progress rawjson -t bench/WL:latest -f DIR/Dockerfile DIR, store on ${this.#storesDir}`;
+  }
+
+  async reset(wl: Workload): Promise<void> {
+    rmSync(this.root(wl), { recursive: true, force: true });
+  }
+
+  #argv(wl: Workload, args: string[]): string[] {
+    return tbuildArgv(this.root(wl), args);
+  }
+
+  build(wl: Workload): Command {
+    return { argv: this.#argv(wl, ["build", "--progress", "rawjson", "-t", `bench/${wl.name}:latest`, "-f", wl.dockerfile, wl.dir]) };
+  }
+
+  exportArchive(wl: Workload, dest: string): Command {
+    return { argv: this.#argv(wl, ["save", "-o", dest, `bench/${wl.name}:latest`]) };
+  }
+
+  exportBuildOci(wl: Workload, dest: string): Command {
+    return {
+      argv: this.#argv(wl, ["build", "--progress", "rawjson", "-o", `type=oci,dest=${dest}`, "-t", `bench/${wl.name}:latest`, "-f", wl.dockerfile, wl.dir]),
+    };
+  }
+
+  async preparePush(wl: Workload, ref: string): Promise<void> {
+    await runOk(tbuildArgv(this.root(wl), ["tag", `bench/${wl.name}:latest`, ref]), { log: this.#log });
+  }
+
+  push(wl: Workload, ref: string): Command {
+    return { argv: this.#argv(wl, ["push", ref]) };
+  }
+
+  async cleanup(wl: Workload): Promise<void> {
+    rmSync(this.root(wl), { recursive: true, force: true });
+  }
+
+  async close(): Promise<void> {}
+}

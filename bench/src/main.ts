@@ -1,0 +1,116 @@
+// tbuild's benchmark harness: `npm run bench -- [WORKLOAD…] [--runs N] [--peers] …`.
+// Times tbuild (and with --peers buildah and BuildKit, interleaved per run) on the
+// workloads of ../shared/tools/peers/make-workloads.sh, prints a table of medians with
+// ratios and peak RSS, and appends every run to /dev/shm/tbuild-bench/results.tsv.
+
+import { parseBenchArgs, USAGE, type BenchOptions } from "./args.js";
+import { BuildahEngine } from "./engines/buildah.js";
+import { BuildkitEngine } from "./engines/buildkit.js";
+import type { Engine } from "./engines/engine.js";
+import { TbuildEngine } from "./engines/tbuild.js";
+import { loadAverage, waitForQuiet } from "./load.js";
+import { runDiagnostics } from "./profile/diagnose.js";
+import { summaryTable } from "./report.js";
+import { ResultsFile, type Sample } from "./results.js";
+import { runSequence } from "./sequence.js";
+import { say, setUp, type BenchEnv } from "./setup.js";
+import { verifyWorkloads } from "./verify-workloads.js";
+import path from "node:path";
+
+function printSample(s: Sample): void {
+  const rss = Number.isFinite(s.maxRssKb) ? `${(s.maxRssKb / 1024).toFixed(0).padStart(4)} MB` : "   - MB";
+  process.stderr.write(
+    `  run ${s.run} ${s.engine.padEnd(8)} ${s.workload.padEnd(11)} ${s.figure.padEnd(16)} ${s.seconds.toFixed(3).padStart(7)} s  rss ${rss}  load ${s.load.toFixed(2)}${s.ok ? "" : "  FAILED"}${s.note ? `  ${s.note}` : ""}\n`,
+  );
+}
+
+async function makeEngines(env: BenchEnv, peers: boolean): Promise<Engine[]> {
+  const log = env.setupLog;
+  const engines: Engine[] = [new TbuildEngine(env.dirs.stores, log)];
+  if (!peers) return engines;
+  const buildah = await BuildahEngine.create(path.join(env.dirs.root, "buildah"), env.registry.host, log);
+  if (typeof buildah === "string") say(`skipping buildah: ${buildah}`);
+  else engines.push(buildah);
+  const buildkit = await BuildkitEngine.create(path.join(env.dirs.root, "dockerd"), env.registry.host, path.join(env.dirs.logs, "dockerd.log"));
+  if (typeof buildkit === "string") say(`skipping BuildKit: ${buildkit}`);
+  else engines.push(buildkit);
+  return engines;
+}
+
+async function measure(env: BenchEnv, opts: BenchOptions, engines: Engine[]): Promise<void> {
+  const session = new Date().toISOString();
+  const results = new ResultsFile(env.dirs.results, session);
+  const samples: Sample[] = [];
+  const loads: number[] = [];
+  for (const e of engines) say(`${e.name}: ${e.describe()}`);
+  for (const wl of env.workloads) {
+    for (let run = 1; run <= opts.runs; run++) {
+      for (const engine of engines) {
+        const { load } = await waitForQuiet(opts.maxLoad, opts.maxWaitS, say);
+        loads.push(load);
+        await runSequence(engine, wl, run, {
+          logs: env.dirs.logs,
+          outDir: env.dirs.out,
+          registryHost: env.registry.host,
+          load: loadAverage,
+          onSample: (s) => {
+            samples.push(s);
+            results.add(s);
+            printSample(s);
+          },
+        });
+      }
+    }
+  }
+  const peers = engines.filter((e) => e.name !== "tbuild").map((e) => e.name);
+  const lo = Math.min(...loads);
+  const hi = Math.max(...loads);
+  process.stdout.write(`\n## tbuild benchmark — ${session}, median of ${opts.runs} run(s), seconds; load average at sequence start ${lo.toFixed(2)}–${hi.toFixed(2)}\n\n`);
+  process.stdout.write(`${summaryTable(samples, env.workloads.map((w) => w.name), peers, opts.runs)}\n\n`);
+  for (const e of engines) process.stdout.write(`- export of ${e.name}: ${e.exportNote}\n`);
+  process.stdout.write(`- cold builds pull the base image ${env.baseRef} from the local registry (all engines)\n`);
+  process.stdout.write(`- raw runs: ${env.dirs.results} (session ${session}); logs: ${env.dirs.logs}\n`);
+}
+
+async function main(): Promise<number> {
+  let opts: BenchOptions | "help";
+  try {
+    opts = parseBenchArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (opts === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const env = await setUp(opts.workloads, opts.regenerate);
+  const engines: Engine[] = [];
+  const shutdown = async (): Promise<void> => {
+    for (const e of engines) await e.close().catch(() => {});
+    await env.registry.stop();
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    say(`${sig}: cleaning up`);
+    void shutdown().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    if (opts.verifyWorkloads) return await verifyWorkloads(env);
+    engines.push(...(await makeEngines(env, opts.peers && !opts.profile && !opts.strace)));
+    if (opts.profile || opts.strace) await runDiagnostics(env, opts, engines[0] as TbuildEngine);
+    else await measure(env, opts, engines);
+    return 0;
+  } finally {
+    await shutdown();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
