@@ -2,8 +2,9 @@
 // executor × snapshotter, on a growing stack (each step's diff becomes the next step's top
 // layer, as in a Dockerfile of many RUN lines). Needs root and busybox-static. Prints figures.
 //   node packages/builder/dist/sandbox/bench/step-overhead.js [steps]
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { CopySnapshotter } from "../../snapshot/copy-snapshotter.js";
 import { OverlaySnapshotter } from "../../snapshot/overlay-snapshotter.js";
@@ -67,10 +68,18 @@ async function bench(ex: Executor, snap: Snapshotter, steps: number, root: strin
   return sum;
 }
 
+/** Mean cost of Node spawning /bin/true: the yardstick for the figures on a loaded machine. */
+async function spawnBaseline(n: number): Promise<number> {
+  const t = performance.now();
+  for (let i = 0; i < n; i++) await new Promise((r) => spawn("/bin/true", { stdio: "ignore" }).on("close", r));
+  return (performance.now() - t) / n;
+}
+
 const steps = Number(process.argv[2] ?? 20);
 const root = mkdtempSync("/dev/shm/tbuild-bench-");
 try {
   console.log(`per-step overhead, mean of ${steps} steps (prepare + run \`true\` + diff), ms`);
+  console.log(`(yardstick: Node spawning /bin/true takes ${(await spawnBaseline(20)).toFixed(1)} ms here; load average ${loadavg()[0]!.toFixed(2)})`);
   console.log("executor  snapshotter   prepare    run   diff   total");
   for (const [exName, ex] of [["unshare", UnshareExecutor.create()], ["runc", RuncExecutor.create()]] as const) {
     for (const [snName, snap] of [["overlay", new OverlaySnapshotter()], ["copy", new CopySnapshotter()]] as const) {
