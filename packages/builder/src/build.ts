@@ -3,7 +3,7 @@
 // streaming typed events all along.
 import { promises as fsp } from "node:fs";
 import path from "node:path";
-import { defaultPlatform, parseDockerfile, parsePlatform, toStages, type DockerfileIR } from "@tbuild/parser";
+import { defaultPlatform, parseDockerfile, parsePlatform, planStages, toStages } from "@tbuild/parser";
 import { Store } from "@tbuild/cache";
 import type { BuildEvent, BuildHandle, BuildOptions, BuildResult } from "./api-types.js";
 import { EventChannel } from "./util/event-channel.js";
@@ -40,7 +40,8 @@ async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void): Prom
   if (ir.checks.error && ir.warnings.length > 0) {
     throw new Error(`the Dockerfile has ${ir.warnings.length} build check warning(s) and # check=error=true is set`);
   }
-  const target = targetStage(ir, opts.target);
+  const needed = planStages(ir, opts.target);
+  const target = needed[needed.length - 1]!;
   const buildArgs = new Map(Object.entries(opts.buildArgs ?? {}));
   const sde = buildArgs.get("SOURCE_DATE_EPOCH");
   const sourceDateEpoch = sde !== undefined && /^\d+$/.test(sde) ? Number(sde) : undefined;
@@ -48,7 +49,6 @@ async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void): Prom
   const store = await Store.open(opts.root);
   const session = new BuildSession({ ...opts, context, dockerfile }, ir, text, store, platforms, buildArgs, emit, sourceDateEpoch);
   try {
-    const needed = neededStages(ir, target);
     emit({
       type: "build-start",
       stages: needed.map((i) => ({ name: ir.stages[i]!.name ?? String(i), index: i, steps: ir.stages[i]!.instructions.length })),
@@ -93,24 +93,4 @@ async function readDockerfile(file: string): Promise<string> {
     if (code === "ENOENT") throw new Error(`failed to read the Dockerfile: ${file}: no such file`);
     throw new Error(`failed to read the Dockerfile ${file}: ${(e as Error).message}`);
   }
-}
-
-function targetStage(ir: DockerfileIR, target: string | undefined): number {
-  if (ir.stages.length === 0) throw new Error("the Dockerfile has no stages");
-  if (target === undefined || target === "") return ir.stages.length - 1;
-  const s = ir.stages.find((st) => st.name === target.toLowerCase());
-  if (!s) throw new Error(`target stage "${target}" could not be found`);
-  return s.index;
-}
-
-/** The target and every stage it depends on, transitively, in index order. */
-export function neededStages(ir: DockerfileIR, target: number): number[] {
-  const seen = new Set<number>();
-  const visit = (i: number) => {
-    if (seen.has(i)) return;
-    seen.add(i);
-    for (const d of ir.stages[i]!.dependencies) visit(d.stage);
-  };
-  visit(target);
-  return [...seen].sort((a, b) => a - b);
 }

@@ -1,7 +1,7 @@
 // @tbuild/builder — turns a Dockerfile and a context into an image: the solver, the
 // sandbox executors, the snapshotters and the file operations, behind `build()`.
 export * from "./api-types.js";
-export { build, neededStages } from "./build.js";
+export { build } from "./build.js";
 export { StepFailedError, StepError } from "./solve/errors.js";
 export { BuildAbortedError } from "./solve/session.js";
 export { importRootfs, type ImportOptions, type ImportResult } from "./images/import-rootfs.js";
