@@ -1,6 +1,6 @@
 // Writes a finished image to every output the caller asked for (default: the local
 // store under the given tags).
-import { promises as fsp } from "node:fs";
+import { createWriteStream, promises as fsp } from "node:fs";
 import path from "node:path";
 import { unpackLayer, writeLayer } from "@tbuild/oci";
 import type { OutputSpec } from "../api-types.js";
@@ -48,17 +48,17 @@ async function flattenInto(session: BuildSession, state: ImageState, dest: strin
 }
 
 async function flattenToTar(session: BuildSession, state: ImageState, dest: string): Promise<void> {
-  const tmp = await fsp.mkdtemp(path.join(session.store.layout.tmpDir, `${process.pid}.flatten-`));
+  const tmp = await session.store.tempDir("flatten");
   try {
     await flattenInto(session, state, path.join(tmp, "rootfs"));
-    const part = `${dest}.tbuild-partial`;
-    const fh = await fsp.open(part, "w");
+    const part = `${dest}.tbuild-${process.pid}.partial`;
     try {
-      await writeLayer({ kind: "dir", dir: path.join(tmp, "rootfs") }, fh.createWriteStream(), { sourceDateEpoch: session.sourceDateEpoch });
-    } finally {
-      await fh.close().catch(() => {});
+      await writeLayer({ kind: "dir", dir: path.join(tmp, "rootfs") }, createWriteStream(part), { sourceDateEpoch: session.sourceDateEpoch });
+      await fsp.rename(part, dest);
+    } catch (e) {
+      await fsp.rm(part, { force: true });
+      throw e;
     }
-    await fsp.rename(part, dest);
   } finally {
     await fsp.rm(tmp, { recursive: true, force: true });
   }

@@ -40,7 +40,7 @@ export async function prepareRunMounts(
 ): Promise<PreparedMounts> {
   const temps: string[] = [];
   const tempDir = async (kind: string) => {
-    const d = await fsp.mkdtemp(path.join(session.store.layout.tmpDir, `${process.pid}.mount-${kind}-`));
+    const d = await session.store.tempDir(`mount-${kind}`);
     temps.push(d);
     return d;
   };
