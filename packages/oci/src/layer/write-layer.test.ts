@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readTar } from "../tar/reader.js";
 import type { TarHeader } from "../tar/header.js";
-import { writeLayer } from "./write-layer.js";
+import { RELEASES_CHUNKS, writeLayer } from "./write-layer.js";
 import { compressBlob } from "./compression.js";
 import { gunzipSync } from "node:zlib";
 import { createServer } from "node:net";
@@ -205,6 +205,24 @@ describe("writeLayer", () => {
     // Deterministic compressed output too.
     const zs2 = sink();
     expect((await writeLayer({ kind: "dir", dir: join(tmp, "t") }, zs2.stream, { compression: "zstd" })).digest).toBe(z.digest);
+  });
+
+  it("reuses chunk memory only after a declared Writable's write callback", async () => {
+    makeTree(join(tmp, "t"), "forward");
+    writeFileSync(join(tmp, "t", "big"), Buffer.alloc(4 * 1024 * 1024 + 5, 3));
+    const parts: Buffer[] = [];
+    // Copies each chunk a little later, then calls back: the chunk must be intact until then.
+    const out = new Writable({
+      write(c: Buffer, _e, cb) {
+        setImmediate(() => {
+          parts.push(Buffer.from(c));
+          cb();
+        });
+      },
+    });
+    (out as unknown as Record<symbol, boolean>)[RELEASES_CHUNKS] = true;
+    const r = await writeLayer({ kind: "dir", dir: join(tmp, "t") }, out);
+    expect(`sha256:${createHash("sha256").update(Buffer.concat(parts)).digest("hex")}`).toBe(r.diffID);
   });
 
   it("compressBlob compresses a stored tar lazily, hashing the compressed bytes", async () => {
