@@ -16,7 +16,7 @@ import { runSequence } from "../sequence.js";
 import { say, type BenchEnv } from "../setup.js";
 import { median } from "../stats.js";
 import { formatProfile, summarizeProfile } from "./cpuprofile.js";
-import { straceSummary } from "./strace.js";
+import { execSummary, straceSummary } from "./strace.js";
 
 async function startupBaseline(logs: string): Promise<string> {
   const probe = async (argv: string[]): Promise<number> => {
@@ -37,36 +37,46 @@ export async function runDiagnostics(env: BenchEnv, opts: BenchOptions, tbuild: 
   mkdirSync(root, { recursive: true });
   const report: string[] = [`# tbuild ${mode} diagnostics, load ${loadAverage().toFixed(2)} at start`, await startupBaseline(env.dirs.logs)];
   for (const wl of env.workloads) {
-    const where = (figure: Figure): string => path.join(root, wl.name, figure);
-    const samples: Sample[] = [];
-    await runSequence(tbuild, wl, 1, {
-      logs: env.dirs.logs,
-      outDir: env.dirs.out,
-      registryHost: env.registry.host,
-      load: loadAverage,
-      onSample: (s) => samples.push(s),
-      wrap: (argv, figure) => {
-        mkdirSync(where(figure), { recursive: true });
-        if (opts.profile) return [argv[0]!, "--cpu-prof", `--cpu-prof-dir=${where(figure)}`, ...argv.slice(1)];
-        return ["strace", "-f", "-c", "-o", path.join(where(figure), "strace.txt"), ...argv];
-      },
-    });
-    for (const s of samples) {
-      report.push(`\n## ${wl.name} ${s.figure}: ${s.seconds.toFixed(3)} s under ${mode}, rss ${(s.maxRssKb / 1024).toFixed(0)} MB, load ${s.load.toFixed(2)}${s.ok ? "" : " FAILED"}`);
-      if (s.note) report.push(`  ${s.note}`);
-      const dir = where(s.figure);
-      let files: string[] = [];
-      try {
-        files = readdirSync(dir).sort();
-      } catch {
-        continue;
-      }
-      if (opts.profile) {
-        for (const f of files.filter((x) => x.endsWith(".cpuprofile"))) report.push(formatProfile(summarizeProfile(path.join(dir, f))));
-      } else if (files.includes("strace.txt")) {
-        report.push(straceSummary(path.join(dir, "strace.txt")));
+    // strace mode makes two passes: syscall counts (-c), then the programs started (execve).
+    const passes: ("cpu-prof" | "strace-c" | "strace-exec")[] = opts.profile ? ["cpu-prof"] : ["strace-c", "strace-exec"];
+    const sections = new Map<string, string[]>();
+    for (const pass of passes) {
+      const where = (figure: Figure): string => path.join(root, wl.name, figure);
+      const samples: Sample[] = [];
+      await runSequence(tbuild, wl, 1, {
+        logs: env.dirs.logs,
+        outDir: env.dirs.out,
+        registryHost: env.registry.host,
+        load: loadAverage,
+        onSample: (s) => samples.push(s),
+        wrap: (argv, figure) => {
+          mkdirSync(where(figure), { recursive: true });
+          if (pass === "cpu-prof") return [argv[0]!, "--cpu-prof", `--cpu-prof-dir=${where(figure)}`, ...argv.slice(1)];
+          if (pass === "strace-c") return ["strace", "-f", "-c", "-o", path.join(where(figure), "strace.txt"), ...argv];
+          return ["strace", "-f", "-qq", "-tt", "-s", "200", "-e", "trace=execve", "-e", "signal=none", "-o", path.join(where(figure), "execve.txt"), ...argv];
+        },
+      });
+      for (const s of samples) {
+        const lines = sections.get(s.figure) ?? [];
+        sections.set(s.figure, lines);
+        lines.push(`  [${pass}] ${s.seconds.toFixed(3)} s, rss ${(s.maxRssKb / 1024).toFixed(0)} MB, load ${s.load.toFixed(2)}${s.ok ? "" : " FAILED"}${s.note ? `; ${s.note}` : ""}`);
+        const dir = where(s.figure);
+        let files: string[] = [];
+        try {
+          files = readdirSync(dir).sort();
+        } catch {
+          continue;
+        }
+        if (pass === "cpu-prof") {
+          for (const f of files.filter((x) => x.endsWith(".cpuprofile"))) lines.push(formatProfile(summarizeProfile(path.join(dir, f))));
+        } else if (pass === "strace-c" && files.includes("strace.txt")) {
+          lines.push(straceSummary(path.join(dir, "strace.txt")));
+        } else if (pass === "strace-exec" && files.includes("execve.txt")) {
+          lines.push(execSummary(path.join(dir, "execve.txt")));
+        }
       }
     }
+    for (const [figure, lines] of sections) report.push(`\n## ${wl.name} ${figure}`, ...lines);
     say(`${wl.name}: diagnosed (${mode}), files under ${path.join(root, wl.name)}`);
   }
   const text = `${report.join("\n")}\n`;
