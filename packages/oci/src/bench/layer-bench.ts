@@ -96,20 +96,32 @@ async function main(): Promise<void> {
     const content = generateTree(tree);
     console.log(`tree: ${FILES} files, ${(content / MB).toFixed(0)} MB of content; ${cpus().length} CPUs, load average ${load()}`);
 
-    // Warm-up (page cache, JIT), then the measured runs.
-    await writeLayer({ kind: "dir", dir: tree }, devNull());
-    const [plain, pt] = await timed(() => writeLayer({ kind: "dir", dir: tree }, devNull()));
-    console.log(`layer tar+sha256: ${mbps(plain.size, pt)} MB/s (${(plain.size / MB).toFixed(0)} MB tar in ${pt.toFixed(2)} s, ${lastCpu.toFixed(2)} s CPU in this process, plus getfattr)`);
+    // Warm-up (page cache, JIT), then the measured runs; the best of several is reported, as
+    // other work on the machine only ever makes a run slower.
+    let plain = await writeLayer({ kind: "dir", dir: tree }, devNull());
+    let pt = Infinity;
+    let ptCpu = 0;
+    for (let i = 0; i < 3; i++) {
+      const [r, t] = await timed(() => writeLayer({ kind: "dir", dir: tree }, devNull()));
+      if (t < pt) [plain, pt, ptCpu] = [r, t, lastCpu];
+    }
+    console.log(`layer tar+sha256: ${mbps(plain.size, pt)} MB/s (${(plain.size / MB).toFixed(0)} MB tar in ${pt.toFixed(2)} s, ${ptCpu.toFixed(2)} s CPU in this process, plus getfattr; best of 3)`);
 
     const gzFile = join(work, "layer.tar.gz");
-    const [gz, gt] = await timed(() => writeLayer({ kind: "dir", dir: tree }, createWriteStream(gzFile), { compression: "gzip" }));
-    console.log(`layer tar+gzip: ${mbps(gz.size, gt)} MB/s (level 6, ${(gz.compressedSize! / MB).toFixed(1)} MB)`);
-
-    const t0 = process.hrtime.bigint();
-    const ref = execFileSync("sh", ["-c", `tar -C '${tree}' -cf - . | gzip -6 | wc -c`], { encoding: "utf8" });
-    const refSecs = Number(process.hrtime.bigint() - t0) / 1e9;
-    const refSize = Number(ref.trim());
-    console.log(`tar|gzip -6: ${mbps(plain.size, refSecs)} MB/s (${(refSize / MB).toFixed(1)} MB)`);
+    let gz = plain as Awaited<ReturnType<typeof writeLayer>>;
+    let gt = Infinity;
+    let refSecs = Infinity;
+    let refSize = 0;
+    for (let i = 0; i < 2; i++) {
+      const [r, t] = await timed(() => writeLayer({ kind: "dir", dir: tree }, createWriteStream(gzFile), { compression: "gzip" }));
+      if (t < gt) [gz, gt] = [r, t];
+      const t0 = process.hrtime.bigint();
+      const ref = execFileSync("sh", ["-c", `tar -C '${tree}' -cf - . | gzip -6 | wc -c`], { encoding: "utf8" });
+      refSecs = Math.min(refSecs, Number(process.hrtime.bigint() - t0) / 1e9);
+      refSize = Number(ref.trim());
+    }
+    console.log(`layer tar+gzip: ${mbps(gz.size, gt)} MB/s (level 6, ${(gz.compressedSize! / MB).toFixed(1)} MB; best of 2)`);
+    console.log(`tar|gzip -6: ${mbps(plain.size, refSecs)} MB/s (${(refSize / MB).toFixed(1)} MB; best of 2)`);
     console.log(`gzip ratio vs tar|gzip -6: time ${(gt / refSecs).toFixed(2)}x, size ${(gz.compressedSize! / refSize).toFixed(3)}x`);
 
     const [zs, zt] = await timed(() => writeLayer({ kind: "dir", dir: tree }, devNull(), { compression: "zstd" }));
