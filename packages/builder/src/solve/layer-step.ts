@@ -21,10 +21,36 @@ export function topChain(s: ImageState): Digest | undefined {
 }
 
 /**
+ * Steps being produced in this process, by store and key. A second build (or stage) that
+ * reaches the same key meanwhile waits for the first and then takes its result from the
+ * cache, as BuildKit merges identical in-flight operations — so two services of a compose
+ * file share the layers of their common steps instead of making two different ones.
+ */
+const inflight = new Map<string, Promise<unknown>>();
+
+/**
  * Runs one layer step through the cache. `produce` fills the draft (overlay-upper format)
  * and may throw; the draft is then discarded.
  */
 export async function layerStep(
+  session: BuildSession,
+  step: StepRef,
+  state: ImageState,
+  opts: { key: string; createdBy: string; noCache: boolean },
+  produce: (draft: SnapshotDraft) => Promise<void>,
+): Promise<ImageState> {
+  const flightKey = `${session.store.root}\0${opts.key}`;
+  for (let running = inflight.get(flightKey); running; running = inflight.get(flightKey)) await running.catch(() => {});
+  const work = runLayerStep(session, step, state, opts, produce);
+  inflight.set(flightKey, work);
+  try {
+    return await work;
+  } finally {
+    if (inflight.get(flightKey) === work) inflight.delete(flightKey);
+  }
+}
+
+async function runLayerStep(
   session: BuildSession,
   step: StepRef,
   state: ImageState,
