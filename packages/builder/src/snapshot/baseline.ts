@@ -4,8 +4,9 @@
 // rootfs was made, or its inode is not the one we made (replaced, renamed over). Directory
 // ctimes also move when mount stubs come and go, so directories are compared by inode and
 // by the metadata the executor restores exactly (mode, owner, mtime) instead.
-import type { BigIntStats } from "node:fs";
-import { lstat, readdir, utimes, writeFile } from "node:fs/promises";
+import { lstatSync, readdirSync, type BigIntStats } from "node:fs";
+import { lstat, utimes, writeFile } from "node:fs/promises";
+import { Yielder } from "./yield.js";
 
 export interface BaselineEntry {
   ino: bigint;
@@ -30,18 +31,20 @@ function entry(st: BigIntStats, children?: string[]): BaselineEntry {
 /** Walks `root` and records every entry. */
 export async function recordBaseline(root: string): Promise<Baseline> {
   const out: Baseline = new Map();
+  const y = new Yielder();
   const visit = async (rel: string, st: BigIntStats): Promise<void> => {
     const dir = rel === "" ? root : `${root}/${rel}`;
-    const names = await readdir(dir);
+    const names = readdirSync(dir);
     out.set(rel, entry(st, names));
     for (const name of names) {
       const childRel = rel === "" ? name : `${rel}/${name}`;
-      const cst = await lstat(`${root}/${childRel}`, { bigint: true });
+      const cst = lstatSync(`${root}/${childRel}`, { bigint: true });
+      await y.tick();
       if (cst.isDirectory()) await visit(childRel, cst);
       else out.set(childRel, entry(cst));
     }
   };
-  await visit("", await lstat(root, { bigint: true }));
+  await visit("", lstatSync(root, { bigint: true }));
   return out;
 }
 

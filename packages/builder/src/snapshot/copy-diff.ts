@@ -3,17 +3,17 @@
 // is an overlay upper dir holding exactly the diff (what overlayfs would have put in its
 // upper dir for the same run). The rootfs is discarded anyway, so pruning costs no more
 // than deleting it, and kept entries keep their exact metadata and hard links.
-import type { BigIntStats } from "node:fs";
-import { lstat, readdir, rmdir, unlink } from "node:fs/promises";
+import { lstatSync, readdirSync, rmdirSync, unlinkSync, type BigIntStats } from "node:fs";
 import type { Baseline } from "./baseline.js";
 import { makeWhiteouts, markOpaque } from "./overlay-markers.js";
+import { Yielder } from "./yield.js";
 
 /**
  * True if some layer holds an entry at `rel` (which the merged view did not show, so it is
  * hidden). Each layer is walked component by component so a symlink in a layer is never
  * followed on the host.
  */
-async function hiddenInLayers(parents: readonly string[], rel: string): Promise<boolean> {
+function hiddenInLayers(parents: readonly string[], rel: string): boolean {
   const parts = rel.split("/");
   for (const layer of parents) {
     let p = layer;
@@ -21,7 +21,7 @@ async function hiddenInLayers(parents: readonly string[], rel: string): Promise<
       p += "/" + parts[i];
       let st;
       try {
-        st = await lstat(p);
+        st = lstatSync(p);
       } catch {
         break;
       }
@@ -39,6 +39,7 @@ async function hiddenInLayers(parents: readonly string[], rel: string): Promise<
 export async function pruneToDiff(root: string, baseline: Baseline, markerCtimeNs: bigint, parents: readonly string[]): Promise<void> {
   const whiteouts: string[] = [];
   const opaque: string[] = [];
+  const y = new Yielder();
   const abs = (rel: string) => (rel === "" ? root : `${root}/${rel}`);
 
   const nonDirChanged = (rel: string, st: BigIntStats): boolean => {
@@ -57,22 +58,23 @@ export async function pruneToDiff(root: string, baseline: Baseline, markerCtimeN
     if (rel !== "" && (b === undefined || !b.isDir || b.ino !== st.ino)) {
       // A new directory: all of it is new. Overlayfs makes it opaque when it replaces
       // something of a lower layer (removed and recreated, or hidden by a whiteout).
-      if (b !== undefined || (await hiddenInLayers(parents, rel))) opaque.push(abs(rel));
+      if (b !== undefined || hiddenInLayers(parents, rel)) opaque.push(abs(rel));
       return true;
     }
     const self = b!;
     const changed = st.mode !== self.mode || st.uid !== self.uid || st.gid !== self.gid || st.mtimeNs !== self.mtimeNs;
     let keepChild = false;
     const present = new Set<string>();
-    for (const name of await readdir(abs(rel))) {
+    for (const name of readdirSync(abs(rel))) {
       present.add(name);
       const childRel = rel === "" ? name : `${rel}/${name}`;
-      const cst = await lstat(abs(childRel), { bigint: true });
+      const cst = lstatSync(abs(childRel), { bigint: true });
+      await y.tick();
       if (cst.isDirectory()) {
         if (await dir(childRel, cst)) keepChild = true;
-        else await rmdir(abs(childRel));
+        else rmdirSync(abs(childRel));
       } else if (nonDirChanged(childRel, cst)) keepChild = true;
-      else await unlink(abs(childRel));
+      else unlinkSync(abs(childRel));
     }
     for (const name of self.children ?? []) {
       if (!present.has(name)) {
@@ -83,7 +85,7 @@ export async function pruneToDiff(root: string, baseline: Baseline, markerCtimeN
     return rel === "" || changed || keepChild;
   };
 
-  await dir("", await lstat(root, { bigint: true }));
+  await dir("", lstatSync(root, { bigint: true }));
   await makeWhiteouts(whiteouts);
   await markOpaque(opaque);
 }

@@ -10,15 +10,15 @@
 // symlink of a lower layer, and walking parents before children means no removal runs
 // through one either.
 import { execFile } from "node:child_process";
-import type { Dirent } from "node:fs";
-import { lstat, readdir, rm, unlink } from "node:fs/promises";
+import { lstatSync, readdirSync, rmSync, unlinkSync, type Dirent } from "node:fs";
 import { layerAttrs } from "../fs/layer-attrs.js";
 import { findTool } from "../sandbox/host-tools.js";
 import { unmarkOpaque } from "./overlay-markers.js";
+import { Yielder } from "./yield.js";
 
-async function lstatOrUndefined(p: string) {
+function lstatOrUndefined(p: string) {
   try {
-    return await lstat(p);
+    return lstatSync(p, { throwIfNoEntry: false });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
@@ -34,10 +34,11 @@ interface LayerPlan {
 /** Clears what layer `layer` hides or replaces in `dest`; returns the whiteouts it holds. */
 async function clearForLayer(layer: string, dest: string, opaque: ReadonlySet<string>): Promise<LayerPlan> {
   const whiteouts: string[] = [];
+  const y = new Yielder();
   const visit = async (rel: string): Promise<void> => {
     let entries: Dirent[];
     try {
-      entries = await readdir(rel === "" ? layer : `${layer}/${rel}`, { withFileTypes: true });
+      entries = readdirSync(rel === "" ? layer : `${layer}/${rel}`, { withFileTypes: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
       throw e;
@@ -45,23 +46,24 @@ async function clearForLayer(layer: string, dest: string, opaque: ReadonlySet<st
     for (const ent of entries) {
       const p = rel === "" ? ent.name : `${rel}/${ent.name}`;
       const target = `${dest}/${p}`;
-      if (ent.isCharacterDevice() && (await lstat(`${layer}/${p}`)).rdev === 0) {
+      if (ent.isCharacterDevice() && lstatSync(`${layer}/${p}`).rdev === 0) {
         whiteouts.push(p);
-        await rm(target, { recursive: true, force: true });
+        rmSync(target, { recursive: true, force: true });
         continue;
       }
-      const existing = await lstatOrUndefined(target);
+      const existing = lstatOrUndefined(target);
       if (ent.isDirectory()) {
-        if (existing && (!existing.isDirectory() || opaque.has(p))) await rm(target, { recursive: true, force: true });
+        if (existing && (!existing.isDirectory() || opaque.has(p))) rmSync(target, { recursive: true, force: true });
         await visit(p);
       } else if (existing) {
-        if (existing.isDirectory()) await rm(target, { recursive: true, force: true });
-        else await unlink(target);
+        if (existing.isDirectory()) rmSync(target, { recursive: true, force: true });
+        else unlinkSync(target);
       }
+      await y.tick();
     }
   };
   if (opaque.has("")) {
-    for (const name of await readdir(dest)) await rm(`${dest}/${name}`, { recursive: true, force: true });
+    for (const name of readdirSync(dest)) rmSync(`${dest}/${name}`, { recursive: true, force: true });
   }
   await visit("");
   return { whiteouts };
@@ -81,11 +83,11 @@ export async function materialize(parents: readonly string[], dest: string): Pro
   const cp = findTool("cp");
   if (cp === undefined) throw new Error(`the copy snapshotter needs "cp" (Debian package coreutils), which is not installed`);
   for (const layer of [...parents].reverse()) {
-    if ((await readdir(layer)).length === 0) continue; // e.g. the diff of a RUN that changed nothing
+    if (readdirSync(layer).length === 0) continue; // e.g. the diff of a RUN that changed nothing
     const { opaque } = await layerAttrs(layer);
     const plan = await clearForLayer(layer, dest, opaque);
     await cpLayer(cp, layer, dest);
-    for (const w of plan.whiteouts) await rm(`${dest}/${w}`, { force: true });
+    for (const w of plan.whiteouts) rmSync(`${dest}/${w}`, { force: true });
     const marked = [...opaque].map((p) => (p === "" ? dest : `${dest}/${p}`));
     if (marked.length > 0) await unmarkOpaque(marked);
   }
