@@ -72,6 +72,17 @@ describe.each(["runc", "unshare"] as const)("layer cache (%s executor)", (execut
     expect(cachedSteps(filtered.events)).toEqual(["RUN echo one > /one"]);
   });
 
+  it("gives the same digests from scratch with SOURCE_DATE_EPOCH", async () => {
+    const ctx = env.context({ Dockerfile: "FROM busybox\nCOPY f.txt /f.txt\nRUN mkdir -p /out && echo made > /out/m\nENV X=1\n", "f.txt": "f\n" });
+    const args = { SOURCE_DATE_EPOCH: "1700000000" };
+    const a = await env.run({ context: ctx, buildArgs: args });
+    await new Promise((r) => setTimeout(r, 1100));
+    const b = await env.run({ context: ctx, buildArgs: args, noCache: true });
+    expect(ranSteps(b.events)).toEqual(["COPY f.txt /f.txt", "RUN mkdir -p /out && echo made > /out/m"]);
+    expect(b.result.manifestDigest).toBe(a.result.manifestDigest);
+    expect(a.result.config.created).toBe(new Date(1700000000 * 1000).toISOString());
+  });
+
   it("a LABEL or ENV change before a RUN does not rerun it unless the RUN sees it", async () => {
     const make = (label: string, env2: string) =>
       env.context({ Dockerfile: ["FROM busybox", `LABEL version=${label}`, "RUN echo stable > /s", `ENV MODE=${env2}`, "RUN echo $MODE > /m"].join("\n") });

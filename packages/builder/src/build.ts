@@ -65,7 +65,7 @@ async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void): Prom
       throw e;
     }
     state = applyBuildLabels(state, opts.labels ?? {});
-    const image = await commitImage(store, state);
+    const image = await commitImage(store, state, sourceDateEpoch);
     await session.hold({ blobs: [image.configDigest, image.manifestDigest] });
     await writeOutputs(session, state, image);
     const durationMs = Date.now() - started;

@@ -15,9 +15,16 @@ export interface CommittedImage {
 }
 
 /** The config as written: history times filled in, image time = the newest history entry. */
-export function finalConfig(state: ImageState): ImageConfig {
+export function finalConfig(state: ImageState, sourceDateEpoch?: number): ImageConfig {
   const config = structuredClone(state.config);
   config.created = state.created;
+  if (sourceDateEpoch !== undefined) {
+    // SOURCE_DATE_EPOCH: no time stamp in the config is later than it (BuildKit clamps too).
+    const epoch = new Date(sourceDateEpoch * 1000).toISOString();
+    const clamp = (t: string | undefined) => (t === undefined || t > epoch ? epoch : t);
+    config.created = clamp(config.created);
+    for (const h of config.history ?? []) h.created = clamp(h.created);
+  }
   if (config.config && config.config.OnBuild === undefined) config.config.OnBuild = null;
   return config;
 }
@@ -26,8 +33,8 @@ export function layerDescriptors(state: ImageState): Descriptor[] {
   return state.layers.map((l) => l.blob ?? { mediaType: MediaType.ociLayer, digest: l.diffID, size: l.size });
 }
 
-export async function commitImage(store: Store, state: ImageState): Promise<CommittedImage> {
-  const config = finalConfig(state);
+export async function commitImage(store: Store, state: ImageState, sourceDateEpoch?: number): Promise<CommittedImage> {
+  const config = finalConfig(state, sourceDateEpoch);
   const configBytes = Buffer.from(JSON.stringify(config));
   const cfg = await store.putBlob(configBytes);
   const manifest: Manifest = {

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { AddInstruction, CopyInstruction } from "@tbuild/parser";
 import type { StepRef } from "../api-types.js";
 import { LayeredView } from "../fs/index.js";
-import { copy, selectSources, type CopySource, type SelectedSource } from "../fileops/index.js";
+import { copy, parseGitRef, resolveGitCommit, selectSources, type CopySource, type SelectedSource } from "../fileops/index.js";
 import { lowerStack, type ImageState } from "../image/state.js";
 import { layerStep } from "../solve/layer-step.js";
 import type { BuildSession } from "../solve/session.js";
@@ -38,6 +38,8 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
   const sourceKey = fromState
     ? { from: fromState.fsKey, sources: local }
     : { context: await contextDigest(from, selected, inst.excludes) };
+  // A git source is keyed by the commit its ref points at now, so a new commit reruns it.
+  const commits = inst.kind === "add" ? await gitCommits(inst.sources) : [];
   const key = digestJSON({
     v: 1,
     op: inst.kind,
@@ -56,6 +58,7 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
     checksum: inst.kind === "add" ? (inst.checksum ?? null) : null,
     unpack: inst.kind === "add" ? (inst.unpack ?? null) : null,
     sde: session.sourceDateEpoch ?? null,
+    commits,
   });
   return layerStep(session, step, state, { key, createdBy: copyHistory(inst), noCache: ctx.noCache }, async (draft) => {
     await session.runLimiter.run(() =>
@@ -81,6 +84,15 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
       }),
     );
   });
+}
+
+async function gitCommits(sources: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const src of sources) {
+    const ref = parseGitRef(src);
+    if (ref) out.push(await resolveGitCommit(ref));
+  }
+  return out;
 }
 
 /** Content digest of exactly the context files a COPY reads (selection rules applied). */

@@ -31,6 +31,7 @@ export async function runStep(ctx: RunContext, state: ImageState, inst: RunInstr
   const cwd = cfg.WorkingDir || "/";
   const user = cfg.User ?? "";
   const network = inst.network ?? session.opts.network ?? "default";
+  checkRunnable(session, inst);
   const mounts = await prepareRunMounts(session, state, inst.mounts, cmd.script);
   try {
     const key = digestJSON({
@@ -39,7 +40,7 @@ export async function runStep(ctx: RunContext, state: ImageState, inst: RunInstr
       parent: state.fsKey,
       argv: cmd.argv,
       script: cmd.script ?? null,
-      env: ctx.env,
+      env: keyEnv(ctx.env, ctx.historyArgs),
       cwd,
       user,
       network,
@@ -105,4 +106,27 @@ class OutputTail {
   lines(n = 20): string[] {
     return this.text.replace(/\n$/, "").split("\n").slice(-n);
   }
+}
+
+/** Refuses what this sandbox cannot do, before anything runs. */
+function checkRunnable(session: BuildSession, inst: RunInstruction): void {
+  if (inst.security === "insecure") {
+    throw new Error("RUN --security=insecure needs a privileged sandbox, which tbuild does not provide");
+  }
+  if (inst.devices.length > 0) throw new Error(`RUN --device=${inst.devices[0]!.name}: CDI devices are not supported by tbuild`);
+  const t = session.platforms.target;
+  const b = session.platforms.build;
+  if (t.os !== b.os || t.architecture !== b.architecture) {
+    throw new Error(`cannot run a RUN step for ${t.os}/${t.architecture} on this ${b.os}/${b.architecture} host (no emulation)`);
+  }
+}
+
+const PROXY = /^(http_proxy|https_proxy|ftp_proxy|no_proxy|all_proxy)$/i;
+
+/** The environment as the cache key sees it: proxy settings count only when declared with ARG (as BuildKit). */
+function keyEnv(env: readonly string[], declared: readonly { name: string }[]): string[] {
+  return env.filter((e) => {
+    const name = e.slice(0, e.indexOf("="));
+    return !PROXY.test(name) || declared.some((d) => d.name === name);
+  });
 }
