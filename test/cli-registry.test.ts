@@ -63,9 +63,7 @@ describe("push and pull", { timeout: 300_000 }, () => {
     expect(b.stderr).toMatch(/^#\d+ \d+\.\d{3} pushed$/m);
   });
 
-  // Expected to fail until @tbuild/builder's images/push.ts calls RegistryClient.push
-  // (today it throws "the registry client is not available"); then drop `.fails`.
-  it.fails("pushes every tag with build --push", async () => {
+  it("pushes every tag with build --push", async () => {
     const tags = [`${reg.host}/team/built:1`, `${reg.host}/team/built:latest`];
     const r = await env.run(["build", "--progress", "plain", "--push", "-t", tags[0]!, "-t", tags[1]!, "app"]);
     expect(r.code, r.stderr).toBe(0);

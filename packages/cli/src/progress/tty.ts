@@ -66,11 +66,11 @@ export class TtyRenderer implements ProgressRenderer {
     const { warnings } = this.state;
     if (warnings.length === 0) return;
     const c = this.chalk;
-    this.out.write(c.yellow(` ${warnings.length} warning${warnings.length === 1 ? "" : "s"} found:\n`));
+    this.out.write(`${c.yellow(` ${warnings.length} warning${warnings.length === 1 ? "" : "s"} found:`)}\n`);
     for (const w of warnings) {
       const where = w.line !== undefined ? ` (line ${w.line})` : "";
       const who = w.source ? `[${w.source}] ` : "";
-      this.out.write(c.yellow(` - ${who}${w.rule ? `${w.rule}: ` : ""}${w.message}${where}\n`));
+      this.out.write(`${c.yellow(` - ${who}${w.rule ? `${w.rule}: ` : ""}${w.message}${where}`)}\n`);
     }
   }
 
