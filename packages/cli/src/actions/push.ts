@@ -6,7 +6,6 @@ import type { Command } from "commander";
 import { exportSource } from "../images/export-source.js";
 import { familiarName, parseImageRef } from "../images/image-ref.js";
 import { type StoreFlags, withStore } from "../images/open-store.js";
-import { registryClient } from "../images/registry.js";
 import { resolveImage } from "../images/stored-image.js";
 
 interface PushFlags extends StoreFlags {
@@ -18,7 +17,8 @@ export default async function pushAction(cmd: Command): Promise<number> {
   const [refArg] = cmd.processedArgs as [string];
   const f = cmd.optsWithGlobals<PushFlags>();
   const ref = parseImageRef(refArg);
-  const client = await registryClient(f.insecure ? [ref.registry] : []);
+  const { registryClient } = await import("@tbuild/builder");
+  const client = registryClient(f.insecure ? [ref.registry] : []);
   try {
     const result = await withStore(f, async (store) => {
       const img = await resolveImage(store, ref.toString());
