@@ -1,16 +1,16 @@
 // `tbuild compose build`: builds every service with a build section at once, on one
 // store, with one progress view (each step labelled with its service).
 
+import { resolve } from "node:path";
 import type { Command } from "commander";
+import type { OutputSpec } from "../builder-api.js";
 import { findComposeFile } from "../compose/discover.js";
 import { loadComposeProject } from "../compose/project.js";
 import { debugEnabled, ExitCode, reportError, SilentFailure, UsageError } from "../errors.js";
 import { parseBuildArgs } from "../options/key-value.js";
 import { createRenderer, type ProgressMode } from "../progress/renderer.js";
-import type { OutputSpec } from "../builder-api.js";
 import { type BuildJob, onInterrupt, runBuildJobs } from "./run-builds.js";
 import { canonicalTags } from "./tags.js";
-import { resolve } from "node:path";
 
 interface ComposeBuildFlags {
   file?: string;

@@ -64,7 +64,12 @@ async function historyRows(store: Store, img: StoredImage): Promise<Row[]> {
   return rows;
 }
 
+/** The diffID of an empty tar (1024 zero bytes), which RUN steps that change nothing produce. */
+const EMPTY_LAYER = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef";
+
 async function layerSize(store: Store, diffID: Digest, fallback: number): Promise<number> {
+  if (diffID === EMPTY_LAYER) return 0; // docker shows such layers as 0B
+
   const rec = await store.getLayer(diffID).catch(() => undefined);
   return rec?.size ?? fallback;
 }
