@@ -11,3 +11,5 @@ export * from "./fileops/index.js";
 export { selectExecutor, SandboxError, type Executor, type RunSpec, type MountSpec } from "./sandbox/index.js";
 export { selectSnapshotter, type Snapshotter, type PreparedRootfs } from "./snapshot/index.js";
 export { pullToStore, registryClient, type PullOptions, type PulledToStore } from "./images/pull.js";
+export { ingestImage, ingestManifest, manifestFor } from "./images/ingest.js";
+export { storedImagesBlobSource, StoreBlobSource } from "./export/store-blobs.js";

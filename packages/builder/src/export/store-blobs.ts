@@ -6,6 +6,7 @@ import { OciError, createDecompressor, compressionOfMediaType, writeLayer, type 
 import type { Store } from "@tbuild/cache";
 import { layerSources, openUncompressed, type LayerSourceInfo } from "./layer-blobs.js";
 import type { ImageState } from "../image/state.js";
+import { chainsOf } from "../image/layers.js";
 
 export class StoreBlobSource implements BlobSource {
   private readonly virtual = new Map<Digest, LayerSourceInfo>();
@@ -94,4 +95,20 @@ async function layerBlob(store: Store, l: LayerSourceInfo, compression: Compress
   const info = await w.commit({ digest });
   await store.putLayerVariant(l.diffID, compression as "gzip" | "zstd", info);
   return { mediaType, digest: info.digest, size: info.size };
+}
+
+/**
+ * A blob source for images already in the store (save, push): their blobs, plus the tars of
+ * layers tbuild built (listed by diffID in the manifest), re-created from their snapshots.
+ */
+export function storedImagesBlobSource(store: Store, images: { manifest: { layers: Descriptor[] }; config: { rootfs: { diff_ids: Digest[] } } }[]): StoreBlobSource {
+  const source = new StoreBlobSource(store);
+  for (const img of images) {
+    const diffIDs = img.config.rootfs.diff_ids;
+    const chains = chainsOf(diffIDs);
+    source.addLayers(
+      img.manifest.layers.flatMap((l, i) => (l.digest === diffIDs[i] ? [{ diffID: l.digest, size: l.size, chainID: chains[i]! }] : [])),
+    );
+  }
+  return source;
 }

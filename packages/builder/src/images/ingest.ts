@@ -31,3 +31,10 @@ export async function ingestManifest(store: Store, m: ResolvedManifest, blobs: B
   const stored = await store.putBlob(m.manifestBytes, { digest: m.descriptor.digest });
   return stored.digest;
 }
+
+/** Stores an index entry's blobs (every platform of an index) and returns the digest its name should point at. */
+export async function ingestImage(store: Store, img: LoadedImage, blobs: BlobSource): Promise<Digest> {
+  for (const m of img.manifests) await ingestManifest(store, m, blobs);
+  if (img.indexBytes) return (await store.putBlob(img.indexBytes, { digest: img.descriptor.digest })).digest;
+  return img.manifests[0]!.descriptor.digest;
+}

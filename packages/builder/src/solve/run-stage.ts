@@ -31,7 +31,7 @@ export async function runStage(session: BuildSession, stage: Stage): Promise<Ima
   try {
     base = await resolveBase(session, stage);
   } catch (e) {
-    throw asStepError(fromStep, e);
+    throw failStep(session, fromStep, e);
   }
   let state = base.state;
   session.emit({ type: "step-done", step: fromStep, durationMs: Date.now() - started, time: Date.now() });
@@ -85,6 +85,16 @@ async function resolveBase(session: BuildSession, stage: Stage): Promise<{ state
   return { state: await session.image(base, platform) };
 }
 
+/** Reports a failing step as an event, once, and gives the error its step. */
+function failStep(session: BuildSession, step: StepRef, e: unknown): Error {
+  const err = asStepError(step, e);
+  if (!(err as { reported?: boolean }).reported && err.name !== "BuildAbortedError") {
+    (err as { reported?: boolean }).reported = true;
+    session.emit({ type: "step-error", step, message: err.message, time: Date.now() });
+  }
+  return err;
+}
+
 function asStepError(step: StepRef, e: unknown): Error {
   if (e instanceof StepError || e instanceof StepFailedError || (e as Error)?.name === "BuildAbortedError") return e as Error;
   if ((e as Error)?.name === "DockerfileSyntaxError") return e as Error;
@@ -129,7 +139,7 @@ async function dispatch(
         return metadataStep(session, step, state, inst);
     }
   } catch (e) {
-    throw asStepError(step, e);
+    throw failStep(session, step, e);
   }
 }
 

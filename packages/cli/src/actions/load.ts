@@ -4,9 +4,9 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { ingestImage } from "@tbuild/builder";
 import type { Store } from "@tbuild/cache";
 import {
-  type BlobSource,
   type Digest,
   type ImageSet,
   isOciError,
@@ -14,7 +14,6 @@ import {
   parseReference,
   readDockerArchive,
   readOciArchive,
-  type ResolvedManifest,
 } from "@tbuild/oci";
 import { CommandError, UsageError } from "../errors.js";
 import { familiarName } from "../images/image-ref.js";
@@ -34,7 +33,7 @@ export default async function loadAction(cmd: Command): Promise<number> {
   const lines = await withStore(f, async (store) => {
     const out: string[] = [];
     for (const img of set.images) {
-      const digest = await ingest(store, img, set.blobs);
+      const digest = await ingestImage(store, img, set.blobs);
       const name = nameOf(img);
       if (name) {
         await store.putImage(name, { manifest: digest, ...(img.descriptor.mediaType ? { mediaType: img.descriptor.mediaType } : {}) });
@@ -80,20 +79,4 @@ function nameOf(img: LoadedImage): string | undefined {
     }
   }
   return undefined;
-}
-
-/** Stores an entry's blobs (every platform of an index) and returns the digest its name points at. */
-async function ingest(store: Store, img: LoadedImage, blobs: BlobSource): Promise<Digest> {
-  for (const m of img.manifests) await ingestManifest(store, m, blobs);
-  if (img.indexBytes) return (await store.putBlob(img.indexBytes, { digest: img.descriptor.digest })).digest;
-  return img.manifests[0]!.descriptor.digest;
-}
-
-async function ingestManifest(store: Store, m: ResolvedManifest, blobs: BlobSource): Promise<void> {
-  for (const layer of m.manifest.layers) {
-    if (await store.hasBlob(layer.digest)) continue;
-    await store.putBlob(await blobs.open(layer.digest), { digest: layer.digest, size: layer.size });
-  }
-  await store.putBlob(m.configBytes, { digest: m.manifest.config.digest });
-  await store.putBlob(m.manifestBytes, { digest: m.descriptor.digest });
 }

@@ -3,7 +3,7 @@
 // layers tbuild built are re-created from their snapshots as they upload.
 
 import type { Command } from "commander";
-import { exportSource } from "../images/export-source.js";
+import { storedImagesBlobSource } from "@tbuild/builder";
 import { familiarName, parseImageRef } from "../images/image-ref.js";
 import { type StoreFlags, withStore } from "../images/open-store.js";
 import { resolveImage } from "../images/stored-image.js";
@@ -23,7 +23,7 @@ export default async function pushAction(cmd: Command): Promise<number> {
     const result = await withStore(f, async (store) => {
       const img = await resolveImage(store, ref.toString());
       if (!f.quiet) process.stderr.write(`pushing ${familiarName(ref.toString())} to ${ref.registry}\n`);
-      const source = exportSource(store, [img]);
+      const source = storedImagesBlobSource(store, [img]);
       if (img.digest !== img.manifestDigest) {
         const indexBytes = await store.readBlob(img.digest);
         return client.push(ref, { index: JSON.parse(indexBytes.toString("utf8")), indexBytes }, source);

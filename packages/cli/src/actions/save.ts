@@ -6,9 +6,9 @@ import { createWriteStream } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
+import { storedImagesBlobSource } from "@tbuild/builder";
 import { writeDockerArchive, writeOciArchive } from "@tbuild/oci";
 import { CommandError } from "../errors.js";
-import { exportSource } from "../images/export-source.js";
 import { type StoreFlags, withStore } from "../images/open-store.js";
 import { resolveImage, type StoredImage } from "../images/stored-image.js";
 
@@ -34,7 +34,7 @@ export default async function saveAction(cmd: Command): Promise<number> {
       const multi = images.find((i) => i.digest !== i.manifestDigest);
       if (multi) throw new CommandError(`docker-archive holds single-platform images; ${multi.names[0] ?? multi.digest} is a multi-platform index (use --format oci)`);
     }
-    const source = exportSource(store, images);
+    const source = storedImagesBlobSource(store, images);
     const roots = images.map((img, i) => ({
       manifest: img.manifest,
       manifestBytes: img.manifestBytes,
