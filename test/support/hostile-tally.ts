@@ -1,12 +1,12 @@
 // Counting for the hostile suite. Each hostile test runs its cases through a Tally: every
 // case is tried, a case whose checks throw counts as "bad" (an escape, a corrupt build, a
-// failed build), and the counts travel to the summary reporter in the test's task meta
+// failed build, a mishandled fault such as a full disk or an interrupt), and the counts travel to the summary reporter in the test's task meta
 // (test/hostile/summary-reporter.ts prints them after `npm run test:hostile`). The test
 // still fails if any case was bad, listing every failure, not only the first.
 import type { TestContext } from "vitest";
 
 /** What a count is about; each kind is one line of the summary. */
-export type TallyKind = "inputs" | "kills" | "builds";
+export type TallyKind = "inputs" | "kills" | "builds" | "faults";
 
 export interface TallyCounts {
   kind: TallyKind;
