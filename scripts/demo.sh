@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export TBUILD_ROOT=${TBUILD_ROOT:-/dev/shm/tbuild-demo}
-tbuild() { node packages/cli/dist/main.js "$@"; }
+tbuild() { node packages/cli/bundle/main.js "$@"; }
 out=${DEMO_OUT:-/tmp/tbuild-demo}
 mkdir -p "$out"
 

@@ -34,10 +34,12 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
   // BuildKit ignores --link when --chmod is given.
   const link = inst.link && !inst.chmod;
   const local = inst.sources.filter((s) => !isRemote(s));
-  const selected = local.length ? await selectSources(from, local, { parents, excludes: inst.excludes, op: inst.kind }) : [];
+  // Context sources are selected now, for the key; a stage's or image's files are keyed by
+  // that filesystem's key and only read on a miss.
+  const selected = from.kind === "context" && local.length ? await selectSources(from, local, { parents, excludes: inst.excludes, op: inst.kind }) : undefined;
   const sourceKey = fromState
     ? { from: fromState.fsKey, sources: local }
-    : { context: await contextDigest(from, selected, inst.excludes) };
+    : { context: await contextDigest(from, selected ?? [], inst.excludes) };
   // A git source is keyed by the commit its ref points at now, so a new commit reruns it.
   const commits = inst.kind === "add" ? await gitCommits(inst.sources) : [];
   const key = digestJSON({
@@ -74,7 +76,7 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
         link,
         parents,
         excludes: inst.excludes,
-        selected,
+        ...(selected ? { selected } : {}),
         checksum: inst.kind === "add" ? inst.checksum : undefined,
         unpack: inst.kind === "add" ? inst.unpack : undefined,
         keepGitDir: inst.kind === "add" ? inst.keepGitDir : undefined,

@@ -1,0 +1,35 @@
+// The bundled `tbuild` (packages/cli/bundle, made by `npm run build` with esbuild) is what
+// the package's bin and the README's demo run: it must work like the unbundled one,
+// including the tar worker thread it starts from a file next to its code. Needs root.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const repo = path.resolve(__dirname, "..");
+const bundle = path.join(repo, "packages/cli/bundle/main.js");
+const work = mkdtempSync("/dev/shm/tbuild-bundle-");
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const tbuild = (...args: string[]) => execFileSync("node", [bundle, "--root", path.join(work, "store"), ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+describe("the bundled tbuild", () => {
+  it("imports a base, builds with COPY and RUN, and exports a rootfs", () => {
+    expect(tbuild("version")).toContain("tbuild version");
+    const rootfs = path.join(work, "rootfs.tar");
+    execFileSync("bash", [path.join(repo, "fixtures/base/busybox-rootfs.sh"), rootfs], { stdio: "pipe" });
+    tbuild("import", rootfs, "busybox:latest");
+    const ctx = path.join(work, "ctx");
+    execFileSync("mkdir", ["-p", ctx]);
+    writeFileSync(path.join(ctx, "Dockerfile"), "FROM busybox\nCOPY data.bin /data.bin\nRUN wc -c < /data.bin > /size\n");
+    writeFileSync(path.join(ctx, "data.bin"), Buffer.alloc(3 << 20, 7));
+    const out = path.join(work, "out");
+    const id = tbuild("build", "-q", "-o", `type=local,dest=${out}`, ctx).trim();
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(readFileSync(path.join(out, "size"), "utf8").trim()).toBe(String(3 << 20));
+    expect(tbuild("build", "-q", "-t", "bundled:1", ctx).trim()).toBe(id);
+    const saved = path.join(work, "img.tar");
+    tbuild("save", "bundled:1", "-o", saved);
+    expect(execFileSync("skopeo", ["inspect", `oci-archive:${saved}`], { encoding: "utf8" })).toContain('"Layers"');
+  });
+});
