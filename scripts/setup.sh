@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(
   runc bubblewrap uidmap iproute2 util-linux     # sandbox executors and network namespaces
-  skopeo umoci docker-registry                   # real clients and a real registry for tests
+  skopeo umoci docker-registry apache2-utils     # real clients, a real registry (htpasswd auth) for tests
   busybox-static debootstrap                     # base images made locally (no Docker Hub here)
   attr zstd xz-utils bzip2 gzip tar git          # xattrs, compression formats ADD/unpack accept, ADD of git sources
   jq curl ca-certificates time procps

@@ -4,7 +4,7 @@
 // export needs them. A base image's layers keep their original blobs instead.
 import { Writable } from "node:stream";
 import { promises as fsp } from "node:fs";
-import { unpackLayer, writeLayer, type Digest } from "@tbuild/oci";
+import { RELEASES_CHUNKS, unpackLayer, writeLayer, type Digest } from "@tbuild/oci";
 import { sha256Digest, type SnapshotDraft, type Store } from "@tbuild/cache";
 
 /** Chain ID of `diffID` on top of a parent chain (OCI image spec). */
@@ -19,7 +19,8 @@ export function chainsOf(diffIDs: readonly Digest[]): Digest[] {
   return out;
 }
 
-const discard = () => new Writable({ write: (_c, _e, cb) => cb() });
+/** A sink that only lets the tar be hashed; it keeps no chunk, so writeLayer may reuse them. */
+const discard = () => Object.assign(new Writable({ write: (_c, _e, cb) => cb() }), { [RELEASES_CHUNKS]: true });
 
 export interface CommittedLayer {
   diffID: Digest;

@@ -9,7 +9,14 @@
 import { isIP } from "node:net";
 import { Readable } from "node:stream";
 import { rootCertificates } from "node:tls";
-import { Agent, fetch, type Response } from "undici";
+import type { Agent, Response } from "undici";
+
+// undici is loaded on the first request: it is dozens of modules, and most tbuild runs
+// (a cached rebuild, a save) never talk to a registry.
+type UndiciParts = { fetch: typeof import("undici").fetch; Agent: typeof import("undici").Agent };
+let undiciModule: Promise<UndiciParts> | undefined;
+const undici = () => (undiciModule ??= import("undici").then((m) => ({ fetch: m.fetch, Agent: m.Agent })));
+const fetch: UndiciParts["fetch"] = async (...args) => (await undici()).fetch(...args);
 import { OciError } from "../errors.js";
 import { Authenticator } from "./auth.js";
 import { dockerCredentials, type Credentials } from "./credentials.js";
@@ -126,7 +133,7 @@ export class Transport {
     this.retries = opts.retries ?? 3;
     this.retryDelay = opts.retryDelay ?? 250;
     this.auth = new Authenticator((r) => this.lookupCredentials(r), async (url, init) => {
-      const res = await fetch(url, { ...init, dispatcher: this.agentFor(url.host, this.insecure(url.host) ? "insecure" : "verify") });
+      const res = await fetch(url, { ...init, dispatcher: await this.agentFor(url.host, this.insecure(url.host) ? "insecure" : "verify") });
       return { status: res.status, json: () => res.json(), text: () => res.text() };
     });
   }
@@ -144,7 +151,8 @@ export class Transport {
     return this.opts.hosts?.[registry]?.insecure ?? isLoopback(registry);
   }
 
-  private agentFor(registry: string, mode: "verify" | "insecure"): Agent {
+  private async agentFor(registry: string, mode: "verify" | "insecure"): Promise<Agent> {
+    const { Agent } = await undici();
     const extra = [...toList(this.opts.ca), ...toList(this.opts.hosts?.[registry]?.ca)];
     const key = mode === "insecure" ? "insecure" : extra.length > 0 ? `ca:${registry}` : "default";
     let agent = this.agents.get(key);
@@ -179,7 +187,7 @@ export class Transport {
     for (const scheme of ["https", "http"]) {
       const url = new URL(`${scheme}://${registry}/v2/`);
       try {
-        const res = await fetch(url, { dispatcher: this.agentFor(registry, "insecure"), redirect: "manual" });
+        const res = await fetch(url, { dispatcher: await this.agentFor(registry, "insecure"), redirect: "manual" });
         await res.body?.cancel();
         this.auth.learn(registry, res.headers.get("www-authenticate"));
         return new URL(`${scheme}://${registry}`);
@@ -196,7 +204,7 @@ export class Transport {
    * redirect target, a token server) the settings of that host, so unverified TLS is used
    * only for hosts that are themselves insecure.
    */
-  private dispatcher(registry: string, url: URL, base: URL): Agent {
+  private dispatcher(registry: string, url: URL, base: URL): Promise<Agent> {
     const host = url.origin === base.origin ? registry : url.host;
     return this.agentFor(host, this.insecure(host) ? "insecure" : "verify");
   }
@@ -226,7 +234,7 @@ export class Transport {
           const body = req.body === undefined || method === "GET" || method === "HEAD" ? undefined : Buffer.isBuffer(req.body) ? req.body : await req.body();
           res = await fetch(url, {
             method, headers, body, redirect: "manual", duplex: "half",
-            dispatcher: this.dispatcher(req.registry, url, base),
+            dispatcher: await this.dispatcher(req.registry, url, base),
           } as Parameters<typeof fetch>[1]);
           const location = res.headers.get("location");
           const redirect = [301, 302, 303, 307, 308].includes(res.status) && location && (req.method === "GET" || req.method === "HEAD");
