@@ -3,7 +3,7 @@
 // layer, as in a Dockerfile of many RUN lines). Needs root and busybox-static. Prints figures.
 //   node packages/builder/dist/sandbox/bench/step-overhead.js [steps]
 import { execFileSync, spawn } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { CopySnapshotter } from "../../snapshot/copy-snapshotter.js";
@@ -30,6 +30,15 @@ interface Figures {
   run: number;
   diff: number;
   total: number;
+  /** CPU time of this process and all its (reaped) descendants: less sensitive to a busy machine than wall time. */
+  cpu: number;
+}
+
+/** CPU ms used so far by this process and its waited-for descendants (utime, stime, cutime, cstime). */
+function cpuMs(): number {
+  const f = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");
+  const ticks = [11, 12, 13, 14].reduce((a, i) => a + Number(f[i]), 0);
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
 }
 
 async function bench(ex: Executor, snap: Snapshotter, steps: number, root: string): Promise<Figures> {
@@ -38,9 +47,10 @@ async function bench(ex: Executor, snap: Snapshotter, steps: number, root: strin
   mkdirSync(base);
   busyboxLayer(base);
   const parents = [base];
-  const sum: Figures = { prepare: 0, run: 0, diff: 0, total: 0 };
+  const sum: Figures = { prepare: 0, run: 0, diff: 0, total: 0, cpu: 0 };
   for (let i = 0; i <= steps; i++) {
     const scratch = mkdtempSync(`${store}/scratch-`);
+    const c0 = cpuMs();
     const t0 = performance.now();
     const rootfs = await snap.prepare(parents, scratch);
     const t1 = performance.now();
@@ -55,6 +65,7 @@ async function bench(ex: Executor, snap: Snapshotter, steps: number, root: strin
     renameSync(diff, layer);
     await snap.release(rootfs);
     const t3 = performance.now();
+    const c1 = cpuMs();
     rmSync(scratch, { recursive: true, force: true });
     parents.unshift(layer);
     if (i === 0) continue; // warm-up: first use of the tools and caches
@@ -62,6 +73,7 @@ async function bench(ex: Executor, snap: Snapshotter, steps: number, root: strin
     sum.run += t2 - t1;
     sum.diff += t3 - t2;
     sum.total += t3 - t0;
+    sum.cpu += c1 - c0;
   }
   rmSync(store, { recursive: true, force: true });
   for (const k of Object.keys(sum) as (keyof Figures)[]) sum[k] /= steps;
@@ -79,13 +91,16 @@ const steps = Number(process.argv[2] ?? 20);
 const root = mkdtempSync("/dev/shm/tbuild-bench-");
 try {
   console.log(`per-step overhead, mean of ${steps} steps (prepare + run \`true\` + diff), ms`);
-  console.log(`(yardstick: Node spawning /bin/true takes ${(await spawnBaseline(20)).toFixed(1)} ms here; load average ${loadavg()[0]!.toFixed(2)})`);
-  console.log("executor  snapshotter   prepare    run   diff   total");
+  const c0 = cpuMs();
+  const yard = await spawnBaseline(20);
+  const yardCpu = (cpuMs() - c0) / 20;
+  console.log(`(yardstick: Node spawning /bin/true takes ${yard.toFixed(1)} ms wall, ${yardCpu.toFixed(1)} ms cpu here; load average ${loadavg()[0]!.toFixed(2)})`);
+  console.log("executor  snapshotter   prepare    run   diff   total    cpu");
   for (const [exName, ex] of [["unshare", UnshareExecutor.create()], ["runc", RuncExecutor.create()]] as const) {
     for (const [snName, snap] of [["overlay", new OverlaySnapshotter()], ["copy", new CopySnapshotter()]] as const) {
       const f = await bench(ex, snap, steps, root);
       const n = (x: number) => x.toFixed(1).padStart(7);
-      console.log(`${exName.padEnd(9)} ${snName.padEnd(11)} ${n(f.prepare)}${n(f.run)}${n(f.diff)}${n(f.total)}`);
+      console.log(`${exName.padEnd(9)} ${snName.padEnd(11)} ${n(f.prepare)}${n(f.run)}${n(f.diff)}${n(f.total)}${n(f.cpu)}`);
     }
   }
 } finally {
