@@ -5,7 +5,7 @@ import path from "node:path";
 import type { AddInstruction, CopyInstruction } from "@tbuild/parser";
 import type { StepRef } from "../api-types.js";
 import { LayeredView } from "../fs/index.js";
-import { copy, parseGitRef, resolveGitCommit, selectSources, type CopySource, type SelectedSource } from "../fileops/index.js";
+import { copy, parseGitRef, resolveGitCommit, selectSources, type ContextIndex, type CopySource, type SelectedSource } from "../fileops/index.js";
 import { lowerStack, type ImageState } from "../image/state.js";
 import { layerStep } from "../solve/layer-step.js";
 import type { BuildSession } from "../solve/session.js";
@@ -36,10 +36,12 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
   const local = inst.sources.filter((s) => !isRemote(s));
   // Context sources are selected now, for the key; a stage's or image's files are keyed by
   // that filesystem's key and only read on a miss.
-  const selected = from.kind === "context" && local.length ? await selectSources(from, local, { parents, excludes: inst.excludes, op: inst.kind }) : undefined;
+  const plain = from.kind === "context" && !parents && inst.excludes.length === 0 ? plainPaths(from.index, local) : undefined;
+  const selected =
+    from.kind === "context" && local.length && !plain ? await selectSources(from, local, { parents, excludes: inst.excludes, op: inst.kind }) : undefined;
   const sourceKey = fromState
     ? { from: fromState.fsKey, sources: local }
-    : { context: await contextDigest(from, selected ?? [], inst.excludes) };
+    : { context: plain ? await (from as { index: ContextIndex }).index.digest(plain) : await contextDigest(from, selected ?? [], inst.excludes) };
   // A git source is keyed by the commit its ref points at now, so a new commit reruns it.
   const commits = inst.kind === "add" ? await gitCommits(inst.sources) : [];
   const key = digestJSON({
@@ -95,6 +97,24 @@ async function gitCommits(sources: readonly string[]): Promise<string[]> {
     if (ref) out.push(await resolveGitCommit(ref));
   }
   return out;
+}
+
+/**
+ * The context paths of sources that name existing files or directories literally (no
+ * wildcard, no symlink to follow): their digest is the key without a selection pass.
+ * Undefined when any source needs the full selection rules.
+ */
+function plainPaths(index: ContextIndex, sources: readonly string[]): string[] | undefined {
+  if (sources.length === 0) return undefined;
+  const out: string[] = [];
+  for (const src of sources) {
+    if (/[*?[\\]/.test(src)) return undefined;
+    const rel = path.posix.normalize("/" + src).slice(1).replace(/\/$/, "");
+    const entry = rel === "" ? undefined : index.get(rel);
+    if (rel !== "" && (!entry || entry.type === "symlink")) return undefined;
+    out.push(rel === "" ? "." : rel);
+  }
+  return [...new Set(out)].sort();
 }
 
 /** Content digest of exactly the context files a COPY reads (selection rules applied). */
