@@ -97,6 +97,20 @@ describe.each(["runc", "unshare"] as const)("builder features (%s executor)", (e
     expect(readFileSync(path.join(out2, "copied"), "utf8")).toBe("bound\n");
   });
 
+  it("seeds a new cache mount from a stage", async () => {
+    const ctx = env.context({
+      Dockerfile: [
+        "FROM busybox AS seed",
+        "RUN mkdir -p /seed && echo seeded > /seed/file",
+        "FROM busybox",
+        `RUN --mount=type=cache,id=seeded-${executor},target=/c,from=seed,source=/seed cat /c/file > /got`,
+      ].join("\n"),
+    });
+    const out = path.join(env.work, `seeded-${executor}`);
+    await env.run({ context: ctx, outputs: [{ type: "local", dest: out }] });
+    expect(readFileSync(path.join(out, "got"), "utf8")).toBe("seeded\n");
+  });
+
   it("builds only the stages the target needs, independent ones side by side", async () => {
     const ctx = env.context({
       Dockerfile: [

@@ -9,7 +9,7 @@ import type { MountSpec as ParsedMount } from "@tbuild/parser";
 import { lockFile, type FileLock } from "@tbuild/cache";
 import type { MountSpec } from "../sandbox/index.js";
 import { LayeredView } from "../fs/index.js";
-import { copy } from "../fileops/index.js";
+import { copy, type CopySource } from "../fileops/index.js";
 import { lowerStack, type ImageState } from "../image/state.js";
 import type { BuildSession } from "../solve/session.js";
 import { resolveCopyFrom } from "./copy-from.js";
@@ -152,9 +152,20 @@ async function prepareOne(
     case "cache": {
       const target = absTarget(m.target, workdir);
       const id = m.id || target;
+      // `from`/`source` seed a cache directory that does not exist yet.
+      const seed = m.from !== undefined ? await resolveCopyFrom(session, m.from) : undefined;
+      const seedSource = path.posix.normalize("/" + (m.source ?? "/"));
       return {
         keyPart: { type: "cache", target, id, sharing: m.sharing, ro: m.readonly },
-        open: () => openCacheMount(session, id, target, m),
+        open: () =>
+          openCacheMount(session, id, target, m, seed && (async (dir) => {
+            const from: CopySource = seed.kind === "dir" ? { kind: "context", index: seed.index } : { kind: "view", view: new LayeredView(lowerStack(seed.state).map((c) => session.store.snapshotPath(c))) };
+            await copy({
+              op: "copy", sources: [seedSource], heredocs: [], dest: "/", workdir: "/",
+              from, link: true, parents: false, excludes: [],
+              target: { view: new LayeredView([]), layerDir: dir },
+            });
+          })),
       };
     }
     case "tmpfs": {
@@ -219,6 +230,7 @@ async function openCacheMount(
   id: string,
   target: string,
   m: Extract<ParsedMount, { type: "cache" }>,
+  seed?: (dir: string) => Promise<void>,
 ): Promise<{ spec: MountSpec; release: () => Promise<void> }> {
   const root = path.join(session.store.root, "cache-mounts");
   const hex = createHash("sha256").update(id).digest("hex");
@@ -232,6 +244,17 @@ async function openCacheMount(
   }
   inUse.add(dir);
   try {
+    const fresh = !(await fsp.stat(dir).catch(() => undefined));
+    if (fresh && seed) {
+      // Filled in a temp dir and renamed, so a failed seed leaves no half-filled cache.
+      const tmp = await session.store.tempDir("cache-seed");
+      await seed(tmp);
+      await fsp.mkdir(root, { recursive: true, mode: 0o700 });
+      await fsp.rename(tmp, dir).catch(async (e) => {
+        await fsp.rm(tmp, { recursive: true, force: true });
+        if ((e as NodeJS.ErrnoException).code !== "ENOTEMPTY" && (e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      });
+    }
     await fsp.mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
     const st = await fsp.stat(dir);
     if (st.uid !== (m.uid ?? 0) || st.gid !== (m.gid ?? 0)) await fsp.chown(dir, m.uid ?? 0, m.gid ?? 0);
