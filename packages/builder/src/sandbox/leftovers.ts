@@ -30,8 +30,8 @@ async function namesIn(dir: string): Promise<string[]> {
   }
 }
 
-/** Removes entries `<dir>/<prefix><pid>-…` of dead pids with `remove`. */
-async function sweep(dir: string, prefix: string, remove: (p: string) => Promise<void>): Promise<void> {
+/** Removes entries `<dir>/<prefix><pid>-…` of dead pids with `remove` (default: rm -rf). */
+export async function sweepDead(dir: string, prefix: string, remove: (p: string) => Promise<void> = rmTree): Promise<void> {
   for (const name of await namesIn(dir)) {
     const pid = ownerPid(name, prefix);
     if (pid === undefined || pid === process.pid || alive(pid)) continue;
@@ -39,10 +39,14 @@ async function sweep(dir: string, prefix: string, remove: (p: string) => Promise
   }
 }
 
-/** Best-effort cleanup of dead processes' step dirs, runc states and container cgroups. */
+function rmTree(p: string): Promise<void> {
+  return rm(p, { recursive: true, force: true });
+}
+
+/** Best-effort cleanup of dead processes' step dirs, probes, runc states and container cgroups. */
 export async function sweepLeftovers(runtimeRoot: string): Promise<void> {
-  const rmTree = (p: string) => rm(p, { recursive: true, force: true });
-  await sweep(runtimeRoot, "s-", rmTree);
-  await sweep(`${runtimeRoot}/runc`, "tb-", rmTree);
-  for (const m of cgroupMounts()) await sweep(`${m}/${CGROUP_PARENT}`, "tb-", (p) => rmdir(p));
+  await sweepDead(runtimeRoot, "s-");
+  await sweepDead(runtimeRoot, "probe-");
+  await sweepDead(`${runtimeRoot}/runc`, "tb-");
+  for (const m of cgroupMounts()) await sweepDead(`${m}/${CGROUP_PARENT}`, "tb-", (p) => rmdir(p));
 }

@@ -23,7 +23,7 @@ let runcProbe: Promise<string | undefined> | undefined;
  */
 function probeRunc(runc: string): Promise<string | undefined> {
   runcProbe ??= (async () => {
-    const dir = mkdtempSync(`${runtimeRoot()}/probe-`);
+    const dir = mkdtempSync(`${runtimeRoot()}/probe-${process.pid}-`);
     const id = `tb-${process.pid}-probe-${Date.now().toString(36)}`;
     try {
       mkdirSync(`${dir}/rootfs`);

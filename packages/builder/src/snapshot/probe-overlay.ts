@@ -7,6 +7,7 @@ import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { lstat, rm, stat } from "node:fs/promises";
 import { findTool } from "../sandbox/host-tools.js";
+import { sweepDead } from "../sandbox/leftovers.js";
 import { OVERLAY_FIXED_OPTIONS } from "./overlay-options.js";
 
 const cache = new Map<string, Promise<string | undefined>>();
@@ -15,7 +16,8 @@ async function probe(dir: string): Promise<string | undefined> {
   const unshare = findTool("unshare");
   const mount = findTool("mount");
   if (!unshare || !mount) return "util-linux's unshare and mount are not installed";
-  const t = mkdtempSync(`${dir}/.tbuild-overlay-probe-`);
+  await sweepDead(dir, ".tbuild-overlay-probe-");
+  const t = mkdtempSync(`${dir}/.tbuild-overlay-probe-${process.pid}-`);
   try {
     for (const d of ["lower/gone-dir", "upper", "work", "merged"]) mkdirSync(`${t}/${d}`, { recursive: true });
     writeFileSync(`${t}/lower/gone-file`, "x");
