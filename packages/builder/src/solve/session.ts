@@ -99,7 +99,7 @@ export class BuildSession {
   }
 
   snapshotter(): Promise<Snapshotter> {
-    this.snap ??= selectSnapshotter(this.opts.snapshotter ?? "auto");
+    this.snap ??= selectSnapshotter(this.opts.snapshotter ?? "auto", { storeDir: this.store.root });
     return this.snap;
   }
 
