@@ -113,13 +113,9 @@ describe.each(["runc", "unshare"] as const)("cleanup (%s executor)", (executor) 
     t.assertClean();
   });
 
-  // KNOWN BUG (packages/builder/src/solve/run-stage.ts, asStepError): a RUN stopped by the
-  // caller's AbortSignal rejects `result` with StepError "This operation was aborted" (the
-  // executor's AbortError wrapped as a step failure, and a step-error event is emitted),
-  // not with BuildAbortedError as the API documents. Fix: in failStep/asStepError, when
-  // session.opts.signal?.aborted (or the error is an AbortError while session.signal is
-  // aborted by the caller), return new BuildAbortedError() and emit no step-error.
-  it.fails("a cancelled build says so (BuildAbortedError)", async () => {
+  // Fixed (run-stage.ts failStep): a step stopped by the caller's signal rejects with
+  // BuildAbortedError and emits no step-error.
+  it("a cancelled build says so (BuildAbortedError)", async () => {
     const ac = new AbortController();
     const h = build({
       root: env.root, executor, signal: ac.signal,

@@ -189,8 +189,8 @@ describe("the tbuild command line", () => {
     t.assertClean();
   }, 300_000);
 
-  // Wording and exit codes, not escapes: not counted in the hostile-input figures.
-  it.fails("answers empty references and paths with a usage error, exit 2", async () => {
+  // Fixed (cli program-kit): empty arguments and option values are usage errors.
+  it("answers empty references and paths with a usage error, exit 2", async () => {
     const t = new Tally(undefined, "inputs");
     await sweep(t, KNOWN_BAD);
     t.assertClean();

@@ -118,13 +118,9 @@ describe("a full disk under the store", () => {
     t.assertClean();
   }, 300_000);
 
-  // KNOWN GAP (packages/cache BlobWriter, packages/builder/src/export): a layer blob written
-  // to the store (SOURCE_DATE_EPOCH) or an archive export that runs out of space fails with
-  // the bare "ENOSPC: no space left on device, write", which does not say which disk is
-  // full. Fix: wrap write errors where the file is known — BlobWriter: `writing a blob into
-  // the store at ${root}: no space left on device`; writeArchiveOutput/flattenToTar:
-  // `writing ${dest}: …` (COPY/ADD already name the path).
-  it.fails("say which disk is full", () => {
+  // Fixed (cache BlobWriter, builder exports): write errors of a full disk name the store
+  // or the destination file.
+  it("say which disk is full", () => {
     expect(messages.size).toBeGreaterThan(0);
     const vague = [...messages].filter(([name, message]) => !name.startsWith("RUN") && !message.includes(mnt));
     expect(vague.map(([name, message]) => `${name}: "${message}"`)).toEqual([]);

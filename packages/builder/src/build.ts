@@ -12,6 +12,7 @@ import { applyBuildLabels } from "./image/config-ops.js";
 import { commitImage } from "./image/commit-image.js";
 import { writeOutputs } from "./export/outputs.js";
 import { BuildAbortedError } from "./solve/session.js";
+import { readFileInRoot } from "./fs/index.js";
 
 /**
  * Builds an image from a Dockerfile and a context directory. Iterate the returned handle
@@ -34,7 +35,7 @@ async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void): Prom
   const started = Date.now();
   const context = path.resolve(opts.context);
   const dockerfile = path.resolve(context, opts.dockerfile ?? "Dockerfile");
-  const text = opts.dockerfileText ?? (await readDockerfile(dockerfile));
+  const text = opts.dockerfileText ?? (await readDockerfile(context, dockerfile));
   const ir = toStages(parseDockerfile(text, { file: path.basename(dockerfile) }));
   for (const w of ir.warnings) emit({ type: "warning", message: w.message, line: w.line, rule: w.rule, time: Date.now() });
   if (ir.checks.error && ir.warnings.length > 0) {
@@ -85,9 +86,16 @@ async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void): Prom
   }
 }
 
-async function readDockerfile(file: string): Promise<string> {
+/**
+ * Reads the Dockerfile. One inside the context is read like any context file: a symlink is
+ * followed inside the context only, never out of it. One the caller named outside the
+ * context (`-f ../Dockerfile`) is read as given.
+ */
+async function readDockerfile(context: string, file: string): Promise<string> {
+  const rel = path.relative(context, file);
+  const inside = rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
   try {
-    return await fsp.readFile(file, "utf8");
+    return inside ? (await readFileInRoot(context, rel)).toString("utf8") : await fsp.readFile(file, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new Error(`failed to read the Dockerfile: ${file}: no such file`);

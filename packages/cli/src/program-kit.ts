@@ -31,6 +31,7 @@ export function lazyAction(cmd: Command, load: () => Promise<ActionModule>): Com
   return cmd.action(async (...args: unknown[]) => {
     const self = args[args.length - 1] as Command;
     try {
+      rejectEmptyValues(self);
       const mod = await load();
       actionResult.code = (await mod.default(self)) ?? 0;
     } catch (err) {
@@ -38,6 +39,19 @@ export function lazyAction(cmd: Command, load: () => Promise<ActionModule>): Com
       throw err;
     }
   });
+}
+
+/** An empty argument or option value (`tbuild rmi ""`, `-o ""`) is a usage error, never a lookup. */
+function rejectEmptyValues(cmd: Command): void {
+  const args = (cmd.processedArgs as unknown[]).flat();
+  if (args.some((a) => a === "")) throw new UsageError("an argument is empty", commandPath(cmd));
+  for (const [key, value] of Object.entries(cmd.opts())) {
+    const values = Array.isArray(value) ? value : [value];
+    if (values.some((v) => v === "")) {
+      const flag = cmd.options.find((o) => o.attributeName() === key)?.long ?? key;
+      throw new UsageError(`option ${flag} needs a non-empty value`, commandPath(cmd));
+    }
+  }
 }
 
 /**

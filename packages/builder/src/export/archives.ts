@@ -42,7 +42,7 @@ async function writeFileAtomically(dest: string, write: (out: NodeJS.WritableStr
     await fsp.rename(part, dest);
   } catch (e) {
     await fsp.rm(part, { force: true });
-    throw e;
+    throw withDestination(e, dest);
   }
 }
 
@@ -74,4 +74,13 @@ export async function pushOutput(
 ): Promise<void> {
   const img = await exportableImage(session.store, state, image, "gzip");
   await pushImage(img, out.name, { insecure: out.insecure, insecureRegistries: session.opts.insecureRegistries, signal: session.signal });
+}
+
+/** Errors of the destination file (a full disk …) say which file it was. */
+export function withDestination(e: unknown, dest: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "ENOSPC" || code === "EDQUOT" || code === "EACCES" || code === "EROFS") {
+    return Object.assign(new Error(`writing ${dest}: ${(e as Error).message.replace(/^[A-Z]+: /, "")}`, { cause: e }), { code });
+  }
+  return e;
 }

@@ -9,7 +9,7 @@ import { normalizeImageName } from "../image/names.js";
 import type { ImageState } from "../image/state.js";
 import type { BuildSession } from "../solve/session.js";
 import { layerSources, openUncompressed } from "./layer-blobs.js";
-import { writeArchiveOutput, pushOutput } from "./archives.js";
+import { writeArchiveOutput, pushOutput, withDestination } from "./archives.js";
 
 export async function writeOutputs(session: BuildSession, state: ImageState, image: CommittedImage): Promise<void> {
   const outputs: OutputSpec[] = session.opts.outputs?.length ? session.opts.outputs : [{ type: "store" }];
@@ -41,9 +41,13 @@ export async function writeOutputs(session: BuildSession, state: ImageState, ima
 
 /** The image's root filesystem as a plain directory (layers applied, whiteouts honoured). */
 async function flattenInto(session: BuildSession, state: ImageState, dest: string): Promise<void> {
-  await fsp.mkdir(dest, { recursive: true });
-  for (const layer of await layerSources(session.store, state)) {
-    await unpackLayer(openUncompressed(session.store, layer), dest, { whiteouts: "apply", expectedDiffID: layer.diffID, rootedSymlinks: true });
+  try {
+    await fsp.mkdir(dest, { recursive: true });
+    for (const layer of await layerSources(session.store, state)) {
+      await unpackLayer(openUncompressed(session.store, layer), dest, { whiteouts: "apply", expectedDiffID: layer.diffID, rootedSymlinks: true });
+    }
+  } catch (e) {
+    throw withDestination(e, dest);
   }
 }
 
@@ -57,7 +61,7 @@ async function flattenToTar(session: BuildSession, state: ImageState, dest: stri
       await fsp.rename(part, dest);
     } catch (e) {
       await fsp.rm(part, { force: true });
-      throw e;
+      throw withDestination(e, dest);
     }
   } finally {
     await fsp.rm(tmp, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import { runStep } from "../steps/run.js";
 import { copyStep } from "../steps/copy.js";
 import { workdirStep } from "../steps/workdir.js";
 import { StepError, StepFailedError } from "./errors.js";
-import type { BuildSession } from "./session.js";
+import { BuildAbortedError, type BuildSession } from "./session.js";
 import { namedContext } from "./named-contexts.js";
 
 export async function runStage(session: BuildSession, stage: Stage): Promise<ImageState> {
@@ -87,6 +87,8 @@ async function resolveBase(session: BuildSession, stage: Stage): Promise<{ state
 
 /** Reports a failing step as an event, once, and gives the error its step. */
 function failStep(session: BuildSession, step: StepRef, e: unknown): Error {
+  // Stopped by the caller: a cancelled build, not a failed step.
+  if (session.opts.signal?.aborted) return new BuildAbortedError();
   const err = asStepError(step, e);
   if (!(err as { reported?: boolean }).reported && err.name !== "BuildAbortedError") {
     (err as { reported?: boolean }).reported = true;

@@ -24,6 +24,14 @@ export interface ExpectedBlob {
 }
 
 /** A temp file being filled with blob content. */
+/** A full disk or quota names the store, so the user knows which disk to free. */
+export function diskError(e: unknown, root: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code !== "ENOSPC" && code !== "EDQUOT") return e;
+  const what = code === "ENOSPC" ? "no space left on device" : "disk quota exceeded";
+  return Object.assign(new Error(`writing a blob into the store at ${root}: ${what}`, { cause: e }), { code });
+}
+
 export class TempBlob {
   #hash: Hash = createHash("sha256");
   #size = 0;
@@ -45,9 +53,13 @@ export class TempBlob {
     this.#hash.update(chunk);
     this.#size += chunk.length;
     let off = 0;
-    while (off < chunk.length) {
-      const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
-      off += bytesWritten;
+    try {
+      while (off < chunk.length) {
+        const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
+        off += bytesWritten;
+      }
+    } catch (e) {
+      throw diskError(e, this.layout.root);
     }
   }
 
@@ -61,7 +73,9 @@ export class TempBlob {
     this.#done = true;
     const digest: Digest = `sha256:${this.#hash.digest("hex")}`;
     try {
-      await this.fh.sync();
+      await this.fh.sync().catch((e) => {
+        throw diskError(e, this.layout.root);
+      });
       await this.fh.close();
       if (expected.digest !== undefined && expected.digest !== digest) {
         throw new DigestMismatchError(expected.digest, digest, "blob content");
