@@ -1,7 +1,7 @@
 // Host-side witnesses for the hostile suite: a canary (a secret file outside every context
-// and rootfs, whose token must never show up anywhere tbuild writes), a search of a tree
-// for a token that also looks inside compressed blobs, and a fingerprint of a directory
-// tree to prove that nothing outside a target appeared or changed.
+// and rootfs, whose token must never show up anywhere tbuild writes, and which must keep
+// its content and its single link), and a search of a tree for a token that also looks
+// inside compressed blobs.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync, readlinkSync, writeFileSync } from "node:fs";
@@ -90,39 +90,4 @@ export function findInTree(dir: string, needle: string): string[] {
   };
   walk(dir);
   return hits;
-}
-
-/**
- * A fingerprint of every entry under `dir` except those below `exclude` paths: path, type,
- * size, mode, mtime and link target. Two equal fingerprints mean nothing was added, removed
- * or modified there.
- */
-export function treeFingerprint(dir: string, exclude: string[] = []): Map<string, string> {
-  const out = new Map<string, string>();
-  const skip = new Set(exclude.map((e) => path.resolve(e)));
-  const walk = (d: string) => {
-    for (const n of readdirSync(d)) {
-      const p = path.join(d, n);
-      if (skip.has(p)) continue;
-      const st = lstatSync(p, { throwIfNoEntry: false });
-      if (!st) continue;
-      const link = st.isSymbolicLink() ? readlinkSync(p) : "";
-      out.set(p, `${st.mode.toString(8)} ${st.isDirectory() ? "-" : st.size} ${st.mtimeMs} ${link}`);
-      if (st.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-/** Differences between two fingerprints, as readable lines (empty when equal). */
-export function fingerprintDiff(before: Map<string, string>, after: Map<string, string>): string[] {
-  const lines: string[] = [];
-  for (const [p, v] of after) {
-    const was = before.get(p);
-    if (was === undefined) lines.push(`+ ${p}`);
-    else if (was !== v) lines.push(`~ ${p} (${was} → ${v})`);
-  }
-  for (const p of before.keys()) if (!after.has(p)) lines.push(`- ${p}`);
-  return lines;
 }
