@@ -63,24 +63,80 @@ const spec = (root: string) => ({
 function phaseOf(stdout: string): string {
   const events = stdout.split("\n").filter((l) => l.startsWith("event ")).map((l) => JSON.parse(l.slice(6)) as { type: string; step?: { instruction: string } });
   const last = events[events.length - 1];
-  if (!last) return "before the first event (parse, store open, base image ingest)";
+  if (!last) return "before the first event (parse, store open)";
+  if (last.type === "build-start") return "in FROM (base image ingest and unpack)";
   if (last.type === "step-start" || last.type === "step-log") return `in ${last.step!.instruction.split(" ")[0]} (${last.step!.instruction.slice(0, 20)}…)`;
   if (last.type === "step-done" || last.type === "step-cached") return `after ${last.step!.instruction.split(" ")[0]}`;
   return `after ${last.type}`;
+}
+
+interface BuildEventLine {
+  type: string;
+  time: number;
+  step?: { instruction: string };
+}
+
+/** A span of the build in which a kill lands: after `trigger` (an event), for up to `spanMs`. */
+interface KillWindow {
+  name: string;
+  trigger: (e: BuildEventLine) => boolean;
+  spanMs: number;
+}
+
+/**
+ * The kill windows of the build, timed from the events of the clean reference build:
+ * base image ingest and unpack, each RUN or COPY with its layer commit, and the tail
+ * (image config and manifest, cache records, the image name). Rounds cycle through them so
+ * every phase gets kills, not only the longest.
+ */
+function killWindows(stdout: string): KillWindow[] {
+  const events = stdout.split("\n").filter((l) => l.startsWith("event ")).map((l) => JSON.parse(l.slice(6)) as BuildEventLine);
+  const at = (pred: (e: BuildEventLine) => boolean) => events.find(pred)?.time;
+  const windows: KillWindow[] = [];
+  for (const e of events) {
+    if (e.type !== "step-start" || !/^(FROM|RUN|COPY)/.test(e.step!.instruction)) continue;
+    const inst = e.step!.instruction;
+    const done = at((d) => d.type === "step-done" && d.step!.instruction === inst)!;
+    const what = inst.startsWith("FROM") ? "FROM (base image ingest and unpack)" : `${inst.split(" ")[0]} and its layer commit`;
+    windows.push({ name: what, trigger: (x) => x.type === "step-start" && x.step?.instruction === inst, spanMs: done - e.time });
+  }
+  const lastDone = Math.max(...events.filter((e) => e.type === "step-done").map((e) => e.time));
+  const end = at((e) => e.type === "build-done")!;
+  windows.push({ name: "image commit and name", trigger: (e) => e.type === "step-done" && e.time === lastDone, spanMs: end - lastDone + 20 });
+  return windows;
+}
+
+/** Resolves when the victim prints an event matching `pred` (true), or exits first (false). */
+function eventSeen(victim: ReturnType<typeof startDriver>, pred: (e: BuildEventLine) => boolean): Promise<boolean> {
+  return new Promise((resolve) => {
+    let buf = "";
+    const onData = (d: string) => {
+      buf += d;
+      const lines = buf.split("\n");
+      buf = lines.pop()!;
+      for (const l of lines) {
+        if (l.startsWith("event ") && pred(JSON.parse(l.slice(6)))) {
+          victim.child.stdout!.off("data", onData);
+          resolve(true);
+          return;
+        }
+      }
+    };
+    victim.child.stdout!.on("data", onData);
+    void victim.done.then(() => resolve(false));
+  });
 }
 
 describe("kill -9 of build processes", () => {
   it(`${KILLS} builds killed at random points; every next build succeeds with the clean image`, async (ctx) => {
     const t = new Tally(ctx, "kills");
     const clean = cloneStore(template, path.join(work, "clean"));
-    const t0 = Date.now();
-    const reference = String((await runDriver(spec(clean))).manifestDigest);
-    const fullMs = Date.now() - t0;
+    const ref = await startDriver({ ...spec(clean), events: true }).done;
+    expect(ref.code, ref.stderr).toBe(0);
+    const reference = String(ref.result!.manifestDigest);
+    const windows = killWindows(ref.stdout);
     const root = cloneStore(template, path.join(work, "shared"));
     const phases = new Map<string, number>();
-    // How long a victim build runs after "ready", per mode (cold, --no-cache): starts at the
-    // clean build's time and follows the victims that finished before their kill.
-    const estimate = [fullMs, fullMs];
 
     // Rounds whose build finished before its kill do not count; they still check the store.
     let kills = 0;
@@ -94,13 +150,13 @@ describe("kill -9 of build processes", () => {
           await store.prune({ all: true });
           await store.close();
         }
+        const window = windows[round % windows.length]!;
         const victim = startDriver({ ...spec(root), events: true, noCache: round % 2 === 1 });
-        await victim.ready;
-        const started = Date.now();
-        await new Promise((r) => setTimeout(r, Math.random() * estimate[round % 2]!));
-        victim.child.kill("SIGKILL");
+        if (await eventSeen(victim, window.trigger)) {
+          await new Promise((r) => setTimeout(r, Math.random() * window.spanMs));
+          victim.child.kill("SIGKILL");
+        }
         const killed = await victim.done;
-        if (killed.signal !== "SIGKILL") estimate[round % 2] = Date.now() - started;
         const phase = killed.signal === "SIGKILL" ? phaseOf(killed.stdout) : "finished before the kill";
         phases.set(phase, (phases.get(phase) ?? 0) + 1);
         if (killed.signal === "SIGKILL") kills++;
@@ -115,7 +171,7 @@ describe("kill -9 of build processes", () => {
     // The summary counts kills, not rounds.
     t.recount(kills);
     expect(kills).toBe(KILLS);
-    console.log(`kill -9: ${KILLS} kills over a ${fullMs} ms build; where they landed:\n${[...phases].map(([p, n]) => `  ${n} × ${p}`).join("\n")}`);
+    console.log(`kill -9: ${KILLS} kills; windows ${windows.map((w) => `${w.name} ${w.spanMs} ms`).join(", ")}; where they landed:\n${[...phases].map(([p, n]) => `  ${n} × ${p}`).join("\n")}`);
     t.assertClean();
   }, 1_800_000);
 });

@@ -82,9 +82,21 @@ export function findInTree(dir: string, needle: string): string[] {
       if (!st) continue;
       if (st.isDirectory()) walk(p);
       else if (st.isSymbolicLink()) {
-        if (readlinkSync(p).includes(needle)) hits.push(p);
+        let target = "";
+        try {
+          target = readlinkSync(p);
+        } catch {
+          // removed meanwhile
+        }
+        if (target.includes(needle)) hits.push(p);
       } else if (st.isFile() && st.size < 200_000_000) {
-        if (contents(p).some((b) => b.includes(needle))) hits.push(p);
+        let data: Buffer[];
+        try {
+          data = contents(p);
+        } catch {
+          continue; // removed meanwhile (a live runtime dir)
+        }
+        if (data.some((b) => b.includes(needle))) hits.push(p);
       }
     }
   };
