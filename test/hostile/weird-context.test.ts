@@ -6,6 +6,7 @@
 // instead of dropping it silently. Needs root.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeBuildEnv, type BuildEnv } from "../support/build-env.js";
@@ -26,7 +27,6 @@ function weirdContext(extra: (dir: string) => void = () => {}): string {
   const dir = env.context({ Dockerfile: "FROM busybox\nCOPY . /x/\n" });
   for (const name of NAMES) writeFileSync(path.join(dir, name), `content of ${name}\n`);
   execFileSync("mkfifo", [path.join(dir, "pipe")]);
-  execFileSync("python3", ["-c", "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", path.join(dir, "sock")]);
   let deep = path.join(dir, "deep");
   mkdirSync(deep);
   for (let i = 0; i < 600; i++) deep = path.join(deep, "d");
@@ -38,9 +38,16 @@ function weirdContext(extra: (dir: string) => void = () => {}): string {
   return dir;
 }
 
+/** Builds `dir` (a unix socket listening in it meanwhile) into a local output. */
 async function copyAll(dir: string) {
   const out = path.join(env.work, `weird-out${n++}`);
-  return { a: await attempt(env, { context: dir, outputs: [{ type: "local", dest: out }] }), out };
+  const sock = createServer();
+  await new Promise<void>((r) => sock.listen(path.join(dir, "sock"), r));
+  try {
+    return { a: await attempt(env, { context: dir, outputs: [{ type: "local", dest: out }] }), out };
+  } finally {
+    await new Promise((r) => sock.close(r));
+  }
 }
 
 describe("awkward build contexts", () => {
