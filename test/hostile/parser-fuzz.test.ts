@@ -1,4 +1,4 @@
-// 100,000 generated Dockerfiles (under `npm run test:hostile`; 10,000 inside `npm test`)
+// 100,000 generated Dockerfiles (under `npm run test:hostile`; 30,000 inside `npm test`)
 // through the parser, the IR conversion, stage planning and evaluation: each must give an IR
 // or a DockerfileSyntaxError, nothing else (no TypeError, no RangeError from deep input, no
 // hang). The parser's own fuzzParser generates the inputs from seed Dockerfiles (its
@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../support/hostile-procs.js";
 import { sized, Tally } from "../support/hostile-tally.js";
 
-const TOTAL = sized(10_000, 100_000);
+const TOTAL = sized(30_000, 100_000);
 const SHARES = 2;
 
 interface Share {

@@ -11,7 +11,7 @@ import { buildDist, runDriver, startDriver } from "../support/hostile-procs.js";
 import { busyboxTar, cloneStore, SDE, seedStore, storeProblems, writeVariant } from "../support/hostile-store.js";
 import { sized, Tally } from "../support/hostile-tally.js";
 
-const BUILDS = sized(8, 24);
+const BUILDS = sized(6, 24);
 let work: string;
 let template: string;
 
