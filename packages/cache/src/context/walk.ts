@@ -61,6 +61,15 @@ export function toEntry(rel: string, abs: string, st: BigIntStats): ContextEntry
   return e;
 }
 
+/** Throws for a directory entry whose name is not valid UTF-8 (a literal U+FFFD passes). */
+function checkNamesAreUtf8(absDir: string, rel: string): void {
+  for (const raw of readdirSync(absDir, { encoding: "buffer" })) {
+    if (Buffer.from(raw.toString("utf8"), "utf8").equals(raw)) continue;
+    const shown = [...raw].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, "0")}`)).join("");
+    throw new ContextError("ERR_CONTEXT_NAME", `file name ${rel ? `${rel}/` : ""}${shown} in the build context is not valid UTF-8; rename it or exclude it in .dockerignore`, absDir);
+  }
+}
+
 interface Pending {
   rel: string;
   info: MatchInfo | undefined;
@@ -99,6 +108,7 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
       // Names only: every included entry is lstat'ed anyway, and excluded ones need a
       // type only when the matcher cannot skip them outright.
       names = readdirSync(absDir);
+
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (dir.excluded && (code === "EACCES" || code === "EPERM")) continue;
@@ -117,6 +127,9 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
         // exception can reach into — either way without a stat.
         if (excluded && matcher.canSkipExcludedDir(rel)) continue;
       }
+      // Node decodes a name that is not UTF-8 with U+FFFD: such a file could be neither
+      // found again nor stored in a layer, so it is an error rather than a silent drop.
+      if (!excluded && name.includes("\uFFFD")) checkNamesAreUtf8(absDir, dir.rel);
       const abs = `${absDir}/${name}`;
       let st: BigIntStats;
       try {
