@@ -5,7 +5,7 @@
 // owner, size, content digest, link target) as a difference from the base image.
 // Needs root (sandboxed RUN steps) and Debian's busybox-static.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build, importRootfs } from "@tbuild/builder";
@@ -41,6 +41,8 @@ afterAll(() => {
 
 interface CaseSpec {
   context?: string;
+  /** File modes git cannot carry (it keeps only the executable bit), set before building. */
+  modes?: Record<string, string>;
   buildArgs?: Record<string, string>;
   target?: string;
 }
@@ -50,6 +52,7 @@ describe("differential: tbuild vs BuildKit goldens", () => {
     const dir = path.join(casesDir, name);
     const spec: CaseSpec = existsSync(path.join(dir, "case.json")) ? JSON.parse(readFileSync(path.join(dir, "case.json"), "utf8")) : {};
     const context = spec.context ? path.join(repo, spec.context) : dir;
+    for (const [file, mode] of Object.entries(spec.modes ?? {})) chmodSync(path.join(context, file), parseInt(mode, 8));
     const out = path.join(work, `${name}.tar`);
     const handle = build({
       context,

@@ -25,6 +25,8 @@ for c in "${cases[@]}"; do
     rel=$(jq -r '.context // empty' "$dir/case.json"); [ -n "$rel" ] && ctx=$repo/$rel
     while IFS= read -r kv; do args+=(--build-arg "$kv"); done < <(jq -r '(.buildArgs // {}) | to_entries[] | "\(.key)=\(.value)"' "$dir/case.json")
     t=$(jq -r '.target // empty' "$dir/case.json"); [ -n "$t" ] && args+=(--target "$t")
+    # modes git cannot keep (only the executable bit survives a clone)
+    while IFS=$'\t' read -r f m; do [ -n "$f" ] && chmod "$m" "$ctx/$f"; done < <(jq -r '(.modes // {}) | to_entries[] | "\(.key)\t\(.value)"' "$dir/case.json")
   fi
   echo "== $c"
   DOCKER_BUILDKIT=1 $D build -q --network none "${args[@]}" -t "tbuild-golden/$c:latest" -f "$ctx/Dockerfile" "$ctx" >/dev/null

@@ -66,8 +66,7 @@ async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void): Prom
       throw e;
     }
     state = applyBuildLabels(state, opts.labels ?? {});
-    const image = await commitImage(store, state, sourceDateEpoch);
-    await session.hold({ blobs: [image.configDigest, image.manifestDigest] });
+    const image = await commitImage(store, state, sourceDateEpoch, (refs) => session.hold(refs, { pending: true }));
     await writeOutputs(session, state, image);
     const durationMs = Date.now() - started;
     emit({ type: "build-done", digest: image.configDigest, durationMs, time: Date.now() });

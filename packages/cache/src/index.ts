@@ -5,7 +5,7 @@
 
 export { Store, type StoreOptions, type BlobData } from "./store/store.js";
 export { defaultStoreRoot, Layout, LAYOUT_VERSION } from "./store/layout.js";
-export type { BlobInfo, ExpectedBlob } from "./store/blob-writer.js";
+export type { BlobInfo, ExpectedBlob, CommitOptions } from "./store/blob-writer.js";
 export { BlobWriter } from "./store/blob-writer.js";
 export type { OpenBlobOptions } from "./store/blob-reader.js";
 export type { CacheRecord, CacheRefs } from "./store/cache-index.js";

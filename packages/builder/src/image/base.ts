@@ -21,7 +21,5 @@ export async function loadBaseImage(session: BuildSession, ref: string, platform
     manifestDigest = rec?.manifest ?? (await pullImage(session, name, platform));
   }
   const img = await readStoredImage(store, manifestDigest, platform);
-  const state = await stateOfStoredImage(store, img);
-  await session.hold({ blobs: [manifestDigest, img.configDigest], snapshots: state.fsKey === "scratch" ? [] : [state.fsKey as never] });
-  return state;
+  return stateOfStoredImage(store, img, (refs) => session.hold(refs, { pending: true }));
 }

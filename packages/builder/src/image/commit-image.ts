@@ -3,7 +3,7 @@
 // needs compressing until an export or a push asks for it. Base-image layers keep the
 // descriptors of the blobs they came in.
 import type { Descriptor, Digest, ImageConfig, Manifest } from "@tbuild/oci";
-import { MediaType } from "@tbuild/oci";
+import { MediaType, sha256 } from "@tbuild/oci";
 import type { Store } from "@tbuild/cache";
 import type { ImageState } from "./state.js";
 
@@ -33,9 +33,15 @@ export function layerDescriptors(state: ImageState): Descriptor[] {
   return state.layers.map((l) => l.blob ?? { mediaType: MediaType.ociLayer, digest: l.diffID, size: l.size });
 }
 
-export async function commitImage(store: Store, state: ImageState, sourceDateEpoch?: number): Promise<CommittedImage> {
+export async function commitImage(
+  store: Store,
+  state: ImageState,
+  sourceDateEpoch: number | undefined,
+  protect: (refs: { blobs: Digest[] }) => Promise<unknown>,
+): Promise<CommittedImage> {
   const config = finalConfig(state, sourceDateEpoch);
   const configBytes = Buffer.from(JSON.stringify(config));
+  await protect({ blobs: [sha256(configBytes)] });
   const cfg = await store.putBlob(configBytes);
   const manifest: Manifest = {
     schemaVersion: 2,
@@ -43,6 +49,8 @@ export async function commitImage(store: Store, state: ImageState, sourceDateEpo
     config: { mediaType: MediaType.ociConfig, digest: cfg.digest, size: cfg.size },
     layers: layerDescriptors(state),
   };
-  const m = await store.putBlob(Buffer.from(JSON.stringify(manifest)));
+  const manifestBytes = Buffer.from(JSON.stringify(manifest));
+  await protect({ blobs: [sha256(manifestBytes)] });
+  const m = await store.putBlob(manifestBytes);
   return { config, configDigest: cfg.digest, manifest, manifestDigest: m.digest };
 }

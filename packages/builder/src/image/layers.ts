@@ -38,6 +38,7 @@ export async function commitLayerDraft(
   draft: SnapshotDraft,
   parentChain: Digest | undefined,
   sourceDateEpoch: number | undefined,
+  protect: (refs: { blobs?: Digest[]; snapshots?: Digest[] }) => Promise<unknown>,
 ): Promise<CommittedLayer> {
   const source = { kind: "overlay-upper" as const, dir: draft.path };
   let diffID: Digest;
@@ -47,9 +48,12 @@ export async function commitLayerDraft(
   } else {
     const w = await store.blobWriter();
     ({ diffID, size } = await writeLayer(source, w, { sourceDateEpoch }));
+    await protect({ blobs: [diffID] });
     await w.commit({ digest: diffID });
   }
   const chainID = chainOf(parentChain, diffID);
+  // Leased before it appears, so a concurrent prune cannot take it before its first use.
+  await protect({ snapshots: [chainID] });
   await store.putLayer(diffID, size);
   await store.commitSnapshot(draft, chainID, { ...(parentChain ? { parent: parentChain } : {}), diffID, size });
   return { diffID, size, chainID };
@@ -65,7 +69,9 @@ export async function ensureSnapshotFromBlob(
   diffID: Digest,
   chainID: Digest,
   parentChain: Digest | undefined,
+  protect: (refs: { blobs?: Digest[]; snapshots?: Digest[] }) => Promise<unknown>,
 ): Promise<void> {
+  await protect({ snapshots: [chainID], blobs: [blob] });
   if (await store.hasSnapshot(chainID)) return;
   if (!(await store.hasBlob(blob))) {
     throw new Error(`layer ${diffID} of this image is missing from the store (blob ${blob}); pull or load the image again`);

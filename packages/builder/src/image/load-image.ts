@@ -47,11 +47,16 @@ export async function readStoredImage(store: Store, digest: Digest, platform: Pl
 }
 
 /** Ensures every layer of a stored image has its snapshot; returns the build state. */
-export async function stateOfStoredImage(store: Store, img: StoredImage): Promise<ImageState> {
+export async function stateOfStoredImage(
+  store: Store,
+  img: StoredImage,
+  protect: (refs: { blobs?: Digest[]; snapshots?: Digest[] }) => Promise<unknown>,
+): Promise<ImageState> {
+  await protect({ blobs: [img.manifestDigest, img.configDigest] });
   const diffIDs = img.config.rootfs.diff_ids;
   const chains = chainsOf(diffIDs);
   for (let i = 0; i < diffIDs.length; i++) {
-    await ensureSnapshotFromBlob(store, img.manifest.layers[i]!.digest, diffIDs[i]!, chains[i]!, chains[i - 1]);
+    await ensureSnapshotFromBlob(store, img.manifest.layers[i]!.digest, diffIDs[i]!, chains[i]!, chains[i - 1], protect);
   }
   const sizes = await Promise.all(diffIDs.map(async (d) => (await store.getLayer(d))?.size ?? 0));
   const config = structuredClone(img.config);

@@ -3,7 +3,8 @@
 // with PATH, optional Dockerfile-style changes (`CMD ["sh"]`, `ENV A=1` …).
 import { createReadStream, promises as fsp } from "node:fs";
 import path from "node:path";
-import { MediaType, unpackLayer, type Digest, type ImageConfig, type Manifest } from "@tbuild/oci";
+import { MediaType, sha256, unpackLayer, type Digest, type ImageConfig, type Manifest } from "@tbuild/oci";
+import { pipeline } from "node:stream/promises";
 import { Store } from "@tbuild/cache";
 import { defaultPlatform, parseInstructionLine, parsePlatform } from "@tbuild/parser";
 import * as ops from "../image/config-ops.js";
@@ -35,10 +36,15 @@ export async function importRootfs(opts: ImportOptions): Promise<ImportResult> {
   const store = await Store.open(opts.root);
   try {
     const platform = opts.platform ? parsePlatform(opts.platform) : defaultPlatform();
+    // Leased before each item appears, until the name points at the image.
+    const lease = await store.lease();
+    const protect = (refs: { blobs?: Digest[]; snapshots?: Digest[] }) => lease.add(refs, { pending: true });
     const head = await readHead(opts.tarPath);
     const compression = detectCompression(head);
-    let input = createReadStream(opts.tarPath);
-    const blob = await store.putBlob(compression === "none" ? input : input.pipe(createDecompressor(compression)));
+    const input = createReadStream(opts.tarPath);
+    const writer = await store.blobWriter();
+    await pipeline(compression === "none" ? input : input.pipe(createDecompressor(compression)), writer);
+    const blob = await writer.commit(undefined, { beforeRename: (d) => protect({ blobs: [d], snapshots: [d] }) });
     const diffID = blob.digest;
     const draft = await store.prepareSnapshot();
     try {
@@ -58,16 +64,21 @@ export async function importRootfs(opts: ImportOptions): Promise<ImportResult> {
       rootfs: { type: "layers", diff_ids: [diffID] },
       history: [{ created: now, comment: opts.message ?? `Imported from ${path.basename(opts.tarPath)}` }],
     };
-    const cfg = await store.putBlob(Buffer.from(JSON.stringify(config)));
+    const configBytes = Buffer.from(JSON.stringify(config));
+    await protect({ blobs: [sha256(configBytes)] });
+    const cfg = await store.putBlob(configBytes);
     const manifest: Manifest = {
       schemaVersion: 2,
       mediaType: MediaType.ociManifest,
       config: { mediaType: MediaType.ociConfig, digest: cfg.digest, size: cfg.size },
       layers: [{ mediaType: MediaType.ociLayer, digest: diffID, size: blob.size }],
     };
-    const m = await store.putBlob(Buffer.from(JSON.stringify(manifest)));
+    const manifestBytes = Buffer.from(JSON.stringify(manifest));
+    await protect({ blobs: [sha256(manifestBytes)] });
+    const m = await store.putBlob(manifestBytes);
     const name = normalizeImageName(opts.ref);
     await store.putImage(name, { manifest: m.digest, mediaType: MediaType.ociManifest });
+    await lease.release();
     return { imageId: cfg.digest, manifestDigest: m.digest, name };
   } finally {
     await store.close();

@@ -26,10 +26,14 @@ export function registryClient(insecureRegistries: readonly string[] = []): Regi
 export async function pullToStore(store: Store, ref: ImageReference, opts: PullOptions = {}): Promise<PulledToStore> {
   const client = opts.client ?? registryClient(opts.insecureRegistries);
   const writers: { writer: BlobWriter; digest: Digest; size: number }[] = [];
+  // Everything pulled is leased before it is written, until the name points at it.
+  const lease = await store.lease();
+  const protect = (blobs: Digest[]) => lease.add({ blobs }, { pending: true });
   try {
     const image = await client.pull(ref, {
       ...(opts.platform ? { platform: opts.platform } : {}),
       layerSink: async (layer) => {
+        await protect([layer.digest]);
         if (await store.hasBlob(layer.digest)) return null;
         const writer = await store.blobWriter();
         writers.push({ writer, digest: layer.digest, size: layer.size });
@@ -37,6 +41,7 @@ export async function pullToStore(store: Store, ref: ImageReference, opts: PullO
       },
     });
     for (const w of writers.splice(0)) await w.writer.commit({ digest: w.digest, size: w.size });
+    await protect([image.manifest.config.digest, image.descriptor.digest]);
     await store.putBlob(image.configBytes, { digest: image.manifest.config.digest });
     await store.putBlob(image.manifestBytes, { digest: image.descriptor.digest });
     const name = ref.toString();
@@ -44,6 +49,7 @@ export async function pullToStore(store: Store, ref: ImageReference, opts: PullO
     return { manifestDigest: image.descriptor.digest, descriptor: image.descriptor, name };
   } finally {
     for (const w of writers) await w.writer.abort().catch(() => {});
+    await lease.release();
     if (!opts.client) await client.close();
   }
 }

@@ -82,7 +82,7 @@ async function runLayerStep(
   try {
     await produce(draft);
     session.throwIfAborted();
-    layer = await commitLayerDraft(store, draft, parentChain, session.sourceDateEpoch);
+    layer = await commitLayerDraft(store, draft, parentChain, session.sourceDateEpoch, (refs) => session.hold(refs, { pending: true }));
   } catch (e) {
     await store.abortSnapshot(draft).catch(() => {});
     throw e;
@@ -90,7 +90,6 @@ async function runLayerStep(
   const created = session.sourceDateEpoch !== undefined ? new Date(session.sourceDateEpoch * 1000).toISOString() : new Date().toISOString();
   const value: LayerRecordValue = { diffID: layer.diffID, size: layer.size, created };
   await store.record(opts.key, { value, refs: { snapshots: [layer.chainID] } });
-  await session.hold({ snapshots: [layer.chainID] });
   const durationMs = Date.now() - started;
   session.emit({ type: "step-done", step, durationMs, time: Date.now() });
   session.stepResults.push({ step, cached: false, durationMs });

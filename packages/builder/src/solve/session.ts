@@ -115,16 +115,17 @@ export class BuildSession {
 
   /**
    * Keeps cache items alive against a concurrent prune until the build ends (one lease
-   * for the whole build). Returns the items that were already gone.
+   * for the whole build). Returns the items that were already gone. `pending` leases what
+   * the build is about to write, before it becomes visible to a prune.
    */
-  async hold(refs: { blobs?: Digest[]; snapshots?: Digest[] }): Promise<{ blobs: Digest[]; snapshots: Digest[] }> {
+  async hold(refs: { blobs?: Digest[]; snapshots?: Digest[] }, opts: { pending?: boolean } = {}): Promise<{ blobs: Digest[]; snapshots: Digest[] }> {
     this.lease ??= this.store.lease().then((l) => {
       this.leases.push(l);
       return l;
     });
     const lease = await this.lease;
     // The lease rewrites its file on every add; adds from parallel stages go one at a time.
-    const next = this.leaseQueue.then(() => lease.add(refs));
+    const next = this.leaseQueue.then(() => lease.add(refs, opts));
     this.leaseQueue = next.catch(() => {});
     return next;
   }

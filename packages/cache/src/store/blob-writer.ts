@@ -24,6 +24,14 @@ export interface ExpectedBlob {
 }
 
 /** A temp file being filled with blob content. */
+export interface CommitOptions {
+  /**
+   * Called with the digest once the content is complete, before the blob appears: the
+   * place to lease it (pending), so that a concurrent prune cannot take it before use.
+   */
+  beforeRename?: (digest: Digest) => Promise<unknown>;
+}
+
 /** A full disk or quota names the store, so the user knows which disk to free. */
 export function diskError(e: unknown, root: string): unknown {
   const code = (e as NodeJS.ErrnoException).code;
@@ -68,7 +76,7 @@ export class TempBlob {
    * directory. If a blob with the same digest is already there it is replaced by ours
    * (same bytes), which also refreshes its age for the gc grace period.
    */
-  async commit(expected: ExpectedBlob = {}): Promise<BlobInfo> {
+  async commit(expected: ExpectedBlob = {}, opts: CommitOptions = {}): Promise<BlobInfo> {
     if (this.#done) throw new Error("blob already committed or aborted");
     this.#done = true;
     const digest: Digest = `sha256:${this.#hash.digest("hex")}`;
@@ -84,6 +92,7 @@ export class TempBlob {
         throw new DigestMismatchError(`${expected.size} bytes`, `${this.#size} bytes`, `size of blob ${digest}`);
       }
       digestHex(digest);
+      await opts.beforeRename?.(digest);
       await fsp.rename(this.tmpPath, this.layout.blob(digest));
     } catch (e) {
       await this.fh.close().catch(() => undefined);
@@ -136,7 +145,7 @@ export class BlobWriter extends Writable {
   }
 
   /** Ends the stream (if not yet ended) and commits the blob. */
-  async commit(expected?: ExpectedBlob): Promise<BlobInfo> {
+  async commit(expected?: ExpectedBlob, opts?: CommitOptions): Promise<BlobInfo> {
     if (this.errored) throw this.errored;
     if (!this.writableFinished) {
       await new Promise<void>((resolve, reject) => {
@@ -151,7 +160,7 @@ export class BlobWriter extends Writable {
       });
     }
     try {
-      return await this.temp.commit(expected);
+      return await this.temp.commit(expected, opts);
     } catch (e) {
       await this.temp.abort();
       throw e;

@@ -84,9 +84,11 @@ export class Lease {
 
   /**
    * Adds items to the lease and returns those that no longer exist. Everything else is
-   * safe from gc until `release()` (or until this process exits).
+   * safe from gc until `release()` (or until this process exits). With `pending`, items
+   * that do not exist yet stay in the lease: a writer leases what it is about to commit,
+   * so that no gc can take it between its commit and its first use.
    */
-  async add(refs: LeaseRefs): Promise<LeaseMissing> {
+  async add(refs: LeaseRefs, opts: { pending?: boolean } = {}): Promise<LeaseMissing> {
     if (this.#released) throw new CacheError("ERR_LEASE_RELEASED", "lease already released");
     const blobs = [...(refs.blobs ?? [])].filter((d) => !this.#blobs.has(d));
     const snapshots = [...(refs.snapshots ?? [])].filter((d) => !this.#snapshots.has(d));
@@ -103,10 +105,13 @@ export class Lease {
       ...blobs.map(async (d) => void (!(await this.hooks.exists("blob", d)) && missing.blobs.push(d))),
       ...snapshots.map(async (d) => void (!(await this.hooks.exists("snapshot", d)) && missing.snapshots.push(d))),
     ]);
-    // A missing item cannot be protected; drop it so the lease says what it holds.
-    missing.blobs.forEach((d) => this.#blobs.delete(d));
-    missing.snapshots.forEach((d) => this.#snapshots.delete(d));
-    if (missing.blobs.length + missing.snapshots.length > 0) await this.#write();
+    // A missing item cannot be protected; drop it so the lease says what it holds —
+    // unless it is pending (about to be written by the lease holder).
+    if (!opts.pending) {
+      missing.blobs.forEach((d) => this.#blobs.delete(d));
+      missing.snapshots.forEach((d) => this.#snapshots.delete(d));
+      if (missing.blobs.length + missing.snapshots.length > 0) await this.#write();
+    }
     this.missing = missing;
     return missing;
   }
