@@ -20,7 +20,7 @@ workloads: ${WORKLOAD_NAMES.join(", ")} (default: all)
   --runs N           runs per workload and engine (default 3; the table shows medians)
   --peers            also run buildah and BuildKit (dockerd 20.10), interleaved with tbuild
   --max-load L       wait before each sequence until the 1-min load average is below L (default 1.5)
-  --max-wait S       …but at most S seconds (default 180); --max-wait 0 never waits
+  --max-wait S       …but at most S seconds (default 60); --max-wait 0 never waits
   --regen            regenerate the workload contexts even if kept ones look intact
   --profile          tbuild only, one run: node --cpu-prof each command, summarise where time goes
   --strace           tbuild only, one run: strace -f -c each command, summarise syscalls
@@ -61,7 +61,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
     runs: Math.floor(num("runs", values.runs, 3, 1)),
     peers: values.peers ?? false,
     maxLoad: num("max-load", values["max-load"], 1.5, 0),
-    maxWaitS: num("max-wait", values["max-wait"], 180, 0),
+    maxWaitS: num("max-wait", values["max-wait"], 60, 0),
     regenerate: values.regen ?? false,
     profile: values.profile ?? false,
     strace: values.strace ?? false,

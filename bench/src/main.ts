@@ -12,6 +12,7 @@ import { loadAverage, waitForQuiet } from "./load.js";
 import { runDiagnostics } from "./profile/diagnose.js";
 import { summaryTable } from "./report.js";
 import { ResultsFile, type Sample } from "./results.js";
+import { killActiveChildren } from "./proc.js";
 import { runSequence } from "./sequence.js";
 import { say, setUp, type BenchEnv } from "./setup.js";
 import { verifyWorkloads } from "./verify-workloads.js";
@@ -92,6 +93,7 @@ async function main(): Promise<number> {
   };
   const onSignal = (sig: NodeJS.Signals): void => {
     say(`${sig}: cleaning up`);
+    killActiveChildren();
     void shutdown().finally(() => process.exit(130));
   };
   process.once("SIGINT", onSignal);

@@ -3,7 +3,7 @@
 // process tree's largest member, while the wall time is taken here with hrtime (GNU time
 // rounds to 10 ms, too coarse for 40 ms no-op builds).
 
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 
@@ -31,6 +31,14 @@ export interface TimedResult extends RunResult {
   endMs: number;
 }
 
+/** Children still running, so an interrupted harness can stop them. */
+const active = new Set<ChildProcess>();
+
+/** Sends SIGTERM to every child the harness is still waiting for. */
+export function killActiveChildren(): void {
+  for (const c of active) c.kill("SIGTERM");
+}
+
 /** Quotes argv for logs and error messages. */
 export function shellQuote(argv: readonly string[]): string {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
@@ -44,6 +52,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
   if (opts.log) appendFileSync(opts.log, `$ ${shellQuote(argv)}\n`);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    active.add(child);
     const chunks: Buffer[] = [];
     let kept = 0;
     const take = (b: Buffer): void => {
@@ -55,8 +64,14 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     };
     child.stdout.on("data", take);
     child.stderr.on("data", take);
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code: code ?? -1, signal, output: Buffer.concat(chunks).toString("utf8") }));
+    child.on("error", (e) => {
+      active.delete(child);
+      reject(e);
+    });
+    child.on("close", (code, signal) => {
+      active.delete(child);
+      resolve({ code: code ?? -1, signal, output: Buffer.concat(chunks).toString("utf8") });
+    });
   });
 }
 

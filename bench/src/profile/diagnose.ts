@@ -53,7 +53,7 @@ export async function runDiagnostics(env: BenchEnv, opts: BenchOptions, tbuild: 
           mkdirSync(where(figure), { recursive: true });
           if (pass === "cpu-prof") return [argv[0]!, "--cpu-prof", `--cpu-prof-dir=${where(figure)}`, ...argv.slice(1)];
           if (pass === "strace-c") return ["strace", "-f", "-c", "-o", path.join(where(figure), "strace.txt"), ...argv];
-          return ["strace", "-f", "-qq", "-tt", "-s", "200", "-e", "trace=execve", "-e", "signal=none", "-o", path.join(where(figure), "execve.txt"), ...argv];
+          return ["strace", "-f", "--seccomp-bpf", "-qq", "-tt", "-s", "200", "-e", "trace=execve", "-e", "signal=none", "-o", path.join(where(figure), "execve.txt"), ...argv];
         },
       });
       for (const s of samples) {
