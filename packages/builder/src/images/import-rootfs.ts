@@ -3,13 +3,14 @@
 // with PATH, optional Dockerfile-style changes (`CMD ["sh"]`, `ENV A=1` …).
 import { createReadStream, promises as fsp } from "node:fs";
 import path from "node:path";
-import { MediaType, sha256, unpackLayer, type Digest, type ImageConfig, type Manifest } from "@tbuild/oci";
+import { MediaType, unpackLayer, type Digest } from "@tbuild/oci";
 import { pipeline } from "node:stream/promises";
 import { Store } from "@tbuild/cache";
 import { defaultPlatform, parseInstructionLine, parsePlatform } from "@tbuild/parser";
 import * as ops from "../image/config-ops.js";
 import { emptyState, type ImageState } from "../image/state.js";
 import { normalizeImageName } from "../image/names.js";
+import { commitImage } from "../image/commit-image.js";
 import { createDecompressor, detectCompression } from "@tbuild/oci";
 
 export interface ImportOptions {
@@ -58,28 +59,21 @@ export async function importRootfs(opts: ImportOptions): Promise<ImportResult> {
     const now = new Date().toISOString();
     let state: ImageState = emptyState(platform, now);
     for (const change of opts.changes ?? []) state = applyChange(state, change);
-    const config: ImageConfig = {
-      ...state.config,
-      created: now,
-      rootfs: { type: "layers", diff_ids: [diffID] },
-      history: [{ created: now, comment: opts.message ?? `Imported from ${path.basename(opts.tarPath)}` }],
+    state = {
+      ...state,
+      config: {
+        ...state.config,
+        rootfs: { type: "layers", diff_ids: [diffID] },
+        history: [{ created: now, comment: opts.message ?? `Imported from ${path.basename(opts.tarPath)}` }],
+      },
+      layers: [{ diffID, size: blob.size }],
+      fsKey: diffID,
     };
-    const configBytes = Buffer.from(JSON.stringify(config));
-    await protect({ blobs: [sha256(configBytes)] });
-    const cfg = await store.putBlob(configBytes);
-    const manifest: Manifest = {
-      schemaVersion: 2,
-      mediaType: MediaType.ociManifest,
-      config: { mediaType: MediaType.ociConfig, digest: cfg.digest, size: cfg.size },
-      layers: [{ mediaType: MediaType.ociLayer, digest: diffID, size: blob.size }],
-    };
-    const manifestBytes = Buffer.from(JSON.stringify(manifest));
-    await protect({ blobs: [sha256(manifestBytes)] });
-    const m = await store.putBlob(manifestBytes);
+    const image = await commitImage(store, state, undefined, protect);
     const name = normalizeImageName(opts.ref);
-    await store.putImage(name, { manifest: m.digest, mediaType: MediaType.ociManifest });
+    await store.putImage(name, { manifest: image.manifestDigest, mediaType: MediaType.ociManifest });
     await lease.release();
-    return { imageId: cfg.digest, manifestDigest: m.digest, name };
+    return { imageId: image.configDigest, manifestDigest: image.manifestDigest, name };
   } finally {
     await store.close();
   }

@@ -83,6 +83,15 @@ export async function prepareRunMounts(
   };
 }
 
+/** Copies `source` (a directory's contents, or a file) of a context or rootfs into `dir`. */
+async function copyTree(from: CopySource, source: string, dir: string): Promise<void> {
+  await copy({
+    op: "copy", sources: [source], heredocs: [], dest: "/", workdir: "/",
+    from, link: true, parents: false, excludes: [],
+    target: { view: new LayeredView([]), layerDir: dir },
+  });
+}
+
 function absTarget(target: string, workdir: string): string {
   return path.posix.resolve(workdir || "/", target);
 }
@@ -98,55 +107,29 @@ async function prepareOne(
     case "bind": {
       const target = absTarget(m.target, workdir);
       const source = path.posix.normalize("/" + (m.source ?? "/"));
-      if (m.from === undefined) {
-        // The context, with .dockerignore applied: copied into a private dir so that
-        // ignored files stay invisible and a writable mount cannot touch the context.
-        const index = await session.contextIndex();
-        const digest = await index.digest([source.slice(1) || "."]);
-        return {
-          keyPart: { type: "bind", from: "context", source, target, digest, rw: !m.readonly },
-          open: async () => {
-            const dir = await tempDir("bind");
-            await copy({
-              op: "copy", sources: [source], heredocs: [], dest: "/", workdir: "/",
-              from: { kind: "context", index }, link: true, parents: false, excludes: [],
-              target: { view: new LayeredView([]), layerDir: dir },
-            });
-            return { spec: { type: "bind", source: dir, target, readonly: m.readonly } };
-          },
-        };
-      }
-      const named = await resolveCopyFrom(session, m.from);
+      // A directory source (the context, with .dockerignore applied, or a named context) is
+      // copied into a private dir, so that ignored files stay invisible and a writable mount
+      // cannot touch the original; a stage or image is mounted as its layers.
+      const named = m.from === undefined ? ({ kind: "dir", index: await session.contextIndex() } as const) : await resolveCopyFrom(session, m.from);
+      const copyOf = (from: CopySource) => async () => {
+        const dir = await tempDir("bind");
+        await copyTree(from, source, dir);
+        return { spec: { type: "bind", source: dir, target, readonly: m.readonly } as MountSpec };
+      };
       if (named.kind === "dir") {
-        const index = named.index;
-        const digest = await index.digest([source.slice(1) || "."]);
+        const digest = await named.index.digest([source.slice(1) || "."]);
         return {
-          keyPart: { type: "bind", from: index.root, source, target, digest, rw: !m.readonly },
-          open: async () => {
-            const dir = await tempDir("bind");
-            await copy({
-              op: "copy", sources: [source], heredocs: [], dest: "/", workdir: "/",
-              from: { kind: "context", index }, link: true, parents: false, excludes: [],
-              target: { view: new LayeredView([]), layerDir: dir },
-            });
-            return { spec: { type: "bind", source: dir, target, readonly: m.readonly } };
-          },
+          keyPart: { type: "bind", from: m.from === undefined ? "context" : named.index.root, source, target, digest, rw: !m.readonly },
+          open: copyOf({ kind: "context", index: named.index }),
         };
       }
-      const from = named.state;
-      const layers = lowerStack(from).map((c) => session.store.snapshotPath(c));
+      const layers = lowerStack(named.state).map((c) => session.store.snapshotPath(c));
       return {
-        keyPart: { type: "bind", from: from.fsKey, source, target, rw: !m.readonly },
-        open: async () => {
-          if (source === "/") return { spec: { type: "layers", lowers: layers, target, readonly: m.readonly } };
-          const dir = await tempDir("bind");
-          await copy({
-            op: "copy", sources: [source], heredocs: [], dest: "/", workdir: "/",
-            from: { kind: "view", view: new LayeredView(layers) }, link: true, parents: false, excludes: [],
-            target: { view: new LayeredView([]), layerDir: dir },
-          });
-          return { spec: { type: "bind", source: dir, target, readonly: m.readonly } };
-        },
+        keyPart: { type: "bind", from: named.state.fsKey, source, target, rw: !m.readonly },
+        open:
+          source === "/"
+            ? async () => ({ spec: { type: "layers", lowers: layers, target, readonly: m.readonly } })
+            : copyOf({ kind: "view", view: new LayeredView(layers) }),
       };
     }
     case "cache": {
@@ -158,14 +141,8 @@ async function prepareOne(
       return {
         keyPart: { type: "cache", target, id, sharing: m.sharing, ro: m.readonly },
         open: () =>
-          openCacheMount(session, id, target, m, seed && (async (dir) => {
-            const from: CopySource = seed.kind === "dir" ? { kind: "context", index: seed.index } : { kind: "view", view: new LayeredView(lowerStack(seed.state).map((c) => session.store.snapshotPath(c))) };
-            await copy({
-              op: "copy", sources: [seedSource], heredocs: [], dest: "/", workdir: "/",
-              from, link: true, parents: false, excludes: [],
-              target: { view: new LayeredView([]), layerDir: dir },
-            });
-          })),
+          openCacheMount(session, id, target, m, seed && ((dir) =>
+            copyTree(seed.kind === "dir" ? { kind: "context", index: seed.index } : { kind: "view", view: new LayeredView(lowerStack(seed.state).map((c) => session.store.snapshotPath(c))) }, seedSource, dir))),
       };
     }
     case "tmpfs": {
