@@ -10,7 +10,7 @@ import type { Engine } from "./engines/engine.js";
 import { TbuildEngine } from "./engines/tbuild.js";
 import { loadAverage, waitForQuiet } from "./load.js";
 import { runDiagnostics } from "./profile/diagnose.js";
-import { summaryTable } from "./report.js";
+import { phasesTable, summaryTable } from "./report.js";
 import { ResultsFile, type Sample } from "./results.js";
 import { killActiveChildren } from "./proc.js";
 import { runSequence } from "./sequence.js";
@@ -68,6 +68,7 @@ async function measure(env: BenchEnv, opts: BenchOptions, engines: Engine[]): Pr
   const hi = Math.max(...loads);
   process.stdout.write(`\n## tbuild benchmark — ${session}, median of ${opts.runs} run(s), seconds; load average at sequence start ${lo.toFixed(2)}–${hi.toFixed(2)}\n\n`);
   process.stdout.write(`${summaryTable(samples, env.workloads.map((w) => w.name), peers, opts.runs)}\n\n`);
+  process.stdout.write(`### tbuild build phases (from --progress rawjson timestamps)\n\n${phasesTable(samples, env.workloads.map((w) => w.name))}\n\n`);
   for (const e of engines) process.stdout.write(`- export of ${e.name}: ${e.exportNote}\n`);
   process.stdout.write(`- cold builds pull the base image ${env.baseRef} from the local registry (all engines)\n`);
   process.stdout.write(`- raw runs: ${env.dirs.results} (session ${session}); logs: ${env.dirs.logs}\n`);

@@ -62,3 +62,20 @@ export function summaryTable(samples: readonly Sample[], workloads: readonly str
   for (const r of rows) lines.push(`| ${r.join(" | ")} |`);
   return lines.join("\n");
 }
+
+/** Medians of tbuild's build phases (ms): where a build's wall time goes. */
+export function phasesTable(samples: readonly Sample[], workloads: readonly string[]): string {
+  const lines = ["| workload | figure | start-up ms | solve ms | exit ms | slowest step (median ms) |", "|---|---|---|---|---|---|"];
+  for (const wl of workloads) {
+    for (const fig of FIGURES) {
+      const ps = samples.filter((s) => s.engine === "tbuild" && s.workload === wl && s.figure === fig && s.phases).map((s) => s.phases!);
+      if (ps.length === 0) continue;
+      const slow = ps[0]!.slowest;
+      const slowMs = median(ps.map((p) => p.slowest?.ms ?? Number.NaN));
+      lines.push(
+        `| ${wl} | ${FIGURE_LABELS[fig]} | ${fmt(median(ps.map((p) => p.startupMs)), 0)} | ${fmt(median(ps.map((p) => p.solveMs)), 0)} | ${fmt(median(ps.map((p) => p.exitMs)), 0)} | ${slow ? `${fmt(slowMs, 0)} ${slow.instruction.slice(0, 40).replace(/\|/g, "\\|")}` : "-"} |`,
+      );
+    }
+  }
+  return lines.join("\n");
+}

@@ -2,6 +2,7 @@
 
 import { appendFileSync, existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
+import type { BuildPhases } from "./events.js";
 import type { Figure } from "./figures.js";
 
 export interface Sample {
@@ -15,6 +16,8 @@ export interface Sample {
   ok: boolean;
   /** tbuild build phases, failure reason, or the export format. */
   note: string;
+  /** tbuild builds: start-up / solve / exit split from the rawjson events. */
+  phases?: BuildPhases;
 }
 
 const HEADER = ["session", "engine", "workload", "figure", "run", "seconds", "maxrss_kb", "load1", "status", "note"];

@@ -70,10 +70,11 @@ export async function runSequence(engine: Engine, wl: Workload, run: number, ctx
       const r = await timed(argv, { env: cmd.env, log, timeFile: `${log}.time` });
       const ok = r.code === 0;
       let note = "";
-      if (engine.name === "tbuild" && ok) note = phasesNote(buildPhases(r.output, r.startMs, r.endMs));
+      const phases = engine.name === "tbuild" && ok ? buildPhases(r.output, r.startMs, r.endMs) : undefined;
+      if (phases) note = phasesNote(phases);
       if (step.figure === "export") note = engine.exportNote;
       if (!ok) note = `exit ${r.code}: ${tail(r.output, 1)}`;
-      const s: Sample = { engine: engine.name, workload: wl.name, figure: step.figure, run, seconds: r.seconds, maxRssKb: r.maxRssKb, load: ctx.load(), ok, note };
+      const s: Sample = { engine: engine.name, workload: wl.name, figure: step.figure, run, seconds: r.seconds, maxRssKb: r.maxRssKb, load: ctx.load(), ok, note, ...(phases ? { phases } : {}) };
       samples.push(s);
       ctx.onSample(s);
       if (!ok) {
