@@ -3,7 +3,7 @@
 // and the deterministic tar writer re-creates the exact bytes (same diffID) whenever an
 // export needs them. A base image's layers keep their original blobs instead.
 import { Writable } from "node:stream";
-import { promises as fsp } from "node:fs";
+import { lstatSync, promises as fsp, readdirSync } from "node:fs";
 import { RELEASES_CHUNKS, unpackLayer, writeLayer, type Digest } from "@tbuild/oci";
 import { sha256Digest, type SnapshotDraft, type Store } from "@tbuild/cache";
 
@@ -41,13 +41,14 @@ export async function commitLayerDraft(
   protect: (refs: { blobs?: Digest[]; snapshots?: Digest[] }) => Promise<unknown>,
 ): Promise<CommittedLayer> {
   const source = { kind: "overlay-upper" as const, dir: draft.path };
+  const small = isSmallTree(draft.path);
   let diffID: Digest;
   let size: number;
   if (sourceDateEpoch === undefined) {
-    ({ diffID, size } = await writeLayer(source, discard()));
+    ({ diffID, size } = await writeLayer(source, discard(), { small }));
   } else {
     const w = await store.blobWriter();
-    ({ diffID, size } = await writeLayer(source, w, { sourceDateEpoch }));
+    ({ diffID, size } = await writeLayer(source, w, { sourceDateEpoch, small }));
     await protect({ blobs: [diffID] });
     await w.commit({ digest: diffID });
   }
@@ -89,6 +90,26 @@ export async function ensureSnapshotFromBlob(
     await store.abortSnapshot(draft).catch(() => {});
     throw e;
   }
+}
+
+/**
+ * Whether a diff is small enough (few entries, few bytes) to tar on the main thread: most
+ * RUN, WORKDIR and small COPY layers. Stops counting as soon as it is not.
+ */
+export function isSmallTree(dir: string, maxEntries = 256, maxBytes = 8 << 20): boolean {
+  let entries = 0;
+  let bytes = 0;
+  const stack = [dir];
+  while (stack.length > 0) {
+    const d = stack.pop()!;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (++entries > maxEntries) return false;
+      const p = `${d}/${e.name}`;
+      if (e.isDirectory()) stack.push(p);
+      else if (e.isFile() && (bytes += lstatSync(p).size) > maxBytes) return false;
+    }
+  }
+  return true;
 }
 
 /** Removes a directory tree, ignoring a missing one. */

@@ -117,8 +117,12 @@ async function* fromWorker(worker: Worker, source: LayerSource, opts: TarProduce
   }
 }
 
-/** The layer tar for `source`, in chunks of up to 1 MiB; iterate it once. */
-export function layerTar(source: LayerSource, opts: TarProducerOptions = {}): LayerTar {
+/**
+ * The layer tar for `source`, in chunks of up to 1 MiB; iterate it once. `inline` produces
+ * it on this thread: for a layer known to be small, starting a worker costs more than the
+ * overlap it buys.
+ */
+export function layerTar(source: LayerSource, opts: TarProducerOptions & { inline?: boolean } = {}): LayerTar {
   let worker: Worker | undefined;
   return {
     recycle(chunk) {
@@ -130,7 +134,7 @@ export function layerTar(source: LayerSource, opts: TarProducerOptions = {}): La
       }
     },
     [Symbol.asyncIterator]() {
-      worker = acquire();
+      worker = opts.inline ? undefined : acquire();
       return worker ? fromWorker(worker, source, opts) : inline(source, opts);
     },
   };

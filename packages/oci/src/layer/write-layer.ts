@@ -19,6 +19,8 @@ export interface WriteLayerOptions {
   compression?: Compression;
   /** Compression level (gzip 1–9, zstd 1–19). */
   compressionLevel?: number;
+  /** The layer is known to be small: produce it on this thread instead of a worker. */
+  small?: boolean;
 }
 
 /** What writeLayer produced. */
@@ -65,7 +67,7 @@ export async function writeLayer(source: LayerSource, out: Writable, opts: Write
   let failed: unknown;
   dest.once("error", (e) => (failed ??= e));
   const reuse = releasesChunks(dest);
-  const tar = layerTar(source, { sourceDateEpoch: opts.sourceDateEpoch });
+  const tar = layerTar(source, { sourceDateEpoch: opts.sourceDateEpoch, inline: opts.small });
   try {
     for await (const chunk of tar) {
       if (failed) throw failed;
