@@ -9,8 +9,14 @@ import { fileURLToPath } from "node:url";
 /** The repository root (bench/dist/paths.js → ../..). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** The built tbuild CLI entry point. */
-export const TBUILD_MAIN = path.join(REPO_ROOT, "packages", "cli", "dist", "main.js");
+/**
+ * The tbuild CLI the harness measures: env TBUILD_BENCH_CLI if set, else the esbuild bundle
+ * users run (packages/cli/bundle/main.js, made by `npm run build`), else the tsc output.
+ */
+export const TBUILD_MAIN =
+  process.env.TBUILD_BENCH_CLI ??
+  firstExisting(path.join(REPO_ROOT, "packages", "cli", "bundle", "main.js"), path.join(REPO_ROOT, "packages", "cli", "dist", "main.js")) ??
+  path.join(REPO_ROOT, "packages", "cli", "dist", "main.js");
 
 /** Script that makes the busybox root filesystem tarball. */
 export const BUSYBOX_ROOTFS_SCRIPT = path.join(REPO_ROOT, "fixtures", "base", "busybox-rootfs.sh");

@@ -1,7 +1,7 @@
 // What every harness mode needs first: scratch directories on /dev/shm, a local
 // registry, the busybox base image pushed to it, and the workloads written for it.
 
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { publishBaseImage } from "./base-image.js";
 import { benchDirs, TBUILD_MAIN, type BenchDirs } from "./paths.js";
@@ -25,7 +25,8 @@ export function say(msg: string): void {
 
 /** Sets up scratch dirs, registry, base image and workloads. */
 export async function setUp(names: readonly WorkloadName[], regenerate: boolean): Promise<BenchEnv> {
-  if (!existsSync(TBUILD_MAIN)) throw new Error(`${TBUILD_MAIN} is missing: build tbuild first (npx tsc -b)`);
+  if (!existsSync(TBUILD_MAIN)) throw new Error(`${TBUILD_MAIN} is missing: build tbuild first (npm run build)`);
+  say(`tbuild CLI: ${TBUILD_MAIN} (modified ${statSync(TBUILD_MAIN).mtime.toISOString()})`);
   const dirs = benchDirs();
   for (const d of [dirs.logs, dirs.stores, dirs.out]) rmSync(d, { recursive: true, force: true });
   for (const d of [dirs.root, dirs.workloads, dirs.logs, dirs.out, dirs.stores]) mkdirSync(d, { recursive: true });

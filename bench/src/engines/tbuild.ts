@@ -4,6 +4,7 @@
 
 import { rmSync } from "node:fs";
 import path from "node:path";
+import { TBUILD_MAIN } from "../paths.js";
 import { runOk } from "../proc.js";
 import { tbuildArgv } from "../tbuild-cli.js";
 import type { Workload } from "../workloads.js";
@@ -26,7 +27,7 @@ export class TbuildEngine implements Engine {
   }
 
   describe(): string {
-    return `tbuild (node ${process.version}) build --progress rawjson -t bench/WL:latest -f DIR/Dockerfile DIR, store on ${this.#storesDir}`;
+    return `${TBUILD_MAIN} (node ${process.version}): build --progress rawjson -t bench/WL:latest -f DIR/Dockerfile DIR, store on ${this.#storesDir}`;
   }
 
   async reset(wl: Workload): Promise<void> {

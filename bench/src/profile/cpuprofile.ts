@@ -4,10 +4,12 @@
 
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { sourceMapFor } from "./source-map.js";
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
 }
 
@@ -43,7 +45,7 @@ export function categoryOf(fn: string, url: string): string {
     const rest = url.slice(nm + 14).split("/");
     return `npm ${rest[0]!.startsWith("@") ? `${rest[0]}/${rest[1]}` : rest[0]}`;
   }
-  const m = /\/packages\/([^/]+)\/dist\/(.+)$/.exec(url);
+  const m = /\/packages\/([^/]+)\/(?:dist|src)\/(.+)$/.exec(url);
   if (m) {
     const [, pkg, rest] = m;
     const seg = rest!.split("/");
@@ -52,9 +54,22 @@ export function categoryOf(fn: string, url: string): string {
   return url.replace(/^file:\/\//, "");
 }
 
+/**
+ * A frame of a bundled file (packages/cli/bundle) mapped back to its original file through
+ * the bundle's source map, so categories still name packages; other frames unchanged.
+ */
+function originalFrame(n: ProfileNode): ProfileNode["callFrame"] {
+  const f = n.callFrame;
+  if (!f.url.includes("/bundle/")) return f;
+  const src = sourceMapFor(f.url)?.sourceAt(f.lineNumber, f.columnNumber);
+  return src ? { ...f, url: pathToFileURL(src).href } : f;
+}
+
 function frameName(n: ProfileNode): string {
-  const { functionName, url, lineNumber } = n.callFrame;
-  const where = url ? `${url.replace(/^file:\/\/.*\/packages\//, "").replace(/^file:\/\//, "")}:${lineNumber + 1}` : "";
+  const { functionName, url, lineNumber } = originalFrame(n);
+  // A mapped frame keeps the bundle's line number, which means nothing in the original file.
+  const line = url === n.callFrame.url ? `:${lineNumber + 1}` : "";
+  const where = url ? `${url.replace(/^file:\/\/.*\/packages\//, "").replace(/^file:\/\//, "")}${line}` : "";
   return `${functionName || "(anonymous)"}${where ? ` ${where}` : ""}`;
 }
 
@@ -72,7 +87,7 @@ export function summarizeProfile(file: string, top = 12): ProfileSummary {
   for (const [id, us] of selfUs) {
     const n = byId.get(id);
     if (!n || n.callFrame.functionName === "(root)") continue;
-    const c = categoryOf(n.callFrame.functionName, n.callFrame.url);
+    const c = categoryOf(n.callFrame.functionName, originalFrame(n).url);
     cats.set(c, (cats.get(c) ?? 0) + us / 1000);
     const f = frameName(n);
     fns.set(f, (fns.get(f) ?? 0) + us / 1000);
