@@ -18,7 +18,7 @@ import { Tally } from "../support/hostile-tally.js";
 // A runtime root of our own, so that step dirs of other test files do not count.
 const runtime = mkdtempSync("/dev/shm/tbuild-hostile-runtime-");
 process.env.TBUILD_RUNTIME_DIR = runtime;
-const cli = path.join(repoRoot, "packages/cli/dist/main.js");
+const cli = path.join(repoRoot, "packages/cli/bundle/main.js");
 
 beforeAll(() => buildDist());
 afterAll(() => rmSync(runtime, { recursive: true, force: true }));

@@ -14,12 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../support/hostile-procs.js";
 import { FULL, Tally } from "../support/hostile-tally.js";
 
-const cli = path.join(repoRoot, "packages/cli/dist/main.js");
+const cli = path.join(repoRoot, "packages/cli/bundle/main.js");
 let work: string;
 let root: string;
 
 beforeAll(() => {
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npx tsc -b\` (npm test does) first`);
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` (npm test does) first`);
   work = mkdtempSync("/dev/shm/tbuild-hostile-cli-");
   root = path.join(work, "store");
   mkdirSync(path.join(work, "ctx"));

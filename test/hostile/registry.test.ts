@@ -191,7 +191,7 @@ describe("hostile registries", () => {
       const cliRoot = path.join(work, "cli-store");
       // Not spawnSync: the fake registry lives in this process and must keep answering.
       const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [path.join(repoRoot, "packages/cli/dist/main.js"), "--root", cliRoot, "pull", `${reg.host}/hostile/app:1`], { stdio: ["ignore", "ignore", "pipe"] });
+        const child = spawn(process.execPath, [path.join(repoRoot, "packages/cli/bundle/main.js"), "--root", cliRoot, "pull", `${reg.host}/hostile/app:1`], { stdio: ["ignore", "ignore", "pipe"] });
         let stderr = "";
         child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
         child.on("close", (status) => resolve({ status, stderr }));

@@ -1,12 +1,13 @@
 // Runs the built `tbuild` binary for end-to-end tests (test/cli-*.test.ts).
-// The tests exercise dist/, as users do; `npm test` builds it first.
+// The tests exercise the bundle users run; `npm test` builds it first.
 
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
-export const cliMain = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+// The bundle (packages/cli/bundle, esbuild) is what the bin runs, so it is what the tests run.
+export const cliMain = fileURLToPath(new URL("../bundle/main.js", import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -22,7 +23,7 @@ export interface CliOptions {
 }
 
 function assertBuilt(): void {
-  if (!existsSync(cliMain)) throw new Error(`${cliMain} is missing: run \`npx tsc -b\` (npm test does) before the CLI tests`);
+  if (!existsSync(cliMain)) throw new Error(`${cliMain} is missing: run \`npm run build\` (npm test does) before the CLI tests`);
 }
 
 function childEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

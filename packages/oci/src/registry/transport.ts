@@ -15,7 +15,14 @@ import type { Agent, Response } from "undici";
 // (a cached rebuild, a save) never talk to a registry.
 type UndiciParts = { fetch: typeof import("undici").fetch; Agent: typeof import("undici").Agent };
 let undiciModule: Promise<UndiciParts> | undefined;
-const undici = () => (undiciModule ??= import("undici").then((m) => ({ fetch: m.fetch, Agent: m.Agent })));
+// undici is CommonJS: Node's ESM loader gives it named exports, but a bundler's dynamic
+// import of a CommonJS chunk (esbuild, our CLI bundle) gives only `default` = module.exports.
+// `default` is module.exports in both cases, so read the parts from there when it exists.
+const undici = () =>
+  (undiciModule ??= import("undici").then((m) => {
+    const mod = ((m as { default?: UndiciParts }).default ?? m) as UndiciParts;
+    return { fetch: mod.fetch, Agent: mod.Agent };
+  }));
 const fetch: UndiciParts["fetch"] = async (...args) => (await undici()).fetch(...args);
 import { OciError } from "../errors.js";
 import { Authenticator } from "./auth.js";
