@@ -1,11 +1,13 @@
 // Nothing outlives a step: no mount in the host's mount table, no process (background jobs
 // included), no step dir, runc state or cgroup — after success, failure, abort, and when
 // the tbuild process running the step is SIGKILLed.
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RuncExecutor, UnshareExecutor, type Executor } from "../packages/builder/src/sandbox/index.js";
+import { RuncExecutor, stepDirsRemoved, UnshareExecutor, type Executor } from "../packages/builder/src/sandbox/index.js";
 import { CopySnapshotter, OverlaySnapshotter, type Snapshotter } from "../packages/builder/src/snapshot/index.js";
+import { buildDist } from "./support/hostile-procs.js";
 import { hostMountsMentioning, IN_CI, makeBusyboxSnapshot, readTree, runStep, sandboxUnavailable, tempDir } from "./sandbox-helpers.js";
 
 const skip = sandboxUnavailable();
@@ -69,7 +71,8 @@ describe.skipIf(skip !== undefined).each(executors)("%s executor", (name, makeEx
       for (const d of [base, ...scratches]) rmSync(d, { recursive: true, force: true });
     });
 
-    const noTraces = (scratch: string) => {
+    const noTraces = async (scratch: string) => {
+      await stepDirsRemoved(); // removed in the background after the step
       expect(hostMountsMentioning(scratch)).toEqual([]);
       expect(hostMountsMentioning(runtime)).toEqual([]);
       expect(stepDirs()).toEqual([]);
@@ -80,7 +83,7 @@ describe.skipIf(skip !== undefined).each(executors)("%s executor", (name, makeEx
       for (const cmd of ["echo ok", "exit 7"]) {
         const r = await runStep(ex, snap, [base], ["/bin/sh", "-c", cmd], { mounts: [{ type: "tmpfs", target: "/t" }, { type: "layers", lowers: [base], target: "/l", readonly: false }] });
         scratches.push(r.scratch);
-        noTraces(r.scratch);
+        await noTraces(r.scratch);
       }
     });
 
@@ -90,7 +93,7 @@ describe.skipIf(skip !== undefined).each(executors)("%s executor", (name, makeEx
       scratches.push(r.scratch);
       expect(r.stdout).toBe("started\n");
       expect(processesWith(`sleep\0${marker}`)).toEqual([]);
-      noTraces(r.scratch);
+      await noTraces(r.scratch);
     });
 
     it("aborts a running step promptly and cleans up", async () => {
@@ -110,7 +113,7 @@ describe.skipIf(skip !== undefined).each(executors)("%s executor", (name, makeEx
       const err = await run.catch((e: unknown) => e);
       expect((err as Error).name).toBe("AbortError");
       expect(processesWith(`sleep\0${marker}`)).toEqual([]);
-      noTraces(scratch);
+      await noTraces(scratch);
       const diff = await snap.diff(rootfs, [base]);
       expect([...readTree(diff).keys()]).toEqual([]);
       await snap.release(rootfs);
@@ -133,16 +136,13 @@ describe.skipIf(skip !== undefined).each(executors)("%s executor", (name, makeEx
     let compiled: string;
     let base: string;
     beforeAll(() => {
-      // A plain Node process must run the executor, so compile the sandbox to JavaScript.
-      compiled = tempDir("compiled");
-      execFileSync("npx", ["tsc", "--ignoreConfig", "--outDir", compiled, "--rootDir", "packages/builder/src", "--module", "nodenext",
-        "--moduleResolution", "nodenext", "--target", "es2022", "--skipLibCheck", "--types", "node",
-        "packages/builder/src/sandbox/index.ts", "packages/builder/src/snapshot/index.ts"], { stdio: "inherit" });
-      writeFileSync(`${compiled}/package.json`, '{"type":"module"}');
+      // A plain Node process must run the executor: it imports the built packages (dist/).
+      buildDist();
+      compiled = fileURLToPath(new URL("../packages/builder/dist", import.meta.url));
       base = makeBusyboxSnapshot(tempDir("base"));
     }, 120_000);
     afterAll(() => {
-      for (const d of [compiled, base]) rmSync(d, { recursive: true, force: true });
+      rmSync(base, { recursive: true, force: true });
     });
 
     it("takes the sandbox down with it", async () => {

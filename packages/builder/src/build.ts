@@ -13,6 +13,7 @@ import { commitImage } from "./image/commit-image.js";
 import { writeOutputs } from "./export/outputs.js";
 import { BuildAbortedError } from "./solve/session.js";
 import { readFileInRoot } from "./fs/index.js";
+import { stepDirsRemoved } from "./sandbox/runtime-dir.js";
 
 /**
  * Builds an image from a Dockerfile and a context directory. Iterate the returned handle
@@ -82,6 +83,7 @@ async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void): Prom
   } finally {
     await session.close();
     await store.close();
+    await stepDirsRemoved(); // a build leaves no step directory behind once it resolves
   }
 }
 

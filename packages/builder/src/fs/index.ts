@@ -5,5 +5,5 @@ export { ViewError, entryTypeOfMode, type EntryType, type ViewStat } from "./vie
 export { cleanPath, joinPath, parentPath, baseName, pathParts, isWithin, sortNames, compareBytes } from "./container-path.js";
 export { resolveInRoot, SymlinkLoopError, MAX_SYMLINKS, type LinkInfo, type LinkLookup } from "./resolve-symlinks.js";
 export { secureJoin, resolveHostPath, readFileInRoot } from "./host-path.js";
-export { readXattrTree, readXattrsOf, writeXattrs, isOverlayXattr, XattrToolError, type Xattrs } from "./xattr.js";
+export { readXattrTree, readXattrsOf, writeXattrs, isOverlayXattr, type Xattrs } from "./xattr.js";
 export { layerAttrs, type LayerAttrs } from "./layer-attrs.js";

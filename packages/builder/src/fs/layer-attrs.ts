@@ -3,7 +3,7 @@
 // and the attributes its files carry (capabilities, ACLs …). One `getfattr -R` per layer,
 // cached for the life of the process: snapshots in the store are immutable once renamed
 // into place, so a layer's answer never changes.
-import { stat } from "node:fs/promises";
+import { statSync } from "node:fs";
 import { isOverlayXattr, readXattrTree, type Xattrs } from "./xattr.js";
 
 export interface LayerAttrs {
@@ -17,7 +17,10 @@ const MAX_CACHED = 512;
 const cache = new Map<string, Promise<LayerAttrs>>();
 
 async function scan(dir: string): Promise<LayerAttrs> {
-  const all = await readXattrTree(dir);
+  return fromXattrTree(await readXattrTree(dir));
+}
+
+function fromXattrTree(all: ReadonlyMap<string, Xattrs>): LayerAttrs {
   const opaque = new Set<string>();
   const xattrs = new Map<string, Xattrs>();
   for (const [rel, attrs] of all) {
@@ -38,18 +41,36 @@ async function scan(dir: string): Promise<LayerAttrs> {
  * directory does not see stale answers.
  */
 export async function layerAttrs(dir: string): Promise<LayerAttrs> {
-  const st = await stat(dir, { bigint: true });
-  const key = `${dir}\0${st.dev}:${st.ino}:${st.ctimeNs}`;
+  const key = await cacheKey(dir);
   let hit = cache.get(key);
   if (hit === undefined) {
     hit = scan(dir);
     hit.catch(() => cache.delete(key));
-    if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
-    cache.set(key, hit);
+    remember(key, hit);
   } else {
     // Refresh its place in the insertion order (least recently used goes first).
     cache.delete(key);
     cache.set(key, hit);
   }
   return hit;
+}
+
+/**
+ * Records the attributes of a layer snapshot just committed at `dir`, read (readXattrTree)
+ * from its draft before the rename: the next step's view of the layer needs no getfattr.
+ */
+export async function rememberLayerAttrs(dir: string, tree: ReadonlyMap<string, Xattrs>): Promise<void> {
+  remember(await cacheKey(dir), Promise.resolve(fromXattrTree(tree)));
+}
+
+// statSync: a build asks for every layer of the rootfs per step, and the sync call takes
+// microseconds where a thread-pool round trip takes far longer.
+async function cacheKey(dir: string): Promise<string> {
+  const st = statSync(dir, { bigint: true });
+  return `${dir}\0${st.dev}:${st.ino}:${st.ctimeNs}`;
+}
+
+function remember(key: string, attrs: Promise<LayerAttrs>): void {
+  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
+  cache.set(key, attrs);
 }

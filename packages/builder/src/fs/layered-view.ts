@@ -7,10 +7,10 @@
 // without a mount.
 import { lstat, readFile, readdir, readlink } from "node:fs/promises";
 import type { BigIntStats } from "node:fs";
-import { createReadStream } from "node:fs";
+import { createReadStream, lstatSync } from "node:fs";
 import { PassThrough, type Readable } from "node:stream";
 import { cleanPath, parentPath, sortNames } from "./container-path.js";
-import { layerAttrs } from "./layer-attrs.js";
+import { layerAttrs, type LayerAttrs } from "./layer-attrs.js";
 import { resolveInRoot } from "./resolve-symlinks.js";
 import { entryTypeOfMode, ViewError, type ViewStat } from "./view-types.js";
 import type { Xattrs } from "./xattr.js";
@@ -24,12 +24,14 @@ function isWhiteout(st: BigIntStats): boolean {
   return st.isCharacterDevice() && st.rdev === 0n;
 }
 
+// Synchronous on purpose: a view makes many lookups per step, each in every layer, and on the
+// store's (cached) directories lstat takes microseconds where a fs/promises round trip through
+// the thread pool, and the exception object of a missing name, cost far more.
 async function lstatOrUndefined(p: string): Promise<BigIntStats | undefined> {
   try {
-    return await lstat(p, { bigint: true });
+    return lstatSync(p, { bigint: true, throwIfNoEntry: false });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    if ((e as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
     throw e;
   }
 }
@@ -37,6 +39,8 @@ async function lstatOrUndefined(p: string): Promise<BigIntStats | undefined> {
 export class LayeredView {
   readonly layers: readonly string[];
   private readonly dirs = new Map<string, Promise<DirNode | undefined>>();
+  /** Each layer's attributes, looked up once per view (layerAttrs stats the layer per call). */
+  private readonly attrs = new Map<number, Promise<LayerAttrs>>();
 
   /** @param layers snapshot directories, top-most first. An empty list is an empty rootfs (scratch). */
   constructor(layers: readonly string[]) {
@@ -47,8 +51,17 @@ export class LayeredView {
     return p === "/" ? this.layers[layer]! : this.layers[layer] + p;
   }
 
+  private attrsOf(layer: number): Promise<LayerAttrs> {
+    let hit = this.attrs.get(layer);
+    if (hit === undefined) {
+      hit = layerAttrs(this.layers[layer]!);
+      this.attrs.set(layer, hit);
+    }
+    return hit;
+  }
+
   private async isOpaque(layer: number, p: string): Promise<boolean> {
-    const attrs = await layerAttrs(this.layers[layer]!);
+    const attrs = await this.attrsOf(layer);
     return attrs.opaque.has(p === "/" ? "" : p.slice(1));
   }
 
@@ -180,7 +193,7 @@ export class LayeredView {
 
   /** Extended attributes of a file as stored in one layer (see xattrs()). */
   async xattrsIn(layer: number, p: string): Promise<Xattrs> {
-    const attrs = await layerAttrs(this.layers[layer]!);
+    const attrs = await this.attrsOf(layer);
     const clean = cleanPath(p);
     return new Map(attrs.xattrs.get(clean === "/" ? "" : clean.slice(1)) ?? []);
   }

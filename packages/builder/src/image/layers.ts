@@ -6,6 +6,8 @@ import { Writable } from "node:stream";
 import { lstatSync, promises as fsp, readdirSync } from "node:fs";
 import { RELEASES_CHUNKS, unpackLayer, writeLayer, type Digest } from "@tbuild/oci";
 import { sha256Digest, type SnapshotDraft, type Store } from "@tbuild/cache";
+import { rememberLayerAttrs } from "../fs/layer-attrs.js";
+import { readXattrTree } from "../fs/xattr.js";
 
 /** Chain ID of `diffID` on top of a parent chain (OCI image spec). */
 export function chainOf(parent: Digest | undefined, diffID: Digest): Digest {
@@ -40,7 +42,9 @@ export async function commitLayerDraft(
   sourceDateEpoch: number | undefined,
   protect: (refs: { blobs?: Digest[]; snapshots?: Digest[] }) => Promise<unknown>,
 ): Promise<CommittedLayer> {
-  const source = { kind: "overlay-upper" as const, dir: draft.path };
+  // Read once: the tar writer and the next step's view of this layer both need them.
+  const xattrs = await readXattrTree(draft.path);
+  const source = { kind: "overlay-upper" as const, dir: draft.path, xattrs };
   const small = isSmallTree(draft.path);
   let diffID: Digest;
   let size: number;
@@ -57,6 +61,7 @@ export async function commitLayerDraft(
   await protect({ snapshots: [chainID] });
   await store.putLayer(diffID, size);
   await store.commitSnapshot(draft, chainID, { ...(parentChain ? { parent: parentChain } : {}), diffID, size });
+  await rememberLayerAttrs(store.snapshotPath(chainID), xattrs).catch(() => {}); // only a cache
   return { diffID, size, chainID };
 }
 

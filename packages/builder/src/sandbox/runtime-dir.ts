@@ -4,6 +4,7 @@
 // removed after the step; everything in it is small except the upper dirs of writable
 // `layers` mounts, whose changes are discarded with it.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { rm } from "node:fs/promises";
 
 let ensured: string | undefined;
 
@@ -22,7 +23,38 @@ export function makeStepDir(): string {
   return mkdtempSync(`${runtimeRoot()}/s-${process.pid}-`);
 }
 
-/** Removes a step directory (after the sandbox is gone). */
+/** Step directories whose removal has started but not finished. */
+const removing = new Map<string, Promise<void>>();
+let exitHook = false;
+
+/**
+ * Removes a step directory (after the sandbox is gone) in the background: nothing reads it
+ * again, and a synchronous removal cost each step several milliseconds of the main thread.
+ * What is still there when the process exits is removed then; after a crash, the next
+ * executor's sweep (leftovers.ts) takes it.
+ */
 export function removeStepDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  if (!exitHook) process.once("exit", removeRemaining);
+  exitHook = true;
+  const done = rm(dir, { recursive: true, force: true, maxRetries: 3 }).then(
+    () => void removing.delete(dir),
+    () => {}, // left for removeRemaining or the sweep
+  );
+  removing.set(dir, done);
+}
+
+/** Resolves when the step directories removed so far are gone (or their removal failed). */
+export async function stepDirsRemoved(): Promise<void> {
+  await Promise.all(removing.values());
+}
+
+function removeRemaining(): void {
+  for (const dir of removing.keys()) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // the sweep of a later run takes it
+    }
+  }
+  removing.clear();
 }

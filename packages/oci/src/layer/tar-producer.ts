@@ -102,7 +102,7 @@ export class TarProducer {
     return this.pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK_SIZE);
   }
 
-  /** Checks the source and reads its extended attributes (one getfattr process). */
+  /** Checks the source and reads its extended attributes (one getfattr process, unless given). */
   static async create(source: LayerSource, opts: TarProducerOptions, pool: ChunkPool): Promise<TarProducer> {
     let st: Stats;
     try {
@@ -112,6 +112,10 @@ export class TarProducer {
     }
     if (!st.isDirectory()) throw new OciError("INVALID_FORMAT", `layer source ${source.dir} is not a directory.`);
     const p = new TarProducer(source, opts, pool);
+    if (source.xattrs) {
+      p.xattrs = source.xattrs;
+      return p;
+    }
     let xattrs: XattrMap | undefined;
     let failure: unknown;
     const reading = readXattrs(source.dir).then((x) => (xattrs = x), (e: unknown) => (failure = e ?? new Error("getfattr failed")));

@@ -21,12 +21,22 @@ const port = parentPort!;
 const pool: ChunkPool = [];
 let current: { job: number; credits: number; cancelled: boolean; wake?: () => void } | undefined;
 
+/** Structured cloning turns the Buffers of `xattrs` into plain Uint8Arrays; make them Buffers again. */
+function withBuffers(source: LayerSource): LayerSource {
+  if (!source.xattrs) return source;
+  const xattrs = new Map<string, Map<string, Buffer>>();
+  for (const [p, attrs] of source.xattrs) {
+    xattrs.set(p, new Map([...attrs].map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)])));
+  }
+  return { ...source, xattrs };
+}
+
 async function run(m: Extract<ToWorker, { type: "job" }>): Promise<void> {
   const state: { job: number; credits: number; cancelled: boolean; wake?: () => void } = { job: m.job, credits: m.credits, cancelled: false };
   current = state;
   let producer: TarProducer | undefined;
   try {
-    producer = await TarProducer.create(m.source, m.opts, pool);
+    producer = await TarProducer.create(withBuffers(m.source), m.opts, pool);
     for (;;) {
       while (state.credits === 0 && !state.cancelled) await new Promise<void>((r) => (state.wake = r));
       if (state.cancelled) break;

@@ -10,6 +10,7 @@ import { readTar } from "../tar/reader.js";
 import type { TarHeader } from "../tar/header.js";
 import { RELEASES_CHUNKS, writeLayer } from "./write-layer.js";
 import { compressBlob } from "./compression.js";
+import { readXattrs } from "./xattr.js";
 import { gunzipSync } from "node:zlib";
 import { createServer } from "node:net";
 
@@ -185,6 +186,29 @@ describe("writeLayer", () => {
     const plain = await entries(p.data());
     expect(plain.map((h) => h.name)).toEqual(["etc", "etc/gone", "opaque", "opaque/-first", "opaque/kept"]);
     expect(plain[1]).toMatchObject({ type: "char", devmajor: 0, devminor: 0 });
+  });
+
+  it("uses attributes read beforehand, inline and on the worker thread, for the same bytes", async () => {
+    const d = join(tmp, "upper");
+    mkdirSync(join(d, "opaque"), { recursive: true });
+    writeFileSync(join(d, "opaque", "kept"), "x");
+    writeFileSync(join(d, "noted"), "y");
+    sh("setfattr", ["-n", "trusted.overlay.opaque", "-v", "y", join(d, "opaque")]);
+    sh("setfattr", ["-n", "user.note", "-v", "hello", join(d, "noted")]);
+    const plain = sink();
+    await writeLayer({ kind: "overlay-upper", dir: d }, plain.stream);
+    const xattrs = await readXattrs(d);
+    for (const small of [true, false]) {
+      const given = sink();
+      await writeLayer({ kind: "overlay-upper", dir: d, xattrs }, given.stream, { small });
+      expect(given.data().equals(plain.data())).toBe(true);
+    }
+    const names = (await entries(plain.data())).map((h) => h.name);
+    expect(names).toContain("opaque/.wh..wh..opq");
+    // Given attributes are trusted as they are: an empty map means "none", no getfattr runs.
+    const none = sink();
+    await writeLayer({ kind: "overlay-upper", dir: d, xattrs: new Map() }, none.stream);
+    expect((await entries(none.data())).map((h) => h.name)).not.toContain("opaque/.wh..wh..opq");
   });
 
   it("compresses with gzip and zstd in the same pass, reporting both digests", async () => {

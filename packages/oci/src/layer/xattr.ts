@@ -1,4 +1,6 @@
-// Extended attributes in bulk, through the `attr` package's getfattr/setfattr.
+// Extended attributes in bulk, through the `attr` package's getfattr/setfattr (Debian
+// package "attr"). The one implementation: the layer tar writer and unpacker use it, and
+// the builder (layer snapshots, COPY, sandbox stubs) imports it from here.
 //
 // Node has no xattr API. We measured two options on a 20,000-file tree (tmpfs):
 //   getfattr -R (one process, whole tree)              ~0.1 s wall, runs beside our own walk
@@ -6,112 +8,136 @@
 // fs-xattr also calls getxattr/setxattr, not the l* variants, so it follows symlinks: a
 // symlink's attributes cannot be read, and a set during unpack could be steered outside the
 // target directory. The batched tools use lgetxattr/lsetxattr (-h) and cost one process per
-// layer, so we use them. Debian package: attr.
+// tree or per batch, so we use them; callers that need a tree's attributes twice pass the
+// first answer along (LayerSource.xattrs) instead of asking again.
 import { spawn } from "node:child_process";
 import { OciError } from "../errors.js";
 
-/** path (relative to the walked root, "" for the root itself) → attribute name → raw value. */
-export type XattrMap = Map<string, Map<string, Buffer>>;
+/** Attribute name → raw value. */
+export type Xattrs = Map<string, Buffer>;
+
+/** path (relative to the walked root, "" for the root itself) → its attributes. */
+export type XattrMap = Map<string, Xattrs>;
+
+/** Names of the overlayfs bookkeeping attributes; they describe a layer, never a file. */
+export function isOverlayXattr(name: string): boolean {
+  return name.startsWith("trusted.overlay.") || name.startsWith("user.overlay.");
+}
 
 function toolMissing(tool: string, err: unknown): OciError {
   return new OciError("TOOL_FAILED", `${tool} is needed to read and write extended attributes but could not be started (${(err as Error).message}); install the Debian package "attr".`, { cause: err });
 }
 
-/** Undoes getfattr's quoting of path/name bytes (\ooo octal escapes) and decodes UTF-8. */
-function unquote(s: string): string {
+/** Undoes getfattr's quoting (`\ooo` octal escapes of single bytes) and decodes UTF-8. */
+export function unquoteAttr(s: string): string {
   if (!s.includes("\\")) return s;
-  const bytes: number[] = [];
   const raw = Buffer.from(s, "utf8");
+  const bytes: number[] = [];
   for (let i = 0; i < raw.length; i++) {
-    if (raw[i] === 0x5c && i + 3 < raw.length && /^[0-7]{3}$/.test(raw.toString("latin1", i + 1, i + 4))) {
+    const b = raw[i]!;
+    if (b === 0x5c && i + 3 < raw.length && /^[0-7]{3}$/.test(raw.toString("latin1", i + 1, i + 4))) {
       bytes.push(parseInt(raw.toString("latin1", i + 1, i + 4), 8));
       i += 3;
-    } else bytes.push(raw[i]!);
+    } else bytes.push(b);
   }
   return Buffer.from(bytes).toString("utf8");
 }
 
-/** Quotes a path or name for setfattr --restore: backslash and control bytes as \ooo. */
-function quote(s: string): string {
-  if (!/[\x00-\x1f\x7f\\]/.test(s)) return s;
+/** Quotes a path or attribute name for setfattr --restore: every byte outside printable ASCII, `\` and `=` as `\ooo`. */
+export function quoteAttr(s: string): string {
+  if (/^[\x21-\x3c\x3e-\x5b\x5d-\x7e ]*$/.test(s) && !s.startsWith(" ") && !s.endsWith(" ")) return s;
   let out = "";
   for (const b of Buffer.from(s, "utf8")) {
-    out += b < 0x20 || b === 0x7f || b === 0x5c ? `\\${b.toString(8).padStart(3, "0")}` : String.fromCharCode(b);
+    out += b <= 0x20 || b >= 0x7f || b === 0x5c || b === 0x3d ? `\\${b.toString(8).padStart(3, "0")}` : String.fromCharCode(b);
   }
-  // Non-ASCII bytes were turned into single latin1 chars above; re-encode them as bytes.
-  return Buffer.from(out, "latin1").toString("utf8");
+  return out;
 }
 
-function parseDump(text: string): XattrMap {
+/** Parses `getfattr -d -e hex` output into path → attributes (paths as printed). */
+export function parseGetfattrDump(text: string): XattrMap {
   const out: XattrMap = new Map();
-  let current: Map<string, Buffer> | undefined;
+  let current: Xattrs | undefined;
   for (const line of text.split("\n")) {
     if (line.startsWith("# file: ")) {
-      let p = unquote(line.slice(8));
-      if (p === ".") p = "";
-      else if (p.startsWith("./")) p = p.slice(2);
       current = new Map();
-      out.set(p, current);
+      out.set(unquoteAttr(line.slice(8)), current);
     } else if (line !== "" && current) {
       const eq = line.indexOf("=");
       if (eq < 0) continue;
       const value = line.slice(eq + 1);
-      current.set(unquote(line.slice(0, eq)), value.startsWith("0x") ? Buffer.from(value.slice(2), "hex") : Buffer.from(value));
+      const buf = value.startsWith("0x")
+        ? Buffer.from(value.slice(2), "hex")
+        : value.startsWith("0s")
+          ? Buffer.from(value.slice(2), "base64")
+          : Buffer.from(value.replace(/^"(.*)"$/, "$1"));
+      current.set(unquoteAttr(line.slice(0, eq)), buf);
     }
   }
   return out;
 }
 
-/**
- * Reads every extended attribute of every entry under `dir` (symlinks not followed, the
- * symlinks' own attributes included) with one `getfattr -R` process.
- */
-export function readXattrs(dir: string): Promise<XattrMap> {
+// Filesystems without xattr support, and files vanishing under a walk, mean "no attributes".
+const READ_TOLERATED = /Operation not supported|No such file or directory/;
+
+function run(tool: string, args: string[], cwd: string, tolerate: RegExp | undefined, input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn("getfattr", ["--absolute-names", "-hPR", "-d", "-m", "-", "-e", "hex", "."], {
-      cwd: dir, stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(tool, args, { cwd, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];
     let err = "";
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => (err += b.toString()));
-    child.on("error", (e) => reject(toolMissing("getfattr", e)));
+    child.stdout!.on("data", (b: Buffer) => out.push(b));
+    child.stderr!.on("data", (b: Buffer) => (err += b.toString()));
+    child.on("error", (e) => reject(toolMissing(tool, e)));
     child.on("close", (code) => {
-      // Filesystems without xattr support make getfattr complain per file; that means "none".
-      const real = err.split("\n").filter((l) => l.trim() !== "" && !/Operation not supported/.test(l));
-      if (code !== 0 && real.length > 0) {
-        reject(new OciError("TOOL_FAILED", `reading extended attributes under ${dir} failed: ${real.slice(0, 3).join("; ")}`));
+      const real = err.split("\n").filter((l) => l.trim() !== "" && !tolerate?.test(l));
+      if (code !== 0 && (real.length > 0 || tolerate === undefined)) {
+        reject(new OciError("TOOL_FAILED", `${tool} failed in ${cwd}: ${real.slice(0, 3).join("; ") || `exit status ${code}`}`));
         return;
       }
-      resolve(parseDump(Buffer.concat(out).toString("utf8")));
+      resolve(Buffer.concat(out).toString("utf8"));
     });
+    if (input !== undefined) {
+      child.stdin!.on("error", () => {}); // reported through the exit status
+      child.stdin!.end(input);
+    }
   });
 }
 
 /**
- * Sets extended attributes with one `setfattr -h --restore` process. Paths are relative to
- * `root`; the caller guarantees that no parent component of any path is a symlink (setfattr
- * -h only protects the last component).
+ * Reads every extended attribute of every entry under `dir` (symlinks not followed, the
+ * symlinks' own attributes included) with one `getfattr -R` process. Keys are paths
+ * relative to `dir`, "" for `dir` itself.
  */
-export function writeXattrs(root: string, attrs: Iterable<[string, Map<string, Buffer>]>): Promise<void> {
+export async function readXattrs(dir: string): Promise<XattrMap> {
+  const dump = await run("getfattr", ["--absolute-names", "-hPR", "-d", "-m", "-", "-e", "hex", "."], dir, READ_TOLERATED);
+  const out: XattrMap = new Map();
+  for (const [p, attrs] of parseGetfattrDump(dump)) out.set(p === "." ? "" : p.startsWith("./") ? p.slice(2) : p, attrs);
+  return out;
+}
+
+/** Reads the attributes of the given absolute paths (symlinks not followed), in batches. */
+export async function readXattrsOf(paths: readonly string[]): Promise<XattrMap> {
+  const out: XattrMap = new Map();
+  const batch = 2000; // keeps the argument list far below ARG_MAX
+  for (let i = 0; i < paths.length; i += batch) {
+    const dump = await run("getfattr", ["--absolute-names", "-h", "-d", "-m", "-", "-e", "hex", "--", ...paths.slice(i, i + batch)], "/", READ_TOLERATED);
+    for (const [p, attrs] of parseGetfattrDump(dump)) out.set(p, attrs);
+  }
+  return out;
+}
+
+/**
+ * Sets attributes with one `setfattr -h --restore` process. Paths are relative to `root`;
+ * the caller guarantees that no parent component of any path is a symlink (setfattr -h only
+ * protects the last component).
+ */
+export async function writeXattrs(root: string, entries: Iterable<readonly [string, Xattrs]>): Promise<void> {
   let dump = "";
-  for (const [path, values] of attrs) {
-    if (values.size === 0) continue;
-    dump += `# file: ${path === "" ? "." : quote(path)}\n`;
-    for (const [name, value] of values) dump += `${quote(name)}=0x${value.toString("hex")}\n`;
+  for (const [path, attrs] of entries) {
+    if (attrs.size === 0) continue;
+    dump += `# file: ${path === "" ? "." : quoteAttr(path)}\n`;
+    for (const [name, value] of attrs) dump += `${quoteAttr(name)}=0x${value.toString("hex")}\n`;
     dump += "\n";
   }
-  if (dump === "") return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const child = spawn("setfattr", ["-h", "--restore=-"], { cwd: root, stdio: ["pipe", "ignore", "pipe"] });
-    let err = "";
-    child.stderr.on("data", (b: Buffer) => (err += b.toString()));
-    child.on("error", (e) => reject(toolMissing("setfattr", e)));
-    child.on("close", (code) => {
-      if (code === 0) resolve();
-      else reject(new OciError("TOOL_FAILED", `setting extended attributes under ${root} failed: ${err.trim().split("\n").slice(0, 3).join("; ")}`));
-    });
-    child.stdin.on("error", () => {}); // reported through the exit status
-    child.stdin.end(dump);
-  });
+  if (dump === "") return;
+  await run("setfattr", ["-h", "--restore=-"], root, undefined, dump);
 }
