@@ -143,6 +143,35 @@ describe.each(["runc", "unshare"] as const)("builder features (%s executor)", (e
     expect(result.config.config?.OnBuild ?? null).toBeNull();
   });
 
+  it("records a RUN's opaque directory with its snapshot; later steps and exports honour it", async () => {
+    const ctx = env.context({
+      Dockerfile: "FROM busybox\nRUN mkdir -p /d && echo old > /d/old\nRUN rm -rf /d && mkdir /d && echo new > /d/new\nRUN ls /d > /list\n",
+    });
+    const out = path.join(env.work, `opaque-${executor}`);
+    const oci = path.join(env.work, `opaque-${executor}.oci.tar`);
+    await env.run({ context: ctx, outputs: [{ type: "local", dest: out }, { type: "oci", dest: oci }] });
+    expect(readFileSync(path.join(out, "list"), "utf8")).toBe("new\n");
+    expect(readdirSync(path.join(out, "d"))).toEqual(["new"]);
+    // The snapshot of the third layer carries the record the next step and the export used.
+    const records = readdirSync(path.join(env.root, "snapshots"))
+      .map((s) => path.join(env.root, "snapshots", s, "xattrs.json"))
+      .filter((f) => existsSync(f))
+      .map((f) => JSON.parse(readFileSync(f, "utf8")) as { e: [string, [string, string][]][] });
+    expect(records.some((r) => r.e.some(([p, attrs]) => p === "d" && attrs.some(([k]) => k.endsWith(".overlay.opaque"))))).toBe(true);
+    // The exported layer (re-created from the snapshot with the record) has the OCI opaque marker.
+    const layout = path.join(env.work, `opaque-${executor}-layout`);
+    execFileSync("mkdir", ["-p", layout]);
+    execFileSync("tar", ["-xf", oci, "-C", layout]);
+    const listings = readdirSync(path.join(layout, "blobs/sha256")).map((b) => {
+      try {
+        return execFileSync("tar", ["-tzf", path.join(layout, "blobs/sha256", b)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+      } catch {
+        return "";
+      }
+    });
+    expect(listings.some((l) => l.split("\n").includes("d/.wh..wh..opq"))).toBe(true);
+  });
+
   it("writes OCI and Docker archives and layouts that skopeo and umoci accept, and builds FROM a named oci-layout:// context", async () => {
     const ctx = env.context({ Dockerfile: "FROM busybox\nRUN echo hi > /hi\nCMD [\"cat\", \"/hi\"]\n" });
     const oci = path.join(env.work, `img-${executor}.oci.tar`);

@@ -25,6 +25,8 @@ export { findImage, type ImageSet, type LoadedImage, type ResolvedManifest } fro
 export * from "./layout/oci-layout.js";
 export * from "./layout/oci-archive.js";
 export * from "./layout/docker-archive.js";
+// Utilities shared with the builder
+export { mapLimit } from "./util/map-limit.js";
 // Registries
 export * from "./registry/reference.js";
 export * from "./registry/client.js";

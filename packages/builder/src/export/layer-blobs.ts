@@ -2,7 +2,8 @@
 // arrived as (base images), or — for layers tbuild built, which keep no tar — the
 // deterministic tar writer run over the layer's snapshot, checked against its diffID.
 import { PassThrough, type Readable } from "node:stream";
-import { DigestTap, writeLayer, type Compression, type Descriptor, type Digest } from "@tbuild/oci";
+import { DigestTap, writeLayer, type Compression, type Descriptor, type Digest, type LayerSource } from "@tbuild/oci";
+import { readXattrSidecar } from "../fs/xattr-sidecar.js";
 import type { Store } from "@tbuild/cache";
 import { chainsOf } from "../image/layers.js";
 import type { ImageState } from "../image/state.js";
@@ -28,11 +29,23 @@ export async function layerSources(store: Store, state: ImageState): Promise<Lay
   );
 }
 
+/**
+ * Layers whose tar is at most this big are written on the main thread: starting the tar
+ * worker costs more than tarring a few MB, and most RUN layers are far smaller.
+ */
+export const INLINE_LAYER_BYTES = 4 << 20;
+
+/** A snapshot tree as a tar source, with its recorded attributes when it has them. */
+export function snapshotSource(dir: string): LayerSource {
+  const xattrs = readXattrSidecar(dir);
+  return { kind: "overlay-upper", dir, ...(xattrs ? { xattrs } : {}) };
+}
+
 /** Re-creates a built layer's tar from its snapshot; the stream errors if the bytes differ. */
 export function regenerateLayer(store: Store, layer: LayerSourceInfo, compression: Compression = "none"): Readable {
   const out = new PassThrough({ highWaterMark: 1 << 20 });
   const dir = store.snapshotPath(layer.chainID);
-  writeLayer({ kind: "overlay-upper", dir }, out, { compression })
+  writeLayer(snapshotSource(dir), out, { compression, small: layer.size <= INLINE_LAYER_BYTES })
     .then((r) => {
       if (r.diffID !== layer.diffID) {
         out.destroy(new Error(`layer ${layer.diffID} could not be re-created from its snapshot (got ${r.diffID}); the snapshot was changed — rebuild with --no-cache`));

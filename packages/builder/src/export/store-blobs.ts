@@ -2,9 +2,9 @@
 // (verified while streaming); the uncompressed tar of a layer tbuild built, which the
 // store does not keep, is re-created from its snapshot on demand.
 import type { Readable } from "node:stream";
-import { OciError, createDecompressor, compressionOfMediaType, writeLayer, type BlobSource, type Compression, type Descriptor, type Digest } from "@tbuild/oci";
+import { OciError, createDecompressor, compressionOfMediaType, mapLimit, writeLayer, type BlobSource, type Compression, type Descriptor, type Digest } from "@tbuild/oci";
 import type { Store } from "@tbuild/cache";
-import { layerSources, openUncompressed, type LayerSourceInfo } from "./layer-blobs.js";
+import { INLINE_LAYER_BYTES, layerSources, openUncompressed, snapshotSource, type LayerSourceInfo } from "./layer-blobs.js";
 import type { ImageState } from "../image/state.js";
 import { chainsOf } from "../image/layers.js";
 
@@ -61,8 +61,8 @@ export async function layerDescriptors(
   ociTypes = true,
 ): Promise<{ layers: Descriptor[]; sources: LayerSourceInfo[] }> {
   const sources = await layerSources(store, state);
-  const layers: Descriptor[] = [];
-  for (const l of sources) layers.push(await layerBlob(store, l, compression, ociTypes));
+  // A few layers at a time: each one's tar walk, getfattr process and compression overlap.
+  const layers = await mapLimit(sources, 3, (l) => layerBlob(store, l, compression, ociTypes));
   return { layers, sources };
 }
 
@@ -82,7 +82,7 @@ async function layerBlob(store: Store, l: LayerSourceInfo, compression: Compress
   let digest: Digest;
   if (!l.stored) {
     // One pass: re-create the tar from the snapshot and compress it; the diffID check is free.
-    const r = await writeLayer({ kind: "overlay-upper", dir: store.snapshotPath(l.chainID) }, w, { compression });
+    const r = await writeLayer(snapshotSource(store.snapshotPath(l.chainID)), w, { compression, small: l.size <= INLINE_LAYER_BYTES });
     if (r.diffID !== l.diffID) {
       w.destroy();
       throw new Error(`layer ${l.diffID} could not be re-created from its snapshot (got ${r.diffID}); rebuild with --no-cache`);

@@ -1,10 +1,12 @@
 // What a layer snapshot says in extended attributes: which directories are opaque
 // (overlayfs `trusted.overlay.opaque=y`, or `user.overlay.opaque` for userxattr mounts)
-// and the attributes its files carry (capabilities, ACLs …). One `getfattr -R` per layer,
-// cached for the life of the process: snapshots in the store are immutable once renamed
+// and the attributes its files carry (capabilities, ACLs …). Read from the snapshot's
+// record (xattr-sidecar.ts), or with one `getfattr -R` where there is none, and cached for
+// the life of the process: snapshots in the store are immutable once renamed
 // into place, so a layer's answer never changes.
 import { statSync } from "node:fs";
 import { isOverlayXattr, readXattrTree, type Xattrs } from "./xattr.js";
+import { readXattrSidecar } from "./xattr-sidecar.js";
 
 export interface LayerAttrs {
   /** Directories (paths relative to the layer, "" for its root) marked opaque. */
@@ -17,7 +19,7 @@ const MAX_CACHED = 512;
 const cache = new Map<string, Promise<LayerAttrs>>();
 
 async function scan(dir: string): Promise<LayerAttrs> {
-  return fromXattrTree(await readXattrTree(dir));
+  return fromXattrTree(readXattrSidecar(dir) ?? (await readXattrTree(dir)));
 }
 
 function fromXattrTree(all: ReadonlyMap<string, Xattrs>): LayerAttrs {

@@ -8,6 +8,7 @@ import { RELEASES_CHUNKS, unpackLayer, writeLayer, type Digest } from "@tbuild/o
 import { sha256Digest, type SnapshotDraft, type Store } from "@tbuild/cache";
 import { rememberLayerAttrs } from "../fs/layer-attrs.js";
 import { readXattrTree } from "../fs/xattr.js";
+import { writeXattrSidecar } from "../fs/xattr-sidecar.js";
 
 /** Chain ID of `diffID` on top of a parent chain (OCI image spec). */
 export function chainOf(parent: Digest | undefined, diffID: Digest): Digest {
@@ -57,6 +58,7 @@ export async function commitLayerDraft(
     await w.commit({ digest: diffID });
   }
   const chainID = chainOf(parentChain, diffID);
+  writeXattrSidecar(draft.dir, xattrs);
   // Leased before it appears, so a concurrent prune cannot take it before its first use.
   await protect({ snapshots: [chainID] });
   await store.putLayer(diffID, size);
@@ -90,6 +92,8 @@ export async function ensureSnapshotFromBlob(
       expectedDiffID: diffID,
     });
     await store.putLayer(diffID, r.size);
+    // Recorded once here, so that no later view, export or push of this layer needs getfattr.
+    writeXattrSidecar(draft.dir, await readXattrTree(draft.path));
     await store.commitSnapshot(draft, chainID, { ...(parentChain ? { parent: parentChain } : {}), diffID });
   } catch (e) {
     await store.abortSnapshot(draft).catch(() => {});

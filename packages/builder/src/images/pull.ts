@@ -20,7 +20,8 @@ export interface PulledToStore {
 /** A registry client with tbuild's defaults (insecure hosts, user agent). */
 export function registryClient(insecureRegistries: readonly string[] = []): RegistryClient {
   const hosts = Object.fromEntries(insecureRegistries.map((h) => [h, { insecure: true }]));
-  return new RegistryClient({ hosts, userAgent: "tbuild" });
+  // Five transfers at a time, as docker push and pull default to.
+  return new RegistryClient({ hosts, userAgent: "tbuild", concurrency: 5 });
 }
 
 export async function pullToStore(store: Store, ref: ImageReference, opts: PullOptions = {}): Promise<PulledToStore> {
