@@ -43,12 +43,13 @@ function fromXattrTree(all: ReadonlyMap<string, Xattrs>): LayerAttrs {
  * directory does not see stale answers.
  */
 export async function layerAttrs(dir: string): Promise<LayerAttrs> {
-  const key = await cacheKey(dir);
+  const key = cacheKey(dir);
   let hit = cache.get(key);
   if (hit === undefined) {
     hit = scan(dir);
     hit.catch(() => cache.delete(key));
-    remember(key, hit);
+    if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
+    cache.set(key, hit);
   } else {
     // Refresh its place in the insertion order (least recently used goes first).
     cache.delete(key);
@@ -57,22 +58,9 @@ export async function layerAttrs(dir: string): Promise<LayerAttrs> {
   return hit;
 }
 
-/**
- * Records the attributes of a layer snapshot just committed at `dir`, read (readXattrTree)
- * from its draft before the rename: the next step's view of the layer needs no getfattr.
- */
-export async function rememberLayerAttrs(dir: string, tree: ReadonlyMap<string, Xattrs>): Promise<void> {
-  remember(await cacheKey(dir), Promise.resolve(fromXattrTree(tree)));
-}
-
 // statSync: a build asks for every layer of the rootfs per step, and the sync call takes
 // microseconds where a thread-pool round trip takes far longer.
-async function cacheKey(dir: string): Promise<string> {
+function cacheKey(dir: string): string {
   const st = statSync(dir, { bigint: true });
   return `${dir}\0${st.dev}:${st.ino}:${st.ctimeNs}`;
-}
-
-function remember(key: string, attrs: Promise<LayerAttrs>): void {
-  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
-  cache.set(key, attrs);
 }

@@ -6,7 +6,6 @@ import { Writable } from "node:stream";
 import { lstatSync, promises as fsp, readdirSync } from "node:fs";
 import { RELEASES_CHUNKS, unpackLayer, writeLayer, type Digest } from "@tbuild/oci";
 import { sha256Digest, type SnapshotDraft, type Store } from "@tbuild/cache";
-import { rememberLayerAttrs } from "../fs/layer-attrs.js";
 import { readXattrTree } from "../fs/xattr.js";
 import { writeXattrSidecar } from "../fs/xattr-sidecar.js";
 
@@ -43,7 +42,8 @@ export async function commitLayerDraft(
   sourceDateEpoch: number | undefined,
   protect: (refs: { blobs?: Digest[]; snapshots?: Digest[] }) => Promise<unknown>,
 ): Promise<CommittedLayer> {
-  // Read once: the tar writer and the next step's view of this layer both need them.
+  // Read once: the tar writer needs them, and the snapshot keeps them (xattr-sidecar.ts)
+  // for every later view, export and push of this layer.
   const xattrs = await readXattrTree(draft.path);
   const source = { kind: "overlay-upper" as const, dir: draft.path, xattrs };
   const small = isSmallTree(draft.path);
@@ -63,7 +63,6 @@ export async function commitLayerDraft(
   await protect({ snapshots: [chainID] });
   await store.putLayer(diffID, size);
   await store.commitSnapshot(draft, chainID, { ...(parentChain ? { parent: parentChain } : {}), diffID, size });
-  await rememberLayerAttrs(store.snapshotPath(chainID), xattrs).catch(() => {}); // only a cache
   return { diffID, size, chainID };
 }
 
