@@ -4,7 +4,9 @@
 import { execFileSync } from "node:child_process";
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, request as httpRequest, type Server } from "node:http";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RegistryClient, unpackLayer, writeOciLayout, type Descriptor } from "@tbuild/oci";
 import { haveTools, makeTestImage } from "../packages/oci/src/testing/fixtures.js";
@@ -92,6 +94,37 @@ describe.runIf(ok)("registry client against docker-registry", () => {
     await pullAndUnpack(new RegistryClient(), ref, rootfs);
     expect(await snapshotTree(rootfs)).toEqual(await snapshotTree(image.expectedRootfs));
   });
+
+  it("streams a large monolithic upload without holding the blob in memory", async () => {
+    // 128 MiB made on the fly, 1 MiB at a time. fetch tees a request body it may replay,
+    // and the unread branch would keep every byte: the peak must stay far below the blob.
+    const chunks = 128;
+    const chunk = (i: number) => Buffer.alloc(1 << 20, i % 251);
+    const hash = createHash("sha256");
+    for (let i = 0; i < chunks; i++) hash.update(chunk(i));
+    const layer: Descriptor = { mediaType: "application/vnd.oci.image.layer.v1.tar", digest: `sha256:${hash.digest("hex")}`, size: chunks << 20 };
+    const configBytes = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [layer.digest] } }));
+    const config: Descriptor = { mediaType: "application/vnd.oci.image.config.v1+json", digest: `sha256:${createHash("sha256").update(configBytes).digest("hex")}`, size: configBytes.length };
+    const manifest = { schemaVersion: 2 as const, mediaType: "application/vnd.oci.image.manifest.v1+json", config, layers: [layer] };
+    const source = {
+      async open(digest: string) {
+        if (digest === config.digest) return Readable.from([configBytes]);
+        return Readable.from((function* () { for (let i = 0; i < chunks; i++) yield chunk(i); })());
+      },
+      async size(digest: string) {
+        return digest === config.digest ? config.size : layer.size;
+      },
+    };
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().arrayBuffers)), 5);
+    try {
+      const res = await new RegistryClient().push(`${registry.host}/test/big:1`, { manifest }, source);
+      expect(res.blobs.uploaded).toBe(2);
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(peak).toBeLessThan(64 << 20);
+  }, 120_000);
 
   it("resolves a tag of a multi-platform index to the host's manifest", async () => {
     const client = new RegistryClient();

@@ -239,8 +239,13 @@ export class Transport {
           const sameOrigin = url.origin === base.origin;
           if (authHeader && sameOrigin) headers.authorization = authHeader;
           const body = req.body === undefined || method === "GET" || method === "HEAD" ? undefined : Buffer.isBuffer(req.body) ? req.body : await req.body();
+          // A streamed body (a blob upload) must not be cloned: fetch clones the request
+          // (teeing its body, whose unread branch then keeps every byte) unless redirect is
+          // "error" and there is no window. Uploads are never redirected anyway.
+          const streamed = body !== undefined && !Buffer.isBuffer(body);
           res = await fetch(url, {
-            method, headers, body, redirect: "manual", duplex: "half",
+            method, headers, body, duplex: "half",
+            ...(streamed ? { redirect: "error", window: null } : { redirect: "manual" }),
             dispatcher: await this.dispatcher(req.registry, url, base),
           } as Parameters<typeof fetch>[1]);
           const location = res.headers.get("location");
