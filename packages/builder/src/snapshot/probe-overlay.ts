@@ -4,7 +4,8 @@
 // trusted.* xattr). tmpfs and ext4 pass; overlayfs itself, NFS or filesystems without
 // trusted xattrs fail, and the copy snapshotter is used instead.
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, statSync, statfsSync, writeFileSync } from "node:fs";
+import { release } from "node:os";
 import { lstat, rm, stat } from "node:fs/promises";
 import { findTool } from "../sandbox/host-tools.js";
 import { sweepDead } from "../sandbox/leftovers.js";
@@ -41,14 +42,50 @@ async function probe(dir: string): Promise<string | undefined> {
   }
 }
 
-/** Resolves with undefined if overlayfs can use a directory on `dir`'s filesystem as upper, else with the reason. */
+/**
+ * Resolves with undefined if overlayfs can use a directory on `dir`'s filesystem as upper,
+ * else with the reason. A success is remembered in `dir` (see rememberedOk), so later
+ * processes skip the probe's six short-lived processes.
+ */
 export async function overlayUpperProblem(dir: string): Promise<string | undefined> {
   const st = await stat(dir);
   const key = String(st.dev);
   let hit = cache.get(key);
   if (!hit) {
-    hit = probe(dir);
+    hit = rememberedOk(dir)
+      ? Promise.resolve(undefined)
+      : probe(dir).then((problem) => {
+          if (problem === undefined) rememberOk(dir);
+          return problem;
+        });
     cache.set(key, hit);
   }
   return hit;
+}
+
+const MARKER = ".tbuild-overlay-ok";
+
+/**
+ * What decides the probe's answer: the kernel, and the filesystem `dir` is on (its device and
+ * type). A marker that names the same three was written after a successful probe here.
+ */
+function markerText(dir: string): string {
+  return JSON.stringify({ kernel: release(), dev: statSync(dir).dev, fsType: statfsSync(dir).type });
+}
+
+/** True if a successful probe of this kernel and filesystem is recorded in `dir`. */
+export function rememberedOk(dir: string): boolean {
+  try {
+    return readFileSync(`${dir}/${MARKER}`, "utf8") === markerText(dir);
+  } catch {
+    return false;
+  }
+}
+
+function rememberOk(dir: string): void {
+  try {
+    writeFileSync(`${dir}/${MARKER}`, markerText(dir));
+  } catch {
+    // only an optimisation: the next process probes again
+  }
 }
