@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { XattrMap } from "@tbuild/oci";
+import { readXattrTree } from "./xattr.js";
 
 const FILE = "xattrs.json";
 const VERSION = 1;
@@ -15,6 +16,16 @@ interface SidecarJson {
   v: number;
   /** [relative path, [[name, base64 value], …]] for every entry that has attributes. */
   e: [string, [string, string][]][];
+}
+
+/**
+ * Reads a filled snapshot draft's attributes (one getfattr) and records them in the draft, so
+ * they are committed with it; returns them for the caller's own use (the layer's tar).
+ */
+export async function recordXattrs(draft: { dir: string; path: string }): Promise<XattrMap> {
+  const tree = await readXattrTree(draft.path);
+  writeXattrSidecar(draft.dir, tree);
+  return tree;
 }
 
 /** Writes the record into a snapshot draft's container directory (the parent of its `fs/`). */

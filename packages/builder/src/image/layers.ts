@@ -6,8 +6,7 @@ import { Writable } from "node:stream";
 import { lstatSync, promises as fsp, readdirSync } from "node:fs";
 import { RELEASES_CHUNKS, unpackLayer, writeLayer, type Digest } from "@tbuild/oci";
 import { sha256Digest, type SnapshotDraft, type Store } from "@tbuild/cache";
-import { readXattrTree } from "../fs/xattr.js";
-import { writeXattrSidecar } from "../fs/xattr-sidecar.js";
+import { recordXattrs } from "../fs/xattr-sidecar.js";
 
 /** Chain ID of `diffID` on top of a parent chain (OCI image spec). */
 export function chainOf(parent: Digest | undefined, diffID: Digest): Digest {
@@ -44,7 +43,7 @@ export async function commitLayerDraft(
 ): Promise<CommittedLayer> {
   // Read once: the tar writer needs them, and the snapshot keeps them (xattr-sidecar.ts)
   // for every later view, export and push of this layer.
-  const xattrs = await readXattrTree(draft.path);
+  const xattrs = await recordXattrs(draft);
   const source = { kind: "overlay-upper" as const, dir: draft.path, xattrs };
   const small = isSmallTree(draft.path);
   let diffID: Digest;
@@ -58,7 +57,6 @@ export async function commitLayerDraft(
     await w.commit({ digest: diffID });
   }
   const chainID = chainOf(parentChain, diffID);
-  writeXattrSidecar(draft.dir, xattrs);
   // Leased before it appears, so a concurrent prune cannot take it before its first use.
   await protect({ snapshots: [chainID] });
   await store.putLayer(diffID, size);
@@ -92,7 +90,7 @@ export async function ensureSnapshotFromBlob(
     });
     await store.putLayer(diffID, r.size);
     // Recorded once here, so that no later view, export or push of this layer needs getfattr.
-    writeXattrSidecar(draft.dir, await readXattrTree(draft.path));
+    await recordXattrs(draft);
     await store.commitSnapshot(draft, chainID, { ...(parentChain ? { parent: parentChain } : {}), diffID });
   } catch (e) {
     await store.abortSnapshot(draft).catch(() => {});

@@ -12,8 +12,7 @@ import { emptyState, type ImageState } from "../image/state.js";
 import { normalizeImageName } from "../image/names.js";
 import { commitImage } from "../image/commit-image.js";
 import { createDecompressor, detectCompression } from "@tbuild/oci";
-import { readXattrTree } from "../fs/xattr.js";
-import { writeXattrSidecar } from "../fs/xattr-sidecar.js";
+import { recordXattrs } from "../fs/xattr-sidecar.js";
 
 export interface ImportOptions {
   /** Root filesystem tarball (plain, gzip or zstd). */
@@ -53,7 +52,7 @@ export async function importRootfs(opts: ImportOptions): Promise<ImportResult> {
     try {
       await unpackLayer(store.openBlob(diffID), draft.path, { whiteouts: "overlay", expectedDiffID: diffID, rootedSymlinks: true });
       await store.putLayer(diffID, blob.size);
-      writeXattrSidecar(draft.dir, await readXattrTree(draft.path));
+      await recordXattrs(draft); // so no later use of this layer needs getfattr
       await store.commitSnapshot(draft, diffID, { diffID, size: blob.size });
     } catch (e) {
       await store.abortSnapshot(draft).catch(() => {});
