@@ -3,7 +3,7 @@
 // no-op rebuild pays by about 40% (module resolution dominated it). The tar worker of
 // @tbuild/oci is its own entry, because it is started from a file next to the code.
 import { build } from "esbuild";
-import { rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -25,3 +25,10 @@ await build({
   // Bundled CommonJS dependencies (commander, tar-stream …) still call require().
   banner: { js: "import { createRequire as __tbuildRequire } from 'node:module'; const require = __tbuildRequire(import.meta.url);" },
 });
+
+// The sandbox helper is found next to the code that runs it (enter-helper.ts).
+const helper = `${root}packages/builder/native/tbuild-enter`;
+if (existsSync(helper)) {
+  mkdirSync(`${outdir}/native`, { recursive: true });
+  copyFileSync(helper, `${outdir}/native/tbuild-enter`);
+}

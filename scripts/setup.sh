@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(
-  runc bubblewrap uidmap iproute2 util-linux     # sandbox executors and network namespaces
+  runc uidmap iproute2 util-linux                # sandbox executors and network namespaces
+  gcc libc6-dev libseccomp-dev                   # the sandbox helper (packages/builder/native) and the tests' static probes
   skopeo umoci docker-registry apache2-utils     # real clients, a real registry (htpasswd auth) for tests
   busybox-static debootstrap                     # base images made locally (no Docker Hub here)
   attr zstd xz-utils bzip2 gzip tar git          # xattrs, compression formats ADD/unpack accept, ADD of git sources

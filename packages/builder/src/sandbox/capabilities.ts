@@ -21,7 +21,23 @@ export const DOCKER_DEFAULT_CAPS: readonly string[] = [
   "CAP_AUDIT_WRITE",
 ];
 
-/** The set in setpriv's --bounding-set syntax: drop all, then add each default one. */
-export function setprivCapList(caps: readonly string[] = DOCKER_DEFAULT_CAPS): string {
-  return ["-all", ...caps.map((c) => "+" + c.replace(/^CAP_/, "").toLowerCase())].join(",");
+/** Linux capability numbers (linux/capability.h). */
+const CAP_NUMBERS: readonly string[] = [
+  "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
+  "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
+  "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+  "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
+  "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
+  "CHECKPOINT_RESTORE",
+];
+
+/** The capability set as a bit mask (bit N = capability number N). */
+export function capMask(caps: readonly string[] = DOCKER_DEFAULT_CAPS): bigint {
+  let mask = 0n;
+  for (const c of caps) {
+    const n = CAP_NUMBERS.indexOf(c.replace(/^CAP_/, ""));
+    if (n < 0) throw new Error(`unknown capability ${c}`);
+    mask |= 1n << BigInt(n);
+  }
+  return mask;
 }

@@ -13,7 +13,7 @@ import { coreTools, requireTool, type CoreTools } from "./host-tools.js";
 import { prepareRun, type PreparedRun } from "./prepare-run.js";
 import { sweepLeftovers } from "./leftovers.js";
 import { CGROUP_PARENT, removeContainerCgroups } from "./runc-cgroups.js";
-import { runcSpec, type OciMount } from "./runc-spec.js";
+import { runcSpec, runcSpecJSON, type OciMount } from "./runc-spec.js";
 import { makeStepDir, removeStepDir, runtimeRoot } from "./runtime-dir.js";
 import { runSandboxProcess } from "./sandbox-process.js";
 import { layersMount, rootfsMount, writeEtcFiles } from "./sandbox-mounts.js";
@@ -174,8 +174,9 @@ export class RuncExecutor implements Executor {
       newNetwork: spec.network === "none",
       mounts,
       cgroupsPath: `/${CGROUP_PARENT}/${id}`,
+      ...(spec.limits ? { limits: spec.limits } : {}),
     });
-    writeFileSync(`${stepDir}/config.json`, JSON.stringify(config));
+    writeFileSync(`${stepDir}/config.json`, runcSpecJSON(config));
   }
 }
 

@@ -1,9 +1,10 @@
 // The OCI runtime spec (config.json) of a RUN for runc: the namespaces, mounts, process
 // and hardening Docker gives a container by default (capabilities, masked and read-only
 // /proc paths, device allow-list), without a terminal and with no_new_privs unset.
-import { readFileSync } from "node:fs";
 import { DOCKER_DEFAULT_CAPS } from "./capabilities.js";
+import { stepRlimits, type RunLimits } from "./limits.js";
 import { MASKED_PATHS, READONLY_PATHS } from "./proc-masks.js";
+import { ociSeccomp } from "./seccomp-profile.js";
 
 export interface OciMount {
   destination: string;
@@ -25,22 +26,7 @@ export interface RuncSpecInput {
   /** Mounts after the standard ones (etc files, RUN --mount), in order. */
   mounts: OciMount[];
   cgroupsPath: string;
-}
-
-let nofileCache: number | undefined;
-
-/** Our own hard RLIMIT_NOFILE (a container may not get more than we have), capped at Docker's 1048576. */
-function nofileLimit(): number {
-  if (nofileCache !== undefined) return nofileCache;
-  let hard = 1048576;
-  try {
-    const m = /^Max open files\s+\S+\s+(\S+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
-    if (m && m[1] !== "unlimited") hard = Math.min(hard, Number(m[1]));
-  } catch {
-    // keep the default
-  }
-  nofileCache = hard;
-  return hard;
+  limits?: RunLimits;
 }
 
 // Docker's default device cgroup rules: mknod of anything, access to the standard nodes and ptys.
@@ -56,7 +42,6 @@ const DEVICE_RULES = [
 export function runcSpec(i: RuncSpecInput): object {
   const root = i.uid === 0;
   const caps = [...DOCKER_DEFAULT_CAPS];
-  const nofile = nofileLimit();
   const namespaces = [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }];
   if (i.newNetwork) namespaces.push({ type: "network" });
   return {
@@ -69,7 +54,7 @@ export function runcSpec(i: RuncSpecInput): object {
       cwd: i.cwd,
       // As after execve(2) without file capabilities: a non-root user holds none, only the bound.
       capabilities: { bounding: caps, effective: root ? caps : [], permitted: root ? caps : [] },
-      rlimits: [{ type: "RLIMIT_NOFILE", hard: nofile, soft: nofile }],
+      rlimits: stepRlimits(i.limits).map((r) => ({ type: `RLIMIT_${r.name.toUpperCase()}`, hard: ociLimit(r.hard), soft: ociLimit(r.soft) })),
       noNewPrivileges: false,
     },
     root: { path: i.rootfs, readonly: false },
@@ -86,9 +71,32 @@ export function runcSpec(i: RuncSpecInput): object {
     linux: {
       namespaces,
       cgroupsPath: i.cgroupsPath,
-      resources: { devices: DEVICE_RULES },
+      resources: { devices: DEVICE_RULES, ...ociResources(i.limits) },
+      seccomp: ociSeccomp(caps),
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
     },
   };
+}
+
+/** An rlimit value in the spec: unlimited is all ones (RLIM_INFINITY). */
+function ociLimit(v: number | "unlimited"): number | string {
+  return v === "unlimited" || v < 0 ? INFINITY_MARK : v;
+}
+
+const INFINITY_MARK = "tbuild:RLIM_INFINITY";
+
+/** config.json text of a spec (a JS number cannot hold RLIM_INFINITY, 2^64-1). */
+export function runcSpecJSON(spec: object): string {
+  return JSON.stringify(spec).replaceAll(`"${INFINITY_MARK}"`, "18446744073709551615");
+}
+
+function ociResources(l: RunLimits | undefined): object {
+  const out: Record<string, object> = {};
+  if (l?.memory !== undefined) {
+    const swap = l.memorySwap === undefined ? l.memory * 2 : l.memorySwap;
+    out.memory = { limit: l.memory, swap };
+  }
+  if (l?.pids !== undefined) out.pids = { limit: l.pids };
+  return out;
 }

@@ -24,6 +24,8 @@ export interface SandboxProcessResult {
   setupLog: string;
   /** The last bytes the command wrote to stderr (for recognising helper errors). */
   stderrTail: string;
+  /** The errno of a failed exec of the command, when the helper reported one on the lifeline. */
+  execError?: number;
 }
 
 const TAIL = 1024;
@@ -67,7 +69,8 @@ export function runSandboxProcess(opts: SandboxProcessOptions): Promise<SandboxP
     });
     child.on("close", (code, signal) => {
       opts.signal?.removeEventListener("abort", onAbort);
-      resolve({ started, code, signal, aborted, setupLog: setupLog.trim(), stderrTail });
+      const failed = /^exec-failed (\d+)$/m.exec(lifeText);
+      resolve({ started, code, signal, aborted, setupLog: setupLog.trim(), stderrTail, ...(failed ? { execError: Number(failed[1]) } : {}) });
     });
   });
 }

@@ -10,7 +10,7 @@ import { SandboxError } from "./errors.js";
 import { findTool } from "./host-tools.js";
 import { removeContainerCgroups, CGROUP_PARENT } from "./runc-cgroups.js";
 import { RuncExecutor } from "./runc-executor.js";
-import { runcSpec } from "./runc-spec.js";
+import { runcSpec, runcSpecJSON } from "./runc-spec.js";
 import { runtimeRoot } from "./runtime-dir.js";
 import type { Executor } from "./types.js";
 import { UnshareExecutor } from "./unshare-executor.js";
@@ -34,7 +34,7 @@ function probeRunc(runc: string): Promise<string | undefined> {
         rootfs: `${dir}/rootfs`, args: ["/tbuild-probe"], env: ["PATH=/"], cwd: "/", uid: 0, gid: 0, additionalGids: [],
         hostname: "probe", newNetwork: false, mounts: [], cgroupsPath: `/${CGROUP_PARENT}/${id}`,
       });
-      writeFileSync(`${dir}/config.json`, JSON.stringify(spec));
+      writeFileSync(`${dir}/config.json`, runcSpecJSON(spec));
       await new Promise<void>((resolve) => {
         execFile(runc, ["--root", `${dir}/state`, "--log", `${dir}/log`, "--log-format", "json", "run", "--no-new-keyring", "--bundle", dir, id], { timeout: 20_000 }, () => resolve());
       });

@@ -1,5 +1,6 @@
 // The contract between the builder and the executors that run a RUN step in a sandbox.
 import type { PreparedRootfs } from "../snapshot/types.js";
+import type { RunLimits } from "./limits.js";
 
 /** An extra mount of a RUN step, applied in order after the standard ones (/proc, /dev, /etc/hosts …). */
 export type MountSpec =
@@ -37,6 +38,8 @@ export interface RunSpec {
    */
   network: "none" | "host" | "default";
   mounts: MountSpec[];
+  /** --ulimit, --memory, --memory-swap, --pids-limit. */
+  limits?: RunLimits;
   /** File contents; defaults: localhost + hostname, and the host's resolv.conf (loopback resolvers dropped without host networking). */
   etcHosts?: string;
   resolvConf?: string;
