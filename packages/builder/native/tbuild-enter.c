@@ -8,7 +8,8 @@
  * setpriv cannot load seccomp, bubblewrap always sets no_new_privs and cannot switch
  * uid without a user namespace, and runc costs two Go start-ups per step. Once the old
  * root is gone no host program can be exec'd, so the last steps must run in a process
- * that was loaded before the pivot. The seccomp program is compiled by libseccomp.
+ * that was loaded before the pivot. The seccomp program is compiled by libseccomp, once
+ * per tbuild process (--compile-seccomp), and each step loads the compiled program.
  *
  * Usage: tbuild-enter CONFIG
  *   CONFIG is a file of NUL-terminated fields (written by unshare-executor.ts): a key,
@@ -29,7 +30,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -69,7 +72,7 @@ struct config {
   const char *rootdir;   /* host directory the rootfs is mounted on */
   const char *cwd;
   const char *hostname;
-  const char *seccomp;   /* rules file, or NULL for none */
+  const char *seccomp;   /* compiled filter (see --compile-seccomp), or NULL for none */
   uid_t uid;
   gid_t gid;
   gid_t groups[256];
@@ -286,6 +289,21 @@ static scmp_filter_ctx build_seccomp(const char *path) {
   return ctx;
 }
 
+/* Reads a filter written by --compile-seccomp: the raw array of struct sock_filter. */
+static struct sock_fprog read_bpf(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die("tbuild-enter: open %s: %s", path, strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) < 0 || st.st_size == 0 || st.st_size % sizeof(struct sock_filter) != 0 || st.st_size > 65536 * (off_t)sizeof(struct sock_filter))
+    die("tbuild-enter: %s is not a seccomp program", path);
+  struct sock_filter *prog = malloc(st.st_size);
+  if (!prog) die("tbuild-enter: out of memory");
+  if (read(fd, prog, st.st_size) != st.st_size) die("tbuild-enter: read %s: %s", path, strerror(errno));
+  close(fd);
+  struct sock_fprog f = { (unsigned short)(st.st_size / sizeof(struct sock_filter)), prog };
+  return f;
+}
+
 /* ---- mounts ---------------------------------------------------------------------- */
 
 static int rootfd = -1;
@@ -449,7 +467,7 @@ static void life_say(const char *s) {
   if (write(FD_LIFE, s, n) < 0) { /* tbuild is gone; the kill follows */ }
 }
 
-static void child(struct config *c, const char *root_host, scmp_filter_ctx filter) {
+static void child(struct config *c, const char *root_host, const struct sock_fprog *filter) {
   int cloneflags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (c->newnet ? CLONE_NEWNET : 0);
   if (unshare(cloneflags) < 0) die("tbuild-enter: unshare: %s", strerror(errno));
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("tbuild-enter: make / private: %s", strerror(errno));
@@ -488,7 +506,7 @@ static void child(struct config *c, const char *root_host, scmp_filter_ctx filte
   if (setgroups(c->ngroups, c->groups) < 0) die("tbuild-enter: setgroups: %s", strerror(errno));
   if (setresgid(c->gid, c->gid, c->gid) < 0) die("tbuild-enter: setgid %u: %s", c->gid, strerror(errno));
   /* Loaded while we still hold CAP_SYS_ADMIN, so no_new_privs is not needed; the rules allow what follows. */
-  if (filter && seccomp_load(filter) != 0) die("tbuild-enter: loading the seccomp filter failed");
+  if (filter && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, filter, 0, 0) < 0) die("tbuild-enter: loading the seccomp filter: %s", strerror(errno));
   if (c->uid == 0) set_caps(c->caps);
   if (setresuid(c->uid, c->uid, c->uid) < 0) die("tbuild-enter: setuid %u: %s", c->uid, strerror(errno));
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) die("tbuild-enter: clear ambient capabilities: %s", strerror(errno));
@@ -513,16 +531,34 @@ static void child(struct config *c, const char *root_host, scmp_filter_ctx filte
   _exit(err == ENOENT ? 127 : 126);
 }
 
+/* Compiles a rules file once per tbuild process, so a step only reads the program. */
+static int compile_seccomp(const char *rules, const char *out) {
+  scmp_filter_ctx ctx = build_seccomp(rules);
+  int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) die("tbuild-enter: create %s: %s", out, strerror(errno));
+  int r = seccomp_export_bpf(ctx, fd);
+  if (r != 0) die("tbuild-enter: seccomp_export_bpf: %s", strerror(-r));
+  close(fd);
+  seccomp_release(ctx);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 4 && strcmp(argv[1], "--compile-seccomp") == 0) return compile_seccomp(argv[2], argv[3]);
   if (argc != 2) {
-    fprintf(stderr, "usage: tbuild-enter CONFIG\n");
+    fprintf(stderr, "usage: tbuild-enter CONFIG | tbuild-enter --compile-seccomp RULES OUT\n");
     return 2;
   }
   struct config *c = calloc(1, sizeof *c);
   if (!c) die("tbuild-enter: out of memory");
   read_config(argv[1], c);
   const char *root_host = c->rootdir;
-  scmp_filter_ctx filter = c->seccomp ? build_seccomp(c->seccomp) : NULL;
+  struct sock_fprog prog;
+  const struct sock_fprog *filter = NULL;
+  if (c->seccomp) {
+    prog = read_bpf(c->seccomp);
+    filter = &prog;
+  }
 
   for (size_t i = 0; i < c->ncgroups; i++) {
     int fd = open(c->cgroups[i], O_WRONLY | O_CLOEXEC);

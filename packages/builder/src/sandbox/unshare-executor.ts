@@ -5,7 +5,7 @@
 // and detaches the host's root; then drops to Docker's capability set, loads the seccomp
 // filter (seccomp-profile.ts), takes the step's user and execs the command as pid 1 of
 // its pid namespace. Everything here only writes the helper's configuration.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { capMask, DOCKER_DEFAULT_CAPS } from "./capabilities.js";
 import { DEFAULT_DEVICES, DEV_LINKS, devMounts } from "./dev-template.js";
 import { encodeEnterConfig, enterMount, type EnterMount } from "./enter-config.js";
@@ -18,7 +18,7 @@ import { hostMasks } from "./proc-masks.js";
 import { sweepLeftovers } from "./leftovers.js";
 import { makeStepDir, removeStepDir, runtimeRoot } from "./runtime-dir.js";
 import { runSandboxProcess } from "./sandbox-process.js";
-import { enterSeccompRules } from "./seccomp-profile.js";
+import { seccompProgram } from "./seccomp-program.js";
 import { layersMount, rootfsMount, simpleMount, writeEtcFiles } from "./sandbox-mounts.js";
 import { createStepCgroup, type StepCgroup } from "./step-cgroup.js";
 import type { Executor, RunSpec } from "./types.js";
@@ -50,10 +50,7 @@ export class UnshareExecutor implements Executor {
   /** Finds tbuild-enter; throws a SandboxError saying how to build it when it is missing. */
   static create(): UnshareExecutor {
     const helper = enterHelper();
-    // One rules file per process (the profile does not change while we run).
-    const seccompFile = `${runtimeRoot()}/seccomp-${process.pid}.rules`;
-    writeFileSync(seccompFile, enterSeccompRules(DOCKER_DEFAULT_CAPS), { mode: 0o600 });
-    process.once("exit", () => rmSync(seccompFile, { force: true }));
+    const seccompFile = seccompProgram(helper, DOCKER_DEFAULT_CAPS);
     void sweepLeftovers(runtimeRoot()).catch(() => {});
     return new UnshareExecutor(helper, seccompFile);
   }
