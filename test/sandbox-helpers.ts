@@ -60,6 +60,7 @@ export interface StepOptions {
   commitCwd?: boolean;
   etcHosts?: string;
   resolvConf?: string;
+  limits?: RunSpec["limits"];
 }
 
 export interface StepResult {
@@ -90,6 +91,7 @@ export async function runStep(executor: Executor, snapshotter: Snapshotter, pare
       mounts: o.mounts ?? [],
       etcHosts: o.etcHosts,
       resolvConf: o.resolvConf,
+      limits: o.limits,
       stdout: (b) => (stdout += b.toString()),
       stderr: (b) => (stderr += b.toString()),
     }, o.signal);
