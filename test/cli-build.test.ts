@@ -49,6 +49,25 @@ describe("tbuild build", { timeout: 300_000 }, () => {
     expect(again.stderr).not.toContain("hey from run");
   });
 
+  it("applies --ulimit, --memory and --pids-limit to RUN steps", async () => {
+    env.write({
+      "limits/Dockerfile": [
+        "FROM busybox",
+        "RUN ulimit -n; ulimit -Hn; (i=0; while [ $i -lt 60 ]; do sleep 5 & i=$((i+1)); done) 2>&1 | head -1",
+        "",
+      ].join("\n"),
+    });
+    const r = await env.run(["build", "--progress", "plain", "--no-cache", "--ulimit", "nofile=256:512", "--pids-limit", "20", "--memory", "64m", "limits"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^#\d+ \d+\.\d{3} 256$/m);
+    expect(r.stderr).toMatch(/^#\d+ \d+\.\d{3} 512$/m);
+    // The 20th process cannot be made: the shell says so.
+    expect(r.stderr).toMatch(/can't fork|Resource temporarily unavailable/);
+    const bad = await env.run(["build", "--ulimit", "nofile=2:1", "limits"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/soft limit is above the hard limit/);
+  });
+
   it("prints only the image ID with -q, the same as --iidfile and tbuild images", async () => {
     const r = await env.run(["build", "-q", "--iidfile", "iid.txt", "-t", "app:q", "app"]);
     expect(r.code, r.stderr).toBe(0);

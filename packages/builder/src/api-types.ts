@@ -12,6 +12,13 @@ export type OutputSpec =
   | { type: "tar"; dest: string }                      // the flattened rootfs as a tarball
   | { type: "registry"; name: string; insecure?: boolean };  // push
 
+/** A resource limit of RUN steps, as docker build's `--ulimit name=soft:hard` ("unlimited" for -1). */
+export interface Ulimit {
+  name: string;
+  soft: number | "unlimited";
+  hard: number | "unlimited";
+}
+
 export interface SecretSpec {
   id: string;
   /** A host file holding the value … */
@@ -34,6 +41,14 @@ export interface BuildOptions {
   platform?: string;
   labels?: Record<string, string>;
   secrets?: SecretSpec[];
+  /** rlimits of RUN steps (docker build --ulimit); nofile defaults to 1048576 or tbuild's own hard limit. */
+  ulimits?: Ulimit[];
+  /** Memory limit of each RUN step in bytes (docker build --memory). */
+  memory?: number;
+  /** Memory plus swap of each RUN step in bytes, -1 for unlimited swap (--memory-swap). Default: twice `memory`. */
+  memorySwap?: number;
+  /** Most processes and threads a RUN step may have at once (--pids-limit). */
+  pidsLimit?: number;
   /** Network mode for RUN steps that do not set `--network` themselves. */
   network?: "default" | "none" | "host";
   noCache?: boolean;

@@ -9,4 +9,5 @@ export type {
   SecretSpec,
   StepRef,
   StepResult,
+  Ulimit,
 } from "@tbuild/builder";

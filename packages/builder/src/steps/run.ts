@@ -13,6 +13,7 @@ import { digestJSON } from "../util/digest.js";
 import { buildRunCommand, runHistory } from "./run-command.js";
 import { prepareRunMounts } from "./run-mounts.js";
 import { StepFailedError } from "../solve/errors.js";
+import type { RunLimits } from "../sandbox/limits.js";
 
 export interface RunContext {
   session: BuildSession;
@@ -70,6 +71,7 @@ export async function runStep(ctx: RunContext, state: ImageState, inst: RunInstr
               hostname: "buildkitsandbox",
               network,
               mounts: mounts.specs,
+              limits: runLimits(session),
               stdout: (b) => emitLog(session, step, "stdout", b, tail),
               stderr: (b) => emitLog(session, step, "stderr", b, tail),
             },
@@ -89,6 +91,18 @@ export async function runStep(ctx: RunContext, state: ImageState, inst: RunInstr
   } finally {
     await mounts.dispose();
   }
+}
+
+/** The build's --ulimit, --memory, --memory-swap and --pids-limit (not part of the cache key, as in Docker). */
+function runLimits(session: BuildSession): RunLimits | undefined {
+  const o = session.opts;
+  if (!o.ulimits?.length && o.memory === undefined && o.pidsLimit === undefined) return undefined;
+  return {
+    ...(o.ulimits?.length ? { ulimits: o.ulimits } : {}),
+    ...(o.memory !== undefined ? { memory: o.memory } : {}),
+    ...(o.memorySwap !== undefined ? { memorySwap: o.memorySwap } : {}),
+    ...(o.pidsLimit !== undefined ? { pids: o.pidsLimit } : {}),
+  };
 }
 
 function emitLog(session: BuildSession, step: StepRef, stream: "stdout" | "stderr", b: Buffer, tail: OutputTail): void {

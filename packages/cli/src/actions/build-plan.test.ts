@@ -88,6 +88,25 @@ describe("planBuild", () => {
     expect(p.iidfile).toBe(join(dir, "iid"));
   });
 
+  it("maps the resource limits of RUN steps and refuses bad ones", () => {
+    const p = plan({ ulimit: ["nofile=1024:2048", "core=0", "nproc=-1"], memory: "512m", memorySwap: "-1", pidsLimit: "100" });
+    expect(p.options.ulimits).toEqual([
+      { name: "nofile", soft: 1024, hard: 2048 },
+      { name: "core", soft: 0, hard: 0 },
+      { name: "nproc", soft: "unlimited", hard: "unlimited" },
+    ]);
+    expect(p.options.memory).toBe(512 * 1024 * 1024);
+    expect(p.options.memorySwap).toBe(-1);
+    expect(p.options.pidsLimit).toBe(100);
+    expect(plan({ memory: "1g", memorySwap: "2g" }).options.memorySwap).toBe(2 * 1024 ** 3);
+    for (const bad of [
+      { ulimit: ["nofile"] }, { ulimit: ["bogus=1"] }, { ulimit: ["nofile=2:1"] }, { ulimit: ["nofile=1", "nofile=2"] }, { ulimit: ["nofile=x"] },
+      { memory: "1k" }, { memory: "lots" }, { memorySwap: "1g" }, { memory: "1g", memorySwap: "512m" }, { pidsLimit: "0" }, { pidsLimit: "ten" },
+    ] as Partial<BuildFlags>[]) {
+      expect(() => plan(bad), JSON.stringify(bad)).toThrow(UsageError);
+    }
+  });
+
   it("keeps the store output when only --push is given", () => {
     expect(plan({ tag: ["r/a"], push: true }).options.outputs).toEqual([{ type: "store" }, { type: "registry", name: "r/a" }]);
   });

@@ -9,6 +9,8 @@ import { parseBuildArgs, parseLabels } from "../options/key-value.js";
 import { parseOutputSpec } from "../options/output-spec.js";
 import { parsePlatform } from "../options/platform.js";
 import { parseSecretSpec } from "../options/secret.js";
+import { parseSize } from "../options/size.js";
+import { parseUlimit } from "../options/ulimit.js";
 import type { ProgressMode } from "../progress/renderer.js";
 import type { DockerfileSource } from "../report/build-failure.js";
 import { canonicalTags } from "./tags.js";
@@ -25,6 +27,10 @@ export interface BuildFlags {
   label?: string[];
   secret?: string[];
   network?: "default" | "none" | "host";
+  ulimit?: string[];
+  memory?: string;
+  memorySwap?: string;
+  pidsLimit?: string;
   progress: ProgressMode;
   quiet?: boolean;
   iidfile?: string;
@@ -91,6 +97,7 @@ export function planBuild(contextArg: string, f: BuildFlags, penv: PlanEnv): Bui
     options.secrets = secrets;
   }
   if (f.network !== undefined) options.network = f.network;
+  planLimits(f, options);
   if (f.insecureRegistry?.length) options.insecureRegistries = f.insecureRegistry;
   if (f.executor !== "auto") options.executor = f.executor;
   if (f.snapshotter !== "auto") options.snapshotter = f.snapshotter;
@@ -154,4 +161,33 @@ function checkDistinctDestinations(outputs: OutputSpec[]): void {
 
 function dedupe(xs: string[]): string[] {
   return [...new Set(xs)];
+}
+
+/** --ulimit, --memory, --memory-swap, --pids-limit (docker build's meanings and minimums). */
+function planLimits(f: BuildFlags, options: BuildOptions): void {
+  if (f.ulimit?.length) {
+    const ulimits = f.ulimit.map(parseUlimit);
+    const names = new Set<string>();
+    for (const u of ulimits) {
+      if (names.has(u.name)) throw new UsageError(`--ulimit: ${u.name} given twice`);
+      names.add(u.name);
+    }
+    options.ulimits = ulimits;
+  }
+  if (f.memory !== undefined) {
+    const m = parseSize(f.memory, "--memory");
+    // Docker's minimum: a smaller limit only makes the step die at start.
+    if (m < 6 * 1024 * 1024) throw new UsageError("--memory: the minimum is 6MB");
+    options.memory = m;
+  }
+  if (f.memorySwap !== undefined) {
+    if (options.memory === undefined) throw new UsageError("--memory-swap needs --memory");
+    const s = f.memorySwap.trim() === "-1" ? -1 : parseSize(f.memorySwap, "--memory-swap");
+    if (s !== -1 && s < options.memory) throw new UsageError("--memory-swap must be at least --memory (it counts memory plus swap)");
+    options.memorySwap = s;
+  }
+  if (f.pidsLimit !== undefined) {
+    if (!/^\d+$/.test(f.pidsLimit.trim()) || Number(f.pidsLimit) < 1) throw new UsageError(`--pids-limit: ${JSON.stringify(f.pidsLimit)} is not a positive number`);
+    options.pidsLimit = Number(f.pidsLimit);
+  }
 }
