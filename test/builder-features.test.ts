@@ -53,6 +53,18 @@ describe.each(["runc", "unshare"] as const)("builder features (%s executor)", (e
     expect(broken.line).toBe(2);
   });
 
+  it("refuses RUN --security=insecure without the entitlement and runs it privileged with it", async () => {
+    const df = "FROM busybox\nRUN --security=insecure grep -E '^(Seccomp|CapEff):' /proc/self/status > /status && mkdir /m && mount -t tmpfs none /m && echo mounted > /ok\n";
+    const refused = await env.run({ context: env.context({ Dockerfile: df }) }).catch((e) => e);
+    expect(refused).toBeInstanceOf(Error);
+    expect(String(refused.message)).toMatch(/security\.insecure/);
+    const ctx = env.context({ Dockerfile: df });
+    const out = path.join(env.work, "priv-out");
+    await env.run({ context: ctx, allow: ["security.insecure"], outputs: [{ type: "local", dest: out }] });
+    expect(readFileSync(`${out}/status`, "utf8")).toMatch(/^Seccomp:\s+0\nCapEff:\s+000001ffffffffff\n$/);
+    expect(readFileSync(`${out}/ok`, "utf8")).toBe("mounted\n");
+  });
+
   it("keeps secrets out of layers, config, history and the cache key", async () => {
     const secret = `s3cr3t-${Date.now()}-value`;
     process.env.TBUILD_TEST_SECRET = secret;

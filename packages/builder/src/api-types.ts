@@ -41,6 +41,12 @@ export interface BuildOptions {
   platform?: string;
   labels?: Record<string, string>;
   secrets?: SecretSpec[];
+  /**
+   * Entitlements, as buildx's `--allow`: "security.insecure" lets `RUN --security=insecure`
+   * run privileged (all capabilities, no seccomp filter, no masked /proc paths, the host's
+   * devices). Without it such a step is refused.
+   */
+  allow?: "security.insecure"[];
   /** rlimits of RUN steps (docker build --ulimit); nofile defaults to 1048576 or tbuild's own hard limit. */
   ulimits?: Ulimit[];
   /** Memory limit of each RUN step in bytes (docker build --memory). */

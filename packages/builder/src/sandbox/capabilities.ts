@@ -31,6 +31,9 @@ const CAP_NUMBERS: readonly string[] = [
   "CHECKPOINT_RESTORE",
 ];
 
+/** Every capability this table knows: a privileged step's set. */
+export const ALL_CAPS: readonly string[] = CAP_NUMBERS.map((c) => `CAP_${c}`);
+
 /** The capability set as a bit mask (bit N = capability number N). */
 export function capMask(caps: readonly string[] = DOCKER_DEFAULT_CAPS): bigint {
   let mask = 0n;

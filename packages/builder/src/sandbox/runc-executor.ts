@@ -175,6 +175,7 @@ export class RuncExecutor implements Executor {
       mounts,
       cgroupsPath: `/${CGROUP_PARENT}/${id}`,
       ...(spec.limits ? { limits: spec.limits } : {}),
+      ...(spec.privileged ? { privileged: true } : {}),
     });
     writeFileSync(`${stepDir}/config.json`, runcSpecJSON(config));
   }

@@ -1,7 +1,7 @@
 // The OCI runtime spec (config.json) of a RUN for runc: the namespaces, mounts, process
 // and hardening Docker gives a container by default (capabilities, masked and read-only
 // /proc paths, device allow-list), without a terminal and with no_new_privs unset.
-import { DOCKER_DEFAULT_CAPS } from "./capabilities.js";
+import { ALL_CAPS, DOCKER_DEFAULT_CAPS } from "./capabilities.js";
 import { stepRlimits, type RunLimits } from "./limits.js";
 import { MASKED_PATHS, READONLY_PATHS } from "./proc-masks.js";
 import { ociSeccomp } from "./seccomp-profile.js";
@@ -27,6 +27,8 @@ export interface RuncSpecInput {
   mounts: OciMount[];
   cgroupsPath: string;
   limits?: RunLimits;
+  /** RUN --security=insecure (entitled): all capabilities, no filter or masks, the host's devices. */
+  privileged?: boolean;
 }
 
 // Docker's default device cgroup rules: mknod of anything, access to the standard nodes and ptys.
@@ -41,7 +43,8 @@ const DEVICE_RULES = [
 /** Builds config.json for `runc run`. */
 export function runcSpec(i: RuncSpecInput): object {
   const root = i.uid === 0;
-  const caps = [...DOCKER_DEFAULT_CAPS];
+  const priv = i.privileged === true;
+  const caps = [...(priv ? ALL_CAPS : DOCKER_DEFAULT_CAPS)];
   const namespaces = [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }];
   if (i.newNetwork) namespaces.push({ type: "network" });
   return {
@@ -59,7 +62,12 @@ export function runcSpec(i: RuncSpecInput): object {
     },
     root: { path: i.rootfs, readonly: false },
     hostname: i.hostname,
-    mounts: [
+    mounts: priv ? [
+      { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
+      { destination: "/dev", type: "bind", source: "/dev", options: ["rbind", "nosuid"] },
+      { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev"] },
+      ...i.mounts,
+    ] : [
       { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
       { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
       { destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"] },
@@ -71,10 +79,8 @@ export function runcSpec(i: RuncSpecInput): object {
     linux: {
       namespaces,
       cgroupsPath: i.cgroupsPath,
-      resources: { devices: DEVICE_RULES, ...ociResources(i.limits) },
-      seccomp: ociSeccomp(caps),
-      maskedPaths: [...MASKED_PATHS],
-      readonlyPaths: [...READONLY_PATHS],
+      resources: { devices: priv ? [{ allow: true, access: "rwm" }] : DEVICE_RULES, ...ociResources(i.limits) },
+      ...(priv ? {} : { seccomp: ociSeccomp(caps), maskedPaths: [...MASKED_PATHS], readonlyPaths: [...READONLY_PATHS] }),
     },
   };
 }

@@ -38,6 +38,11 @@ export interface RunSpec {
    */
   network: "none" | "host" | "default";
   mounts: MountSpec[];
+  /**
+   * RUN --security=insecure with the security.insecure entitlement: every capability, no
+   * seccomp filter, /proc and /sys unmasked and writable, the host's /dev.
+   */
+  privileged?: boolean;
   /** --ulimit, --memory, --memory-swap, --pids-limit. */
   limits?: RunLimits;
   /** File contents; defaults: localhost + hostname, and the host's resolv.conf (loopback resolvers dropped without host networking). */

@@ -6,7 +6,7 @@
 // filter (seccomp-profile.ts), takes the step's user and execs the command as pid 1 of
 // its pid namespace. Everything here only writes the helper's configuration.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { capMask, DOCKER_DEFAULT_CAPS } from "./capabilities.js";
+import { ALL_CAPS, capMask, DOCKER_DEFAULT_CAPS } from "./capabilities.js";
 import { DEFAULT_DEVICES, DEV_LINKS, devMounts } from "./dev-template.js";
 import { encodeEnterConfig, enterMount, type EnterMount } from "./enter-config.js";
 import { enterHelper } from "./enter-helper.js";
@@ -24,6 +24,15 @@ import { createStepCgroup, type StepCgroup } from "./step-cgroup.js";
 import type { Executor, RunSpec } from "./types.js";
 
 const NODEV = 0x4;
+
+/** The kernel's own mounts of a privileged step: /proc and /sys as they come, the host's /dev. */
+function privilegedMounts(): EnterMount[] {
+  return [
+    { source: "proc", target: "/proc", fstype: "proc", flags: 0x2 | 0x4 | 0x8, data: "", create: "" },
+    { source: "sysfs", target: "/sys", fstype: "sysfs", flags: 0x2 | 0x4 | 0x8, data: "", create: "" },
+    { source: "/dev", target: "/dev", fstype: "", flags: 0x1000 | 0x4000, data: "", create: "" },
+  ];
+}
 
 /** The kernel's own mounts of the sandbox, as container paths (after /dev). */
 function systemMounts(rootDir: string): EnterMount[] {
@@ -94,12 +103,13 @@ export class UnshareExecutor implements Executor {
       resolvConf: spec.resolvConf ?? defaultResolvConf(spec.network),
       hostname: prep.hostname + "\n",
     });
+    const privileged = spec.privileged === true;
     const root = enterMount({ ...rootfsMount(spec.rootfs, "/", stepDir) });
-    root.flags |= NODEV;
+    if (!privileged) root.flags |= NODEV;
     const etcBind = (source: string, target: string): EnterMount => ({ source, target, fstype: "", flags: 0x1000 | 0x1 | 0x2 | 0x4, data: "", create: "" });
     const mounts: EnterMount[] = [
       root,
-      ...systemMounts(rootDir),
+      ...(privileged ? privilegedMounts() : systemMounts(rootDir)),
       etcBind(etcHost.hosts, prep.etc.hosts),
       etcBind(etcHost.resolvConf, prep.etc.resolvConf),
       etcBind(etcHost.hostname, prep.etc.hostname),
@@ -108,7 +118,7 @@ export class UnshareExecutor implements Executor {
       const entry = m.spec.type === "layers" ? layersMount(m.spec.lowers, m.spec.readonly, m.target, stepDir, i) : simpleMount(m, m.target);
       const em = enterMount(entry, m.inDev || m.nested ? (m.sourceIsFile ? "file" : "dir") : "");
       // What a step writes into its mounts is no way to a usable device node either.
-      em.flags |= NODEV;
+      if (!privileged) em.flags |= NODEV;
       mounts.push(em);
     });
     const { uid, gid, additionalGids } = spec.user;
@@ -120,13 +130,13 @@ export class UnshareExecutor implements Executor {
       uid,
       gid,
       groups: additionalGids,
-      caps: capMask(DOCKER_DEFAULT_CAPS),
-      seccomp: this.seccompFile,
+      caps: capMask(privileged ? ALL_CAPS : DOCKER_DEFAULT_CAPS),
+      ...(privileged ? {} : { seccomp: this.seccompFile }),
       cgroupProcs,
       rlimits: stepRlimits(spec.limits),
       mounts,
-      devices: DEFAULT_DEVICES,
-      links: DEV_LINKS,
+      devices: privileged ? [] : DEFAULT_DEVICES,
+      links: privileged ? [] : DEV_LINKS,
       cwd: prep.cwd,
       env: prep.env,
       args: spec.args,

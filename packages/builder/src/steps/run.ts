@@ -72,6 +72,7 @@ export async function runStep(ctx: RunContext, state: ImageState, inst: RunInstr
               network,
               mounts: mounts.specs,
               limits: runLimits(session),
+              ...(inst.security === "insecure" ? { privileged: true } : {}),
               stdout: (b) => emitLog(session, step, "stdout", b, tail),
               stderr: (b) => emitLog(session, step, "stderr", b, tail),
             },
@@ -124,8 +125,9 @@ class OutputTail {
 
 /** Refuses what this sandbox cannot do, before anything runs. */
 function checkRunnable(session: BuildSession, inst: RunInstruction): void {
-  if (inst.security === "insecure") {
-    throw new Error("RUN --security=insecure needs a privileged sandbox, which tbuild does not provide");
+  if (inst.security === "insecure" && !session.opts.allow?.includes("security.insecure")) {
+    // BuildKit refuses it the same way unless the build was granted the entitlement.
+    throw new Error("RUN --security=insecure is not allowed: grant the security.insecure entitlement (--allow security.insecure) to run this step privileged");
   }
   if (inst.devices.length > 0) throw new Error(`RUN --device=${inst.devices[0]!.name}: CDI devices are not supported by tbuild`);
   const t = session.platforms.target;

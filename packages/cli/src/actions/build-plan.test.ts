@@ -107,6 +107,12 @@ describe("planBuild", () => {
     }
   });
 
+  it("takes buildx's entitlements", () => {
+    expect(plan({ allow: ["security.insecure", "network.host"] }).options.allow).toEqual(["security.insecure"]);
+    expect(plan({ allow: ["network.host"] }).options.allow).toBeUndefined();
+    expect(() => plan({ allow: ["root.everything"] })).toThrow(/unknown entitlement/);
+  });
+
   it("keeps the store output when only --push is given", () => {
     expect(plan({ tag: ["r/a"], push: true }).options.outputs).toEqual([{ type: "store" }, { type: "registry", name: "r/a" }]);
   });

@@ -27,6 +27,7 @@ export interface BuildFlags {
   label?: string[];
   secret?: string[];
   network?: "default" | "none" | "host";
+  allow?: string[];
   ulimit?: string[];
   memory?: string;
   memorySwap?: string;
@@ -98,6 +99,11 @@ export function planBuild(contextArg: string, f: BuildFlags, penv: PlanEnv): Bui
   }
   if (f.network !== undefined) options.network = f.network;
   planLimits(f, options);
+  for (const a of f.allow ?? []) {
+    // network.host is BuildKit's other entitlement; tbuild allows host networking without it.
+    if (a !== "security.insecure" && a !== "network.host") throw new UsageError(`--allow: unknown entitlement ${JSON.stringify(a)} (security.insecure or network.host)`);
+    if (a === "security.insecure") options.allow = ["security.insecure"];
+  }
   if (f.insecureRegistry?.length) options.insecureRegistries = f.insecureRegistry;
   if (f.executor !== "auto") options.executor = f.executor;
   if (f.snapshotter !== "auto") options.snapshotter = f.snapshotter;

@@ -20,6 +20,7 @@ export function defineBuildCommand(program: Command): void {
     .option("--label <key=value>", "set a label on the image; repeatable", collect)
     .option("--secret <spec>", "expose a secret to RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR; repeatable", collect)
     .addOption(new Option("--network <mode>", "network mode of RUN steps").choices(["default", "none", "host"]))
+    .option("--allow <entitlement>", "grant an entitlement: security.insecure (lets RUN --security=insecure run privileged); repeatable", collect)
     .option("--ulimit <name=soft[:hard]>", "resource limit of RUN steps, e.g. nofile=1024:2048 (-1: unlimited); repeatable", collect)
     .option("-m, --memory <bytes>", "memory limit of each RUN step, e.g. 512m")
     .option("--memory-swap <bytes>", "memory plus swap of each RUN step; -1 for unlimited swap (default: twice --memory)")
