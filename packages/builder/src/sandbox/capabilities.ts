@@ -2,6 +2,7 @@
 // the command can chown, setuid, bind low ports, chroot … but cannot mount, change the
 // hostname, load modules or reach the host through CAP_SYS_ADMIN and friends. As in
 // Docker, no_new_privs is not set, so setuid binaries (su, ping) keep working.
+import { readFileSync } from "node:fs";
 
 /** Docker's default capabilities, OCI spelling. */
 export const DOCKER_DEFAULT_CAPS: readonly string[] = [
@@ -31,8 +32,15 @@ const CAP_NUMBERS: readonly string[] = [
   "CHECKPOINT_RESTORE",
 ];
 
-/** Every capability this table knows: a privileged step's set. */
-export const ALL_CAPS: readonly string[] = CAP_NUMBERS.map((c) => `CAP_${c}`);
+/**
+ * A privileged step's set: every capability this process holds (as Docker's privileged
+ * mode gives what the daemon has; a capability outside our own bounding set cannot be granted).
+ */
+export function heldCaps(): string[] {
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
+  const mask = m ? BigInt(`0x${m[1]}`) : 0n;
+  return CAP_NUMBERS.map((c, i) => ((mask >> BigInt(i)) & 1n ? `CAP_${c}` : "")).filter(Boolean);
+}
 
 /** The capability set as a bit mask (bit N = capability number N). */
 export function capMask(caps: readonly string[] = DOCKER_DEFAULT_CAPS): bigint {

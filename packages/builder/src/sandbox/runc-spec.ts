@@ -1,7 +1,7 @@
 // The OCI runtime spec (config.json) of a RUN for runc: the namespaces, mounts, process
 // and hardening Docker gives a container by default (capabilities, masked and read-only
 // /proc paths, device allow-list), without a terminal and with no_new_privs unset.
-import { ALL_CAPS, DOCKER_DEFAULT_CAPS } from "./capabilities.js";
+import { heldCaps, DOCKER_DEFAULT_CAPS } from "./capabilities.js";
 import { stepRlimits, type RunLimits } from "./limits.js";
 import { MASKED_PATHS, READONLY_PATHS } from "./proc-masks.js";
 import { ociSeccomp } from "./seccomp-profile.js";
@@ -44,7 +44,7 @@ const DEVICE_RULES = [
 export function runcSpec(i: RuncSpecInput): object {
   const root = i.uid === 0;
   const priv = i.privileged === true;
-  const caps = [...(priv ? ALL_CAPS : DOCKER_DEFAULT_CAPS)];
+  const caps = [...(priv ? heldCaps() : DOCKER_DEFAULT_CAPS)];
   const namespaces = [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }];
   if (i.newNetwork) namespaces.push({ type: "network" });
   return {

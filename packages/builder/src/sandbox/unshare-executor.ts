@@ -6,7 +6,7 @@
 // filter (seccomp-profile.ts), takes the step's user and execs the command as pid 1 of
 // its pid namespace. Everything here only writes the helper's configuration.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { ALL_CAPS, capMask, DOCKER_DEFAULT_CAPS } from "./capabilities.js";
+import { heldCaps, capMask, DOCKER_DEFAULT_CAPS } from "./capabilities.js";
 import { DEFAULT_DEVICES, DEV_LINKS, devMounts } from "./dev-template.js";
 import { encodeEnterConfig, enterMount, type EnterMount } from "./enter-config.js";
 import { enterHelper } from "./enter-helper.js";
@@ -130,7 +130,7 @@ export class UnshareExecutor implements Executor {
       uid,
       gid,
       groups: additionalGids,
-      caps: capMask(privileged ? ALL_CAPS : DOCKER_DEFAULT_CAPS),
+      caps: capMask(privileged ? heldCaps() : DOCKER_DEFAULT_CAPS),
       ...(privileged ? {} : { seccomp: this.seccompFile }),
       cgroupProcs,
       rlimits: stepRlimits(spec.limits),
