@@ -49,6 +49,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -351,6 +352,20 @@ static void create_in_root(const char *path, int as_file) {
   }
 }
 
+/* The flags of the mount at `path` that a remount must keep (see do_mount). */
+static unsigned long kept_flags(const char *path) {
+  struct statvfs sv;
+  if (statvfs(path, &sv) < 0) return 0;
+  unsigned long f = 0;
+  if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
+  return f;
+}
+
 #define REMOUNT_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)
 
 static void do_mount(const struct mount_rec *m, const char *root_host) {
@@ -382,8 +397,12 @@ static void do_mount(const struct mount_rec *m, const char *root_host) {
       if (fd < 0) die("tbuild-enter: reopen %s: %s", m->target, strerror(errno));
       snprintf(where, sizeof where, "/proc/self/fd/%d", fd);
     }
-    /* A bind takes the flags of its source; the remount sets exactly ours (so a node bound from a nodev filesystem opens). */
-    if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | (m->flags & REMOUNT_FLAGS), NULL) < 0)
+    /*
+     * A bind takes the flags of its source; the remount sets ours on top. The source's
+     * nosuid/nodev/noexec and atime flags are kept: in a user namespace they are locked
+     * (clearing one fails with EPERM), and keeping them never loosens anything.
+     */
+    if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | (m->flags & REMOUNT_FLAGS) | kept_flags(target), NULL) < 0)
       die("tbuild-enter: remount %s: %s", m->target, strerror(errno));
   } else {
     if (mount(src, target, fstype, m->flags, m->data[0] ? m->data : NULL) < 0)
@@ -410,10 +429,17 @@ static void make_devices(struct config *c) {
   for (size_t i = 0; i < c->ndevices; i++) {
     char node[4200], target[256];
     snprintf(node, sizeof node, "%s/%s", dir, c->devices[i].name);
-    if (mknod(node, S_IFCHR | 0666, makedev(c->devices[i].major, c->devices[i].minor)) < 0) die("tbuild-enter: mknod %s: %s", node, strerror(errno));
-    if (chmod(node, 0666) < 0) die("tbuild-enter: chmod %s: %s", node, strerror(errno));
+    const char *source = node;
+    char host[256];
+    if (mknod(node, S_IFCHR | 0666, makedev(c->devices[i].major, c->devices[i].minor)) == 0) {
+      if (chmod(node, 0666) < 0) die("tbuild-enter: chmod %s: %s", node, strerror(errno));
+    } else if (errno == EPERM) {
+      /* In a user namespace (rootless) no node can be made: bind the host's, as rootless runc does. The step cannot chmod it (its owner is not mapped). */
+      snprintf(host, sizeof host, "/dev/%s", c->devices[i].name);
+      source = host;
+    } else die("tbuild-enter: mknod %s: %s", node, strerror(errno));
     snprintf(target, sizeof target, "/dev/%s", c->devices[i].name);
-    struct mount_rec m = { node, target, "", "", "file", MS_BIND | MS_NOSUID };
+    struct mount_rec m = { source, target, "", "", "file", MS_BIND | MS_NOSUID };
     do_mount(&m, c->rootdir);
   }
   for (size_t i = 0; i < c->nlinks; i++) {

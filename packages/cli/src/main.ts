@@ -25,7 +25,22 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv.slice(2));
+/** A user other than root, or root with --userns auto, runs the command again inside a user namespace (rootless.ts). */
+async function entry(argv: string[]): Promise<number> {
+  if (process.env.TBUILD_IN_USERNS !== "1" && (process.getuid?.() !== 0 || argv.some((a) => a.startsWith("--userns")) || process.env.TBUILD_USERNS)) {
+    const rootless = await import("./rootless.js");
+    if (rootless.needsUserNamespace(argv)) {
+      try {
+        return await rootless.runInUserNamespace(argv);
+      } catch (err) {
+        return reportError(err, debugEnabled(argv));
+      }
+    }
+  }
+  return main(argv);
+}
+
+const code = await entry(process.argv.slice(2));
 // Exit explicitly: a stray handle (a keep-alive socket, a timer) must not keep a
 // finished command alive. Writes to pipes and files are synchronous on Linux.
 process.exit(code);

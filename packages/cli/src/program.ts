@@ -14,6 +14,7 @@ export function createProgram(version: () => string): Command {
     .description("Build container images from Dockerfiles, with a layer cache (docker build compatible).")
     .usage("[options] [command]\n       tbuild [build options] CONTEXT   (same as 'tbuild build')")
     .addOption(new Option("--root <dir>", "image store and cache directory").env("TBUILD_ROOT"))
+    .addOption(new Option("--userns <mode>", "user namespace of tbuild and its RUN steps: host (root's default) or auto (root's subordinate ids; always for other users)").choices(["host", "auto"]).env("TBUILD_USERNS"))
     .option("--debug", "print stack traces for errors (also TBUILD_DEBUG=1)")
     .helpOption("-h, --help", "display help for command")
     .showSuggestionAfterError(true)

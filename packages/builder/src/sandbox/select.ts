@@ -6,6 +6,7 @@
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
+import { inUserNamespace } from "@tbuild/oci";
 import { SandboxError } from "./errors.js";
 import { findTool } from "./host-tools.js";
 import { removeContainerCgroups, CGROUP_PARENT } from "./runc-cgroups.js";
@@ -56,6 +57,16 @@ function probeRunc(runc: string): Promise<string | undefined> {
   return runcProbe;
 }
 
+/** RUN steps need root: of the host, or of a user namespace (rootless mode). */
+function checkPrivileges(): void {
+  if (typeof process.getuid === "function" && process.getuid() !== 0) {
+    throw new SandboxError(
+      "UNAVAILABLE",
+      "running RUN steps needs root, or a user namespace in which this process is root: the tbuild command enters one by itself when run by another user; a library caller can start its process under `unshare --map-auto --map-root-user --mount`",
+    );
+  }
+}
+
 const chosen = new Map<string, Promise<Executor>>();
 
 /**
@@ -70,9 +81,11 @@ export function selectExecutor(kind: ExecutorKind = "auto"): Promise<Executor> {
   let hit = chosen.get(want);
   if (!hit) {
     hit = (async (): Promise<Executor> => {
+      checkPrivileges();
       if (want === "unshare") return UnshareExecutor.create();
       const runc = findTool("runc");
       if (want === "runc") {
+        if (inUserNamespace()) throw new SandboxError("UNAVAILABLE", "the runc executor does not run rootless here; use the default executor");
         if (runc === undefined) throw new SandboxError("UNAVAILABLE", `the runc executor was requested but runc is not installed; install the Debian package "runc" or use the unshare executor`);
         const why = await probeRunc(runc);
         if (why !== undefined) throw new SandboxError("UNAVAILABLE", `runc does not work on this host: ${why}`);

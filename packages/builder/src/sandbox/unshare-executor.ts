@@ -6,6 +6,7 @@
 // filter (seccomp-profile.ts), takes the step's user and execs the command as pid 1 of
 // its pid namespace. Everything here only writes the helper's configuration.
 import { mkdirSync, writeFileSync } from "node:fs";
+import { inUserNamespace } from "@tbuild/oci";
 import { heldCaps, capMask, DOCKER_DEFAULT_CAPS } from "./capabilities.js";
 import { DEFAULT_DEVICES, DEV_LINKS, devMounts } from "./dev-template.js";
 import { encodeEnterConfig, enterMount, type EnterMount } from "./enter-config.js";
@@ -39,7 +40,10 @@ function systemMounts(rootDir: string): EnterMount[] {
   const masks = hostMasks();
   return [
     { source: "proc", target: "/proc", fstype: "proc", flags: 0x2 | 0x4 | 0x8, data: "", create: "" },
-    { source: "sysfs", target: "/sys", fstype: "sysfs", flags: 0x1 | 0x2 | 0x4 | 0x8, data: "", create: "" },
+    // A user namespace may not mount sysfs unless it owns the network namespace: bind the host's, read-only.
+    inUserNamespace()
+      ? { source: "/sys", target: "/sys", fstype: "", flags: 0x1000 | 0x4000 | 0x1 | 0x2 | 0x4 | 0x8, data: "", create: "" }
+      : { source: "sysfs", target: "/sys", fstype: "sysfs", flags: 0x1 | 0x2 | 0x4 | 0x8, data: "", create: "" },
     ...devMounts().map((e) => enterMount(e, e.target === "/dev" ? "" : "dir")),
     ...masks.masked.map((m): EnterMount => m.isDir
       ? { source: "tmpfs", target: m.path, fstype: "tmpfs", flags: 0x1 | 0x2 | 0x4 | 0x8, data: "size=4k", create: "" }
@@ -71,6 +75,9 @@ export class UnshareExecutor implements Executor {
     let cgroup: StepCgroup | undefined;
     try {
       stepDir = makeStepDir();
+      if (needsCgroup(spec.limits) && inUserNamespace()) {
+        throw new SandboxError("UNAVAILABLE", "--memory and --pids-limit need cgroups, which rootless tbuild cannot create; run as root for these limits");
+      }
       if (needsCgroup(spec.limits)) cgroup = createStepCgroup(`tb-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 8)}`, spec.limits!);
       writeFileSync(`${stepDir}/enter.conf`, this.config(spec, prep, stepDir, cgroup?.procs ?? []));
       const res = await runSandboxProcess({

@@ -4,4 +4,4 @@ export type { PreparedRootfs, Snapshotter } from "./types.js";
 export { selectSnapshotter, type SnapshotterKind, type SelectSnapshotterOptions } from "./select.js";
 export { OverlaySnapshotter } from "./overlay-snapshotter.js";
 export { CopySnapshotter } from "./copy-snapshotter.js";
-export { overlayMountOptions, OVERLAY_FIXED_OPTIONS } from "./overlay-options.js";
+export { overlayMountOptions, overlayUpperOptions } from "./overlay-options.js";

@@ -1,9 +1,10 @@
 // Writing overlay-format markers without native calls: whiteouts are char devices 0/0
 // (Node cannot mknod, so one `mknod` makes the first and the rest are hard links to it, the
 // way overlayfs itself shares one whiteout inode), opaque directories carry
-// trusted.overlay.opaque=y (one setfattr for all of them).
+// trusted.overlay.opaque=y, or user.overlay.opaque=y in rootless mode (one setfattr for all of them).
 import { execFile } from "node:child_process";
 import { link } from "node:fs/promises";
+import { overlayXattrPrefix } from "@tbuild/oci";
 import { findTool } from "../sandbox/host-tools.js";
 
 function run(tool: string, pkg: string, args: string[]): Promise<void> {
@@ -29,13 +30,13 @@ const BATCH = 1000;
 /** Marks each absolute directory path opaque. */
 export async function markOpaque(dirs: readonly string[]): Promise<void> {
   for (let i = 0; i < dirs.length; i += BATCH) {
-    await run("setfattr", "attr", ["-h", "-n", "trusted.overlay.opaque", "-v", "y", "--", ...dirs.slice(i, i + BATCH)]);
+    await run("setfattr", "attr", ["-h", "-n", `${overlayXattrPrefix()}opaque`, "-v", "y", "--", ...dirs.slice(i, i + BATCH)]);
   }
 }
 
 /** Removes the opaque marker from each absolute directory path (copies of layer dirs in a plain rootfs). */
 export async function unmarkOpaque(dirs: readonly string[]): Promise<void> {
   for (let i = 0; i < dirs.length; i += BATCH) {
-    await run("setfattr", "attr", ["-h", "-x", "trusted.overlay.opaque", "--", ...dirs.slice(i, i + BATCH)]);
+    await run("setfattr", "attr", ["-h", "-x", `${overlayXattrPrefix()}opaque`, "--", ...dirs.slice(i, i + BATCH)]);
   }
 }

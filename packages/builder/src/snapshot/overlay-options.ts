@@ -7,8 +7,20 @@
 // disk); the upper is read back through the page cache right after, and durability of what
 // goes into the store is the store's job.
 import { symlinkSync } from "node:fs";
+import { inUserNamespace } from "@tbuild/oci";
 
-export const OVERLAY_FIXED_OPTIONS = ["redirect_dir=off", "metacopy=off", "index=off", "volatile"] as const;
+/**
+ * The options of an overlay with an upper dir. With userxattr the kernel refuses
+ * redirect_dir=off and wants nofollow, which for us is the same: no redirects are made.
+ */
+export function overlayUpperOptions(): string[] {
+  return [inUserNamespace() ? "redirect_dir=nofollow" : "redirect_dir=off", "metacopy=off", "index=off", "volatile"];
+}
+
+/** The options every overlay of this process carries: userxattr in a user namespace. */
+export function overlayNamespaceOptions(): string[] {
+  return inUserNamespace() ? ["userxattr"] : [];
+}
 
 /** The kernel takes at most one page of mount data; keep a margin for the other options. */
 const MAX_DATA = 3800;
@@ -38,7 +50,8 @@ export function overlayMountOptions(layout: OverlayLayout, linkDir: string, pref
     let i = layout.lowers.length;
     if (layout.upper) opts.push(`upperdir=${names[i++]}`);
     if (layout.work) opts.push(`workdir=${names[i++]}`);
-    if (layout.upper) opts.push(...OVERLAY_FIXED_OPTIONS);
+    if (layout.upper) opts.push(...overlayUpperOptions());
+    opts.push(...overlayNamespaceOptions());
     return opts.join(",");
   };
   const direct = render(all);

@@ -7,9 +7,10 @@ import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, statSync, statfsSync, writeFileSync } from "node:fs";
 import { release } from "node:os";
 import { lstat, rm, stat } from "node:fs/promises";
+import { inUserNamespace } from "@tbuild/oci";
 import { findTool } from "../sandbox/host-tools.js";
 import { sweepDead } from "../sandbox/leftovers.js";
-import { OVERLAY_FIXED_OPTIONS } from "./overlay-options.js";
+import { overlayNamespaceOptions, overlayUpperOptions } from "./overlay-options.js";
 
 const cache = new Map<string, Promise<string | undefined>>();
 
@@ -23,7 +24,7 @@ async function probe(dir: string): Promise<string | undefined> {
     for (const d of ["lower/gone-dir", "upper", "work", "merged"]) mkdirSync(`${t}/${d}`, { recursive: true });
     writeFileSync(`${t}/lower/gone-file`, "x");
     writeFileSync(`${t}/lower/gone-dir/f`, "x");
-    const opts = [`lowerdir=${t}/lower`, `upperdir=${t}/upper`, `workdir=${t}/work`, ...OVERLAY_FIXED_OPTIONS].join(",");
+    const opts = [`lowerdir=${t}/lower`, `upperdir=${t}/upper`, `workdir=${t}/work`, ...overlayUpperOptions(), ...overlayNamespaceOptions()].join(",");
     const script = `${mount} -t overlay overlay -o "$1" "$2/merged" && rm "$2/merged/gone-file" && rm -r "$2/merged/gone-dir" && mkdir "$2/merged/gone-dir" && : > "$2/merged/new"`;
     const err = await new Promise<string | undefined>((resolve) => {
       execFile(unshare, ["--mount", "--propagation", "private", "sh", "-c", script, "sh", opts, t], { timeout: 20_000 }, (e, _o, stderr) => {
@@ -70,7 +71,7 @@ const MARKER = ".tbuild-overlay-ok";
  * type). A marker that names the same three was written after a successful probe here.
  */
 function markerText(dir: string): string {
-  return JSON.stringify({ kernel: release(), dev: statSync(dir).dev, fsType: statfsSync(dir).type });
+  return JSON.stringify({ kernel: release(), dev: statSync(dir).dev, fsType: statfsSync(dir).type, ...(inUserNamespace() ? { userns: true } : {}) });
 }
 
 /** True if a successful probe of this kernel and filesystem is recorded in `dir`. */

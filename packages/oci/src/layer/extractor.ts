@@ -19,11 +19,12 @@ import type { TarHeader } from "../tar/header.js";
 import { cleanPath, RootResolver, unsafe } from "./safe-path.js";
 import { createSpecialFiles, type SpecialFile } from "./special-files.js";
 import { isLayerXattr, OPAQUE_MARKER, WHITEOUT_PREFIX } from "./entry-headers.js";
-import { writeXattrs } from "./xattr.js";
+import { overlayXattrPrefix, writeXattrs } from "./xattr.js";
 
 const writeP = promisify(write);
 const SMALL_BODY = 1 << 20;
-const OPAQUE = new Map([["trusted.overlay.opaque", Buffer.from("y")]]);
+/** The opaque marker of an extracted directory, in this process's overlay attribute namespace. */
+const opaqueMarker = () => new Map([[`${overlayXattrPrefix()}opaque`, Buffer.from("y")]]);
 
 /** How whiteout entries are handled. */
 export type WhiteoutMode = "overlay" | "apply";
@@ -209,7 +210,7 @@ export class Extractor {
       const dir = this.resolver.resolveDir(parentComps, h.name, overlay);
       if (dir === null) return;
       if (overlay) {
-        this.xattrs.set(dir, new Map([...(this.xattrs.get(dir) ?? []), ...OPAQUE]));
+        this.xattrs.set(dir, new Map([...(this.xattrs.get(dir) ?? []), ...opaqueMarker()]));
         return;
       }
       for (const name of readdirSync(this.resolver.abs(dir))) {

@@ -11,6 +11,7 @@
 // tree or per batch, so we use them; callers that need a tree's attributes twice pass the
 // first answer along (LayerSource.xattrs) instead of asking again.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { OciError } from "../errors.js";
 
 /** Attribute name → raw value. */
@@ -22,6 +23,32 @@ export type XattrMap = Map<string, Xattrs>;
 /** Names of the overlayfs bookkeeping attributes; they describe a layer, never a file. */
 export function isOverlayXattr(name: string): boolean {
   return name.startsWith("trusted.overlay.") || name.startsWith("user.overlay.");
+}
+
+let userns: boolean | undefined;
+
+/**
+ * True when this process runs in a user namespace other than the host's (rootless mode):
+ * its uid_map is anything but the identity map of all ids.
+ */
+export function inUserNamespace(): boolean {
+  if (userns === undefined) {
+    try {
+      userns = readFileSync("/proc/self/uid_map", "utf8").trim().split(/\s+/).join(" ") !== "0 0 4294967295";
+    } catch {
+      userns = false;
+    }
+  }
+  return userns;
+}
+
+/**
+ * The attribute namespace overlayfs keeps its markers in for this process: trusted.overlay.
+ * on the host, user.overlay. in a user namespace, where trusted.* cannot be written and
+ * overlayfs is mounted with `userxattr`. Readers accept both.
+ */
+export function overlayXattrPrefix(): "trusted.overlay." | "user.overlay." {
+  return inUserNamespace() ? "user.overlay." : "trusted.overlay.";
 }
 
 function toolMissing(tool: string, err: unknown): OciError {
