@@ -168,6 +168,8 @@ describe.skipIf(skip !== undefined).each(executors)("%s executor", (name, makeEx
       } finally {
         child.kill("SIGKILL");
       }
+      // Reaped, not only killed: the sweep below leaves the dirs of a pid that still exists (a zombie too).
+      if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once("exit", r));
       await eventually(() => processesWith(`sleep\0${marker}`).length === 0, "the sandbox's processes to die");
       expect(hostMountsMentioning(scratch)).toEqual([]);
       expect(hostMountsMentioning(runtime)).toEqual([]);
