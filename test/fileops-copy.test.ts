@@ -221,6 +221,8 @@ describe("COPY sources", () => {
     await expect(run({ sources: [], heredocs: [{ name: "x", content: "" }], dest: "/.wh.passwd" })).rejects.toThrow(/reserved for layer whiteouts/);
   });
 
+  // BuildKit's dockerfile2llb writes inline documents with llb.Mkfile(path, 0644, …) since
+  // dockerfile/1.6.0 (moby/buildkit 1430424, "heredoc should use 0644 permissions"; 0664 before).
   it("writes heredocs as 0644 files", async () => {
     const { tree } = await run({ sources: [], heredocs: [{ name: "EOF", content: "hello\n" }], dest: "/etc/motd" });
     expect(tree["etc/motd"]).toEqual(file("hello\n"));
@@ -259,6 +261,8 @@ describe("COPY --chown / --chmod", () => {
     await expect(run({ sources: ["a"], dest: "/o/", chown: "app:nosuch" })).rejects.toThrow("unable to find group nosuch");
   });
 
+  // fsutil's Copy creates missing parents with the octal --chmod mode (tonistiigi/fsutil
+  // 183e7fb, "copy: fix custom chmod for parent directories", in BuildKit since v0.21; 0755 before).
   it("applies an octal mode to files and directories, created parents included", async () => {
     const { tree } = await run({ sources: ["d"], dest: "/c1/deep/", chmod: "640", excludes: ["lnk", "root"] });
     expect(tree["c1"]).toEqual(dir(0, 0, "0640"));

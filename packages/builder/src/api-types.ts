@@ -75,33 +75,99 @@ export interface BuildOptions {
   insecureRegistries?: string[];
   executor?: "auto" | "runc" | "unshare";
   snapshotter?: "auto" | "overlay" | "copy";
+  /**
+   * Cancels the build. A signal already aborted when `build()` is called rejects `result` at
+   * once, before anything is read or started. Either way `result` rejects with a
+   * `BuildAbortedError` whose `cause` is `signal.reason` (a `TimeoutError` DOMException for
+   * `AbortSignal.timeout()`, an "AbortError" for `controller.abort()`, or what was passed).
+   */
   signal?: AbortSignal;
 }
 
-/** Identifies a step in events: `[stage 2/3] RUN make` style labels are built from it. */
+/**
+ * Identifies a step in events and results. Numbering follows BuildKit's progress output:
+ * `label` is `[stage N/M] INSTRUCTION`, where N counts FROM as 1 (`index + 1`) and M is
+ * `total + 1`; the stage part is the stage's name, `stage-<i>` for an unnamed stage of a
+ * build that runs several, and nothing for a single-stage build. It is exactly what the
+ * `tbuild` CLI prints.
+ */
 export interface StepRef {
   id: string;             // unique in the build, e.g. "s1.3"
   stage: string;          // stage name or index as a string
   stageIndex: number;     // 0-based
-  index: number;          // 1-based step number within the stage (FROM is 0)
-  total: number;          // steps in the stage (FROM excluded)
+  index: number;          // 0 for FROM (and ONBUILD triggers), then 1-based per instruction
+  total: number;          // instructions in the stage (FROM excluded)
   instruction: string;    // the source text, continuation lines joined
   line: number;           // 1-based line in the Dockerfile
+  label: string;          // "[stage-1 2/5] RUN make", as the CLI prints it
 }
 
+/**
+ * How a step got its result in this build.
+ * - `cached`: a layer step whose layer came from the cache (nothing ran), or a FROM whose
+ *   base was already at hand (the local store, an OCI layout, another stage, scratch).
+ * - `ran`: a layer step that ran (RUN, COPY, ADD, WORKDIR), or a FROM that pulled its base.
+ * - `metadata`: an instruction that only changes the image config (ENV, LABEL, CMD, ARG …);
+ *   replayed every build, it never runs anything.
+ */
+export type StepStatus = "cached" | "ran" | "metadata";
+
+/** What one output received. BuildKit's exporter response (`containerimage.digest`) per output. */
+export interface OutputResult {
+  type: OutputSpec["type"];
+  /** The file or directory written (oci, docker, oci-layout, local, tar). */
+  dest?: string;
+  /** The reference pushed to (registry), normalised: `registry/repo:tag`. */
+  ref?: string;
+  /** The names the image got in the local store (store). */
+  names?: string[];
+  /**
+   * Digest of the manifest this output holds (store, oci, docker, oci-layout, registry).
+   * It differs between outputs: the store lists built layers uncompressed, archives and
+   * pushes compress them, docker archives use Docker's media types.
+   */
+  manifestDigest?: Digest;
+  /** Media type of that manifest. */
+  mediaType?: string;
+}
+
+/** Why a build failed, as the `build-error` event carries it (the Error itself rejects `result`). */
+export interface BuildErrorInfo {
+  /** The error class name: "StepFailedError", "DockerfileSyntaxError", "BuildAbortedError" … */
+  name: string;
+  message: string;
+  /** The error's `code`, for classes that have one (FileOpError, ContextError, OciError …). */
+  code?: string;
+  /** The failing step, for StepError and StepFailedError. */
+  step?: StepRef;
+}
+
+/**
+ * Events of a build, in order. Every build ends with exactly one outcome event:
+ * `build-done` or `build-error` (also for a syntax error, a bad option and a cancelled
+ * build); the stream closes right after it.
+ */
 export type BuildEvent =
   | { type: "build-start"; stages: { name: string; index: number; steps: number }[]; time: number }
   | { type: "step-start"; step: StepRef; time: number }
   | { type: "step-log"; step: StepRef; stream: "stdout" | "stderr"; data: string; time: number }
   | { type: "step-cached"; step: StepRef; time: number }
-  | { type: "step-done"; step: StepRef; durationMs: number; time: number }
+  /** `status` is "ran", "metadata", or "cached" for a FROM whose base was at hand. */
+  | { type: "step-done"; step: StepRef; status: StepStatus; durationMs: number; time: number }
   | { type: "step-error"; step: StepRef; message: string; time: number }
   | { type: "warning"; message: string; line?: number; rule?: string; time: number }
-  | { type: "export"; output: OutputSpec; digest: Digest; time: number }
-  | { type: "build-done"; digest: Digest; durationMs: number; time: number };
+  /** `digest` is the image ID (config digest); `result` says what this output received. */
+  | { type: "export"; output: OutputSpec; digest: Digest; result: OutputResult; time: number }
+  | { type: "build-done"; digest: Digest; durationMs: number; time: number }
+  | { type: "build-error"; error: BuildErrorInfo; durationMs: number; time: number };
 
 export interface StepResult {
   step: StepRef;
+  status: StepStatus;
+  /**
+   * True when this step's result is the previous build's: `status` "cached", or a metadata
+   * step after only cached steps of its stage. A fully cached rebuild has every step cached.
+   */
   cached: boolean;
   durationMs: number;
 }
@@ -109,16 +175,26 @@ export interface StepResult {
 export interface BuildResult {
   /** Digest of the image config (what `docker build` prints as the image ID). */
   imageId: Digest;
-  /** Digest of the image manifest. */
+  /** Digest of the image manifest in the local store (layers uncompressed); see `outputs` for the others. */
   manifestDigest: Digest;
   manifest: Manifest;
   config: ImageConfig;
   platform: Platform;
+  /** Every step of the stages built, FROM included, stage by stage in Dockerfile order. */
   steps: StepResult[];
+  /** One entry per output, in the order of `BuildOptions.outputs`. */
+  outputs: OutputResult[];
   durationMs: number;
 }
 
-/** A running build: iterate it for events, await `result` for the outcome. */
+/**
+ * A running build: iterate it for events, await `result` for the outcome. The events form
+ * one queue with one consumer: iterate the handle once (a second iterator would take events
+ * from the first). Events wait in memory until read, and nothing is dropped, so a caller that
+ * never iterates should not keep the handle past the build (a build emits a few events per
+ * step plus the RUN output). Breaking out of the loop discards what is left; the build goes
+ * on until `result` settles (cancel it with `signal`).
+ */
 export interface BuildHandle extends AsyncIterable<BuildEvent> {
   readonly result: Promise<BuildResult>;
 }

@@ -1,9 +1,8 @@
 // build(): the public entry point. Parses the Dockerfile, builds the stages the target
 // needs (independent ones at the same time), commits the image and writes the outputs,
 // streaming typed events all along.
-import { promises as fsp } from "node:fs";
 import path from "node:path";
-import { defaultPlatform, parseDockerfile, parsePlatform, planStages, toStages } from "@tbuild/parser";
+import { defaultPlatform, parseDockerfile, toStages } from "@tbuild/parser";
 import { Store } from "@tbuild/cache";
 import type { BuildEvent, BuildHandle, BuildOptions, BuildResult } from "./api-types.js";
 import { EventChannel } from "./util/event-channel.js";
@@ -11,20 +10,38 @@ import { BuildSession } from "./solve/session.js";
 import { applyBuildLabels } from "./image/config-ops.js";
 import { commitImage } from "./image/commit-image.js";
 import { writeOutputs } from "./export/outputs.js";
-import { BuildAbortedError } from "./solve/session.js";
-import { readFileInRoot } from "./fs/index.js";
+import { BuildAbortedError, BuildCheckError } from "./solve/errors.js";
+import { checkContext, planTarget, readDockerfile, targetPlatform } from "./solve/build-inputs.js";
+import { unusedBuildArgs, unusedBuildArgsMessage } from "./solve/unused-build-args.js";
+import { errorInfo, finalError } from "./solve/outcome.js";
 import { stepDirsRemoved } from "./sandbox/runtime-dir.js";
 
 /**
  * Builds an image from a Dockerfile and a context directory. Iterate the returned handle
- * for progress events; await `handle.result` for the image (its digest, config, manifest
- * and per-step results). Errors reject `result`: a `DockerfileSyntaxError` for a broken
+ * for progress events; await `handle.result` for the image (its digest, config, manifest,
+ * per-step and per-output results). The events end with exactly one `build-done` or
+ * `build-error`. Errors reject `result`: a `DockerfileSyntaxError` for a broken Dockerfile,
+ * a `BuildOptionError` for an unusable option, a `ContextError` for a missing context or
  * Dockerfile, a `StepFailedError` for a RUN that exited non-zero, a `StepError` for any
- * other failing step.
+ * other failing step, a `BuildAbortedError` when `signal` cancelled the build.
  */
 export function build(opts: BuildOptions): BuildHandle {
   const channel = new EventChannel<BuildEvent>();
-  const result = runBuild(opts, (e) => channel.push(e)).finally(() => channel.close());
+  const emit = (e: BuildEvent) => channel.push(e);
+  const started = Date.now();
+  const result = runBuild(opts, emit, started)
+    .then(
+      (r) => {
+        emit({ type: "build-done", digest: r.imageId, durationMs: r.durationMs, time: Date.now() });
+        return r;
+      },
+      (e: unknown) => {
+        const err = finalError(opts, e);
+        emit({ type: "build-error", error: errorInfo(err), durationMs: Date.now() - started, time: Date.now() });
+        throw err;
+      },
+    )
+    .finally(() => channel.close());
   result.catch(() => {}); // the caller may only iterate; the rejection stays on `result`
   return {
     result,
@@ -32,24 +49,27 @@ export function build(opts: BuildOptions): BuildHandle {
   };
 }
 
-async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void): Promise<BuildResult> {
-  const started = Date.now();
+async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void, started: number): Promise<BuildResult> {
+  // Cancelled before it began: nothing is read, no store opened, no process started.
+  if (opts.signal?.aborted) throw new BuildAbortedError(opts.signal.reason);
   const context = path.resolve(opts.context);
   const dockerfile = path.resolve(context, opts.dockerfile ?? "Dockerfile");
+  await checkContext(context);
   const text = opts.dockerfileText ?? (await readDockerfile(context, dockerfile));
   const ir = toStages(parseDockerfile(text, { file: path.basename(dockerfile) }));
   for (const w of ir.warnings) emit({ type: "warning", message: w.message, line: w.line, rule: w.rule, time: Date.now() });
-  if (ir.checks.error && ir.warnings.length > 0) {
-    throw new Error(`the Dockerfile has ${ir.warnings.length} build check warning(s) and # check=error=true is set`);
-  }
-  const needed = planStages(ir, opts.target);
+  if (ir.checks.error && ir.warnings.length > 0) throw new BuildCheckError(ir.warnings);
+  const needed = planTarget(ir, opts.target);
   const target = needed[needed.length - 1]!;
+  const platforms = { target: opts.platform ? targetPlatform(opts.platform) : defaultPlatform(), build: defaultPlatform() };
   const buildArgs = new Map(Object.entries(opts.buildArgs ?? {}));
+  const unused = unusedBuildArgs(ir, needed, buildArgs.keys());
+  if (unused.length > 0) emit({ type: "warning", message: unusedBuildArgsMessage(unused), time: Date.now() });
   const sde = buildArgs.get("SOURCE_DATE_EPOCH");
   const sourceDateEpoch = sde !== undefined && /^\d+$/.test(sde) ? Number(sde) : undefined;
-  const platforms = { target: opts.platform ? parsePlatform(opts.platform) : defaultPlatform(), build: defaultPlatform() };
+  if (opts.signal?.aborted) throw new BuildAbortedError(opts.signal.reason);
   const store = await Store.open(opts.root);
-  const session = new BuildSession({ ...opts, context, dockerfile }, ir, text, store, platforms, buildArgs, emit, sourceDateEpoch);
+  const session = new BuildSession({ ...opts, context, dockerfile }, ir, text, store, platforms, buildArgs, emit, sourceDateEpoch, needed.length);
   try {
     emit({
       type: "build-start",
@@ -68,38 +88,20 @@ async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void): Prom
     }
     state = applyBuildLabels(state, opts.labels ?? {});
     const image = await commitImage(store, state, sourceDateEpoch, (refs) => session.hold(refs, { pending: true }));
-    await writeOutputs(session, state, image);
-    const durationMs = Date.now() - started;
-    emit({ type: "build-done", digest: image.configDigest, durationMs, time: Date.now() });
+    const outputs = await writeOutputs(session, state, image);
     return {
       imageId: image.configDigest,
       manifestDigest: image.manifestDigest,
       manifest: image.manifest,
       config: image.config,
       platform: { os: platforms.target.os, architecture: platforms.target.architecture, ...(platforms.target.variant ? { variant: platforms.target.variant } : {}) },
-      steps: session.stepResults,
-      durationMs,
+      steps: session.orderedStepResults(),
+      outputs,
+      durationMs: Date.now() - started,
     };
   } finally {
     await session.close();
     await store.close();
     await stepDirsRemoved(); // a build leaves no step directory behind once it resolves
-  }
-}
-
-/**
- * Reads the Dockerfile. One inside the context is read like any context file: a symlink is
- * followed inside the context only, never out of it. One the caller named outside the
- * context (`-f ../Dockerfile`) is read as given.
- */
-async function readDockerfile(context: string, file: string): Promise<string> {
-  const rel = path.relative(context, file);
-  const inside = rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
-  try {
-    return inside ? (await readFileInRoot(context, rel)).toString("utf8") : await fsp.readFile(file, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new Error(`failed to read the Dockerfile: ${file}: no such file`);
-    throw new Error(`failed to read the Dockerfile ${file}: ${(e as Error).message}`);
   }
 }

@@ -2,8 +2,11 @@
 // sandbox executors, the snapshotters and the file operations, behind `build()`.
 export * from "./api-types.js";
 export { build } from "./build.js";
-export { StepFailedError, StepError } from "./solve/errors.js";
-export { BuildAbortedError } from "./solve/session.js";
+// Every error class a build rejects with (directly, or as a StepError's `cause`).
+export { StepFailedError, StepError, BuildAbortedError, BuildOptionError, BuildCheckError } from "./solve/errors.js";
+export { DockerfileSyntaxError } from "@tbuild/parser";
+export { ContextError, CacheError, StoreError, BlobNotFoundError, BlobCorruptedError, DigestMismatchError } from "@tbuild/cache";
+export { OciError, type OciErrorCode } from "@tbuild/oci";
 export { importRootfs, type ImportOptions, type ImportResult } from "./images/import-rootfs.js";
 export { normalizeImageName } from "./image/names.js";
 export * from "./fs/index.js";

@@ -1,9 +1,9 @@
 // Exports of a finished image as files: oci-archive, docker-archive, OCI layout dir;
 // and the push to a registry. Each writes to a temp name and renames when complete.
-import { createWriteStream, promises as fsp } from "node:fs";
+import { promises as fsp } from "node:fs";
 import path from "node:path";
-import { MediaType, serializeDocument, writeDockerArchive, writeOciArchive, writeOciLayout, type Compression, type Manifest } from "@tbuild/oci";
-import type { OutputSpec } from "../api-types.js";
+import { MediaType, serializeDocument, writeDockerArchive, writeOciArchive, writeOciLayout, type Compression, type Digest, type Manifest } from "@tbuild/oci";
+import type { OutputResult, OutputSpec } from "../api-types.js";
 import type { CommittedImage } from "../image/commit-image.js";
 import { normalizeImageName } from "../image/names.js";
 import type { ImageState } from "../image/state.js";
@@ -15,6 +15,8 @@ import type { Store } from "@tbuild/cache";
 export interface ExportableImage {
   manifest: Manifest;
   manifestBytes: Buffer;
+  /** Digest of `manifestBytes`: the manifest digest this export holds. */
+  digest: Digest;
   source: StoreBlobSource;
 }
 
@@ -31,14 +33,17 @@ export async function exportableImage(store: Store, state: ImageState, image: Co
   const source = new StoreBlobSource(store);
   source.addLayers(sources);
   source.addDocument(doc.digest, Buffer.from(doc.bytes));
-  return { manifest, manifestBytes: Buffer.from(doc.bytes), source };
+  return { manifest, manifestBytes: Buffer.from(doc.bytes), digest: doc.digest, source };
 }
 
 async function writeFileAtomically(dest: string, write: (out: NodeJS.WritableStream & import("node:stream").Writable) => Promise<unknown>): Promise<void> {
   await fsp.mkdir(path.dirname(path.resolve(dest)), { recursive: true });
   const part = `${dest}.tbuild-${process.pid}.partial`;
   try {
-    await write(createWriteStream(part));
+    // Opened first, so that a destination we may not write to rejects here instead of
+    // emitting an 'error' on a stream nobody listens to yet (an uncaught crash).
+    const fh = await fsp.open(part, "w");
+    await write(fh.createWriteStream());
     await fsp.rename(part, dest);
   } catch (e) {
     await fsp.rm(part, { force: true });
@@ -51,19 +56,20 @@ export async function writeArchiveOutput(
   state: ImageState,
   image: CommittedImage,
   out: Extract<OutputSpec, { type: "oci" | "docker" | "oci-layout" }>,
-): Promise<void> {
+): Promise<OutputResult> {
   const names = (session.opts.tags ?? []).map(normalizeImageName);
   const platform = { os: state.config.os, architecture: state.config.architecture, ...(state.config.variant ? { variant: state.config.variant } : {}) };
   if (out.type === "docker") {
     const img = await exportableImage(session.store, state, image, "none", false);
     await writeFileAtomically(out.dest, (w) => writeDockerArchive(w, [{ manifest: img.manifest, manifestBytes: img.manifestBytes, names, platform }], img.source));
-    return;
+    return { type: out.type, dest: out.dest, manifestDigest: img.digest, mediaType: img.manifest.mediaType };
   }
   const compression = out.type === "oci" ? (out.compression ?? "gzip") : "gzip";
   const img = await exportableImage(session.store, state, image, compression);
   const root = { manifest: img.manifest, manifestBytes: img.manifestBytes, names, platform };
   if (out.type === "oci-layout") await writeOciLayout(out.dest, [root], img.source);
   else await writeFileAtomically(out.dest, (w) => writeOciArchive(w, [root], img.source));
+  return { type: out.type, dest: out.dest, manifestDigest: img.digest, mediaType: img.manifest.mediaType };
 }
 
 export async function pushOutput(
@@ -71,9 +77,10 @@ export async function pushOutput(
   state: ImageState,
   image: CommittedImage,
   out: Extract<OutputSpec, { type: "registry" }>,
-): Promise<void> {
+): Promise<OutputResult> {
   const img = await exportableImage(session.store, state, image, "gzip");
-  await pushImage(img, out.name, { insecure: out.insecure, insecureRegistries: session.opts.insecureRegistries, signal: session.signal });
+  const digest = await pushImage(img, out.name, { insecure: out.insecure, insecureRegistries: session.opts.insecureRegistries, signal: session.signal });
+  return { type: out.type, ref: normalizeImageName(out.name), manifestDigest: digest, mediaType: img.manifest.mediaType };
 }
 
 /** Errors of the destination file (a full disk …) say which file it was. */

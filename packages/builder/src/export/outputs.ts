@@ -1,9 +1,9 @@
 // Writes a finished image to every output the caller asked for (default: the local
 // store under the given tags).
-import { createWriteStream, promises as fsp } from "node:fs";
+import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { unpackLayer, writeLayer } from "@tbuild/oci";
-import type { OutputSpec } from "../api-types.js";
+import type { OutputResult, OutputSpec } from "../api-types.js";
 import type { CommittedImage } from "../image/commit-image.js";
 import { normalizeImageName } from "../image/names.js";
 import type { ImageState } from "../image/state.js";
@@ -11,31 +11,38 @@ import type { BuildSession } from "../solve/session.js";
 import { layerSources, openUncompressed } from "./layer-blobs.js";
 import { writeArchiveOutput, pushOutput, withDestination } from "./archives.js";
 
-export async function writeOutputs(session: BuildSession, state: ImageState, image: CommittedImage): Promise<void> {
+/** Writes every output in order; returns what each received (also sent as `export` events). */
+export async function writeOutputs(session: BuildSession, state: ImageState, image: CommittedImage): Promise<OutputResult[]> {
   const outputs: OutputSpec[] = session.opts.outputs?.length ? session.opts.outputs : [{ type: "store" }];
-  const tags = session.opts.tags ?? [];
+  const results: OutputResult[] = [];
   for (const out of outputs) {
     session.throwIfAborted();
-    switch (out.type) {
-      case "store":
-        for (const t of tags) await session.store.putImage(normalizeImageName(t), { manifest: image.manifestDigest, mediaType: image.manifest.mediaType });
-        break;
-      case "local":
-        await flattenInto(session, state, out.dest);
-        break;
-      case "tar":
-        await flattenToTar(session, state, out.dest);
-        break;
-      case "oci":
-      case "docker":
-      case "oci-layout":
-        await writeArchiveOutput(session, state, image, out);
-        break;
-      case "registry":
-        await pushOutput(session, state, image, out);
-        break;
+    const result = await writeOutput(session, state, image, out);
+    results.push(result);
+    session.emit({ type: "export", output: out, digest: image.configDigest, result, time: Date.now() });
+  }
+  return results;
+}
+
+async function writeOutput(session: BuildSession, state: ImageState, image: CommittedImage, out: OutputSpec): Promise<OutputResult> {
+  switch (out.type) {
+    case "store": {
+      const names = (session.opts.tags ?? []).map(normalizeImageName);
+      for (const name of names) await session.store.putImage(name, { manifest: image.manifestDigest, mediaType: image.manifest.mediaType });
+      return { type: "store", names, manifestDigest: image.manifestDigest, mediaType: image.manifest.mediaType };
     }
-    session.emit({ type: "export", output: out, digest: image.configDigest, time: Date.now() });
+    case "local":
+      await flattenInto(session, state, out.dest);
+      return { type: "local", dest: out.dest };
+    case "tar":
+      await flattenToTar(session, state, out.dest);
+      return { type: "tar", dest: out.dest };
+    case "oci":
+    case "docker":
+    case "oci-layout":
+      return writeArchiveOutput(session, state, image, out);
+    case "registry":
+      return pushOutput(session, state, image, out);
   }
 }
 
@@ -57,7 +64,9 @@ async function flattenToTar(session: BuildSession, state: ImageState, dest: stri
     await flattenInto(session, state, path.join(tmp, "rootfs"));
     const part = `${dest}.tbuild-${process.pid}.partial`;
     try {
-      await writeLayer({ kind: "dir", dir: path.join(tmp, "rootfs") }, createWriteStream(part), { sourceDateEpoch: session.sourceDateEpoch });
+      // Opened first: an unwritable destination rejects here, not as an unheard stream error.
+      const fh = await fsp.open(part, "w");
+      await writeLayer({ kind: "dir", dir: path.join(tmp, "rootfs") }, fh.createWriteStream(), { sourceDateEpoch: session.sourceDateEpoch });
       await fsp.rename(part, dest);
     } catch (e) {
       await fsp.rm(part, { force: true });

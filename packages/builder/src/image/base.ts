@@ -18,7 +18,11 @@ export async function loadBaseImage(session: BuildSession, ref: string, platform
   } else {
     const name = normalizeImageName(ref);
     const rec = await store.getImage(name);
-    manifestDigest = rec?.manifest ?? (await pullImage(session, name, platform));
+    if (rec) manifestDigest = rec.manifest;
+    else {
+      session.pulledImages.add(ref); // its FROM reports "ran", not "cached"
+      manifestDigest = await pullImage(session, name, platform);
+    }
   }
   const img = await readStoredImage(store, manifestDigest, platform);
   return stateOfStoredImage(store, img, (refs) => session.hold(refs, { pending: true }));

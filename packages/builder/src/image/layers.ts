@@ -3,10 +3,15 @@
 // and the deterministic tar writer re-creates the exact bytes (same diffID) whenever an
 // export needs them. A base image's layers keep their original blobs instead.
 import { Writable } from "node:stream";
-import { lstatSync, promises as fsp, readdirSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, lstatSync, promises as fsp, readdirSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
 import { RELEASES_CHUNKS, unpackLayer, writeLayer, type Digest } from "@tbuild/oci";
 import { sha256Digest, type SnapshotDraft, type Store } from "@tbuild/cache";
 import { recordXattrs } from "../fs/xattr-sidecar.js";
+
+const execFileAsync = promisify(execFile);
 
 /** Chain ID of `diffID` on top of a parent chain (OCI image spec). */
 export function chainOf(parent: Digest | undefined, diffID: Digest): Digest {
@@ -121,4 +126,36 @@ export function isSmallTree(dir: string, maxEntries = 256, maxBytes = 8 << 20): 
 /** Removes a directory tree, ignoring a missing one. */
 export async function removeTree(dir: string): Promise<void> {
   await fsp.rm(dir, { recursive: true, force: true, maxRetries: 3 });
+}
+
+/**
+ * Makes the snapshot `chainID` (layer `diffID` on `parentChain`) from another snapshot of the
+ * same layer among `sources`, by copying its tree (`cp -a --reflink=auto`) and its attribute
+ * record. For a cache hit whose layer does not depend on what is below it (COPY --link):
+ * the layer is the same, only the chain is new. False when no usable source is left.
+ */
+export async function snapshotFromSibling(
+  store: Store,
+  sources: readonly Digest[],
+  diffID: Digest,
+  chainID: Digest,
+  parentChain: Digest | undefined,
+  protect: (refs: { snapshots: Digest[] }, pending?: boolean) => Promise<{ snapshots: Digest[] }>,
+): Promise<boolean> {
+  for (const src of sources) {
+    if (src === chainID || (await protect({ snapshots: [src] })).snapshots.includes(src)) continue;
+    if ((await store.getSnapshot(src))?.diffID !== diffID) continue;
+    await protect({ snapshots: [chainID] }, true);
+    const draft = await store.prepareSnapshot();
+    try {
+      await execFileAsync("cp", ["-a", "--reflink=auto", "--no-target-directory", "--", store.snapshotPath(src), draft.path]);
+      const sidecar = path.join(path.dirname(store.snapshotPath(src)), "xattrs.json");
+      if (existsSync(sidecar)) await fsp.copyFile(sidecar, path.join(draft.dir, "xattrs.json"));
+      await store.commitSnapshot(draft, chainID, { ...(parentChain ? { parent: parentChain } : {}), diffID });
+      return true;
+    } catch {
+      await store.abortSnapshot(draft).catch(() => {});
+    }
+  }
+  return false;
 }

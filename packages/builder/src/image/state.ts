@@ -24,6 +24,8 @@ export interface ImageState {
   cmdSet: boolean;
   /** Time stamp that history entries of metadata-only steps take (the last layer's). */
   created: string;
+  /** The platform the stage's RUN steps run on (see stage-defaults.ts); unset: the target. */
+  platform?: Platform;
 }
 
 export function emptyState(platform: Platform, created: string): ImageState {

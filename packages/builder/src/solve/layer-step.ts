@@ -4,9 +4,10 @@
 import type { SnapshotDraft } from "@tbuild/cache";
 import type { Digest } from "@tbuild/oci";
 import type { StepRef } from "../api-types.js";
-import { chainOf, commitLayerDraft } from "../image/layers.js";
+import { chainOf, commitLayerDraft, snapshotFromSibling } from "../image/layers.js";
 import { withLayer, type ImageState } from "../image/state.js";
 import type { BuildSession } from "./session.js";
+import { digestJSON } from "../util/digest.js";
 
 /** What the cache index holds for a layer step. */
 export interface LayerRecordValue {
@@ -39,6 +40,9 @@ export async function layerStep(
   opts: { key: string; createdBy: string; noCache: boolean },
   produce: (draft: SnapshotDraft) => Promise<void>,
 ): Promise<ImageState> {
+  // SOURCE_DATE_EPOCH clamps the times in every layer's tar (commitLayerDraft), so it is an
+  // input of every layer: a layer made without it (or with another) is not this step's.
+  if (session.sourceDateEpoch !== undefined) opts = { ...opts, key: digestJSON({ key: opts.key, sde: session.sourceDateEpoch }) };
   const flightKey = `${session.store.root}\0${opts.key}`;
   for (let running = inflight.get(flightKey); running; running = inflight.get(flightKey)) await running.catch(() => {});
   const work = runLayerStep(session, step, state, opts, produce);
@@ -69,9 +73,11 @@ async function runLayerStep(
       // different parents); the lease keeps it from a concurrent prune from now on.
       const chainID = chainOf(parentChain, v.diffID);
       const missing = await session.hold({ snapshots: [chainID] });
-      if (!missing.snapshots.includes(chainID)) {
+      // A --link layer found below another parent: the same layer, a new chain to snapshot.
+      const sibling = () => snapshotFromSibling(store, hit.refs.snapshots, v.diffID, chainID, parentChain, (refs, pending) => session.hold(refs, { pending }));
+      if (!missing.snapshots.includes(chainID) || (await sibling())) {
         session.emit({ type: "step-cached", step, time: Date.now() });
-        session.stepResults.push({ step, cached: true, durationMs: Date.now() - started });
+        session.recordStep(step, "cached", Date.now() - started);
         return withLayer(state, { diffID: v.diffID, size: v.size }, chainID, opts.createdBy, v.created);
       }
     }
@@ -91,7 +97,7 @@ async function runLayerStep(
   const value: LayerRecordValue = { diffID: layer.diffID, size: layer.size, created };
   await store.record(opts.key, { value, refs: { snapshots: [layer.chainID] } });
   const durationMs = Date.now() - started;
-  session.emit({ type: "step-done", step, durationMs, time: Date.now() });
-  session.stepResults.push({ step, cached: false, durationMs });
+  session.emit({ type: "step-done", step, status: "ran", durationMs, time: Date.now() });
+  session.recordStep(step, "ran", durationMs);
   return withLayer(state, { diffID: layer.diffID, size: layer.size }, layer.chainID, opts.createdBy, created);
 }

@@ -1,9 +1,12 @@
 // Builds one stage: resolves its base, runs the base image's ONBUILD triggers, then
 // every instruction in order, expanding words with the variables in scope before each.
-import { StageEvaluator, parseInstructionLine, resolveStageBase, type Instruction, type Stage } from "@tbuild/parser";
+import { StageEvaluator, parseInstructionLine, parsePlatform, resolveStageBase, type Instruction, type Stage } from "@tbuild/parser";
 import type { StepRef } from "../api-types.js";
+import { stepLabel } from "./step-label.js";
 import * as ops from "../image/config-ops.js";
-import { cloneState, emptyState, type ImageState } from "../image/state.js";
+import { cloneState, type ImageState } from "../image/state.js";
+import { scratchState, withDefaultPath, withPlatform } from "../image/stage-defaults.js";
+import { checkRunPlatform } from "../steps/run-platform.js";
 import { runStep } from "../steps/run.js";
 import { copyStep } from "../steps/copy.js";
 import { workdirStep } from "../steps/workdir.js";
@@ -14,27 +17,28 @@ import { namedContext } from "./named-contexts.js";
 export async function runStage(session: BuildSession, stage: Stage): Promise<ImageState> {
   const total = stage.instructions.length;
   const stageLabel = stage.name ?? String(stage.index);
-  const ref = (index: number, inst: { original: string; line: number }): StepRef => ({
-    id: `s${stage.index}.${index}`,
-    stage: stageLabel,
-    stageIndex: stage.index,
-    index,
-    total,
-    instruction: inst.original,
-    line: inst.line,
-  });
+  const ref = (index: number, inst: { original: string; line: number }, id = `s${stage.index}.${index}`): StepRef => {
+    const r = { id, stage: stageLabel, stageIndex: stage.index, index, total, instruction: inst.original, line: inst.line };
+    return { ...r, label: stepLabel(r, session.stageCount) };
+  };
 
   const fromStep = ref(0, stage);
   const started = Date.now();
   session.emit({ type: "step-start", step: fromStep, time: started });
-  let base: { state: ImageState; parent?: StageEvaluator; parentArgs?: string[] };
+  let base: BaseOfStage;
   try {
     base = await resolveBase(session, stage);
   } catch (e) {
     throw failStep(session, fromStep, e);
   }
-  let state = base.state;
-  session.emit({ type: "step-done", step: fromStep, durationMs: Date.now() - started, time: Date.now() });
+  let state = withDefaultPath(base.state);
+  // FROM does work only when it pulls; a base at hand is reported as cached (BuildKit too).
+  const fromStatus = base.pulled ? "ran" : "cached";
+  const fromMs = Date.now() - started;
+  session.emit({ type: "step-done", step: fromStep, status: fromStatus, durationMs: fromMs, time: Date.now() });
+  session.recordStep(fromStep, fromStatus, fromMs);
+  // Whether everything so far in this stage is the previous build's (metadata steps' `cached`).
+  const progress = { reused: fromStatus === "cached" && base.parentReused !== false };
 
   const ev = new StageEvaluator({
     globalArgs: session.ir.globalArgs,
@@ -56,42 +60,68 @@ export async function runStage(session: BuildSession, stage: Stage): Promise<Ima
   if (state.config.config) state.config.config.OnBuild = null;
   for (const [i, text] of triggers.entries()) {
     const inst = parseInstructionLine(text, { file: `ONBUILD trigger ${i + 1} of ${stage.base}` });
-    state = await dispatch(session, ev, declared, state, inst, { ...ref(0, { original: `ONBUILD ${text}`, line: stage.line }), id: `s${stage.index}.t${i}` }, noCache);
+    const step = ref(0, { original: `ONBUILD ${text}`, line: stage.line }, `s${stage.index}.t${i}`);
+    state = await dispatch(session, ev, declared, state, inst, step, noCache, progress.reused);
+    progress.reused &&= keepsReuse(session, step);
   }
   for (const [i, inst] of stage.instructions.entries()) {
     session.throwIfAborted();
-    state = await dispatch(session, ev, declared, state, inst, ref(i + 1, inst), noCache);
+    const step = ref(i + 1, inst);
+    state = await dispatch(session, ev, declared, state, inst, step, noCache, progress.reused);
+    progress.reused &&= keepsReuse(session, step);
   }
   session.stageEvaluators.set(stage.index, { ev, declared });
+  session.stageReused.set(stage.index, progress.reused);
   return state;
 }
 
+/** A cached or metadata step leaves the stage's result the previous build's; one that ran does not. */
+function keepsReuse(session: BuildSession, step: StepRef): boolean {
+  const status = session.statusOf(step.id);
+  return status === "cached" || status === "metadata";
+}
+
+interface BaseOfStage {
+  state: ImageState;
+  /** For `FROM <stage>`: that stage's variable scope (inherited) and whether it was all reused. */
+  parent?: StageEvaluator;
+  parentArgs?: string[];
+  parentReused?: boolean;
+  /** The base image was pulled from a registry by this build. */
+  pulled?: boolean;
+}
+
 /** The base state, and for `FROM <stage>` that stage's variable scope (inherited). */
-async function resolveBase(session: BuildSession, stage: Stage): Promise<{ state: ImageState; parent?: StageEvaluator; parentArgs?: string[] }> {
+async function resolveBase(session: BuildSession, stage: Stage): Promise<BaseOfStage> {
   const { base, platform } = resolveStageBase(stage, session.ir.globalArgs, session.buildArgs, session.platforms, {
     escapeToken: session.ir.escapeToken,
     file: session.ir.file,
   });
   const context = await namedContext(session, base);
   if (context?.kind === "dir") throw new Error(`FROM ${base}: the build context ${base} is a directory, not an image`);
-  if (context) return { state: context.state };
+  if (context) {
+    const value = session.opts.buildContexts?.[base] ?? session.opts.buildContexts?.[base.toLowerCase()] ?? "";
+    return { state: withPlatform(context.state, platform ? parsePlatform(platform) : session.platforms.target), pulled: session.pulledImages.has(value.replace(/^docker-image:\/\//, "")) };
+  }
   const named = stage.baseStage ?? session.ir.stages.find((s) => s.index < stage.index && s.name === base.toLowerCase())?.index;
   if (named !== undefined) {
     const state = await session.stage(named);
     const scope = session.stageEvaluators.get(named);
-    return { state, parent: scope?.ev, parentArgs: scope?.declared };
+    return { state, parent: scope?.ev, parentArgs: scope?.declared, parentReused: session.stageReused.get(named) };
   }
-  if (base === "scratch") return { state: emptyState(session.platforms.target, new Date(0).toISOString()) };
-  return { state: await session.image(base, platform) };
+  // BuildKit builds scratch for the target platform, whatever FROM --platform says.
+  if (base === "scratch") return { state: scratchState(session.platforms.target) };
+  const state = withPlatform(await session.image(base, platform), platform ? parsePlatform(platform) : session.platforms.target);
+  return { state, pulled: session.pulledImages.has(base) };
 }
 
 /** Reports a failing step as an event, once, and gives the error its step. */
 function failStep(session: BuildSession, step: StepRef, e: unknown): Error {
   // Stopped by the caller: a cancelled build, not a failed step.
-  if (session.opts.signal?.aborted) return new BuildAbortedError();
+  if (session.opts.signal?.aborted) return new BuildAbortedError(session.opts.signal.reason);
   const err = asStepError(step, e);
-  if (!(err as { reported?: boolean }).reported && err.name !== "BuildAbortedError") {
-    (err as { reported?: boolean }).reported = true;
+  if (!session.reportedErrors.has(err) && err.name !== "BuildAbortedError") {
+    session.reportedErrors.add(err);
     session.emit({ type: "step-error", step, message: err.message, time: Date.now() });
   }
   return err;
@@ -112,6 +142,7 @@ async function dispatch(
   raw: Instruction,
   step: StepRef,
   noCache: boolean,
+  reused: boolean,
 ): Promise<ImageState> {
   try {
     // Environment as it is before the instruction (one snapshot per instruction).
@@ -127,10 +158,11 @@ async function dispatch(
         if (i >= 0) declared.splice(i, 1);
         declared.push(a.name);
       }
-      return metadataStep(session, step, state, { ...inst, args: argDefaults.map((a) => ({ name: a.name, default: a.value })) });
+      return metadataStep(session, step, state, { ...inst, args: argDefaults.map((a) => ({ name: a.name, default: a.value })) }, reused);
     }
     switch (inst.kind) {
       case "run":
+        checkRunPlatform(session, state.platform);
         return await runStep({ session, step, noCache, env: runEnv, historyArgs }, state, inst);
       case "copy":
       case "add":
@@ -138,7 +170,7 @@ async function dispatch(
       case "workdir":
         return await workdirStep({ session, step, noCache }, state, inst.path);
       default:
-        return metadataStep(session, step, state, inst);
+        return metadataStep(session, step, state, inst, reused);
     }
   } catch (e) {
     throw failStep(session, step, e);
@@ -153,12 +185,13 @@ function envValue(env: readonly string[], name: string): string | undefined {
   return undefined;
 }
 
-function metadataStep(session: BuildSession, step: StepRef, state: ImageState, inst: Instruction): ImageState {
+/** `reused`: every earlier step of the stage was cached, so this config change is the last build's too. */
+function metadataStep(session: BuildSession, step: StepRef, state: ImageState, inst: Instruction, reused: boolean): ImageState {
   const now = Date.now();
   session.emit({ type: "step-start", step, time: now });
   const next = applyMetadata(state, inst);
-  session.emit({ type: "step-done", step, durationMs: 0, time: now });
-  session.stepResults.push({ step, cached: false, durationMs: 0 });
+  session.emit({ type: "step-done", step, status: "metadata", durationMs: 0, time: now });
+  session.recordStep(step, "metadata", 0, reused);
   return next;
 }
 

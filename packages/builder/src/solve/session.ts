@@ -5,13 +5,17 @@ import path from "node:path";
 import type { Digest, Platform } from "@tbuild/oci";
 import type { DockerfileIR, Stage, StageEvaluator } from "@tbuild/parser";
 import { hashContext, type ContextIndex, type Lease, type Store } from "@tbuild/cache";
-import type { BuildEvent, BuildOptions, StepRef } from "../api-types.js";
+import type { BuildEvent, BuildOptions, StepRef, StepResult, StepStatus } from "../api-types.js";
 import { Limiter } from "../util/limiter.js";
 import { selectExecutor, type Executor } from "../sandbox/index.js";
 import { selectSnapshotter, type Snapshotter } from "../snapshot/index.js";
 import type { ImageState } from "../image/state.js";
 import { runStage } from "./run-stage.js";
 import { loadBaseImage } from "../image/base.js";
+import { BuildAbortedError } from "./errors.js";
+
+// Existing importers take BuildAbortedError from here.
+export { BuildAbortedError };
 
 export interface Platforms {
   target: Platform;
@@ -21,7 +25,14 @@ export interface Platforms {
 export class BuildSession {
   readonly runLimiter: Limiter;
   readonly leases: Lease[] = [];
-  readonly stepResults: { step: StepRef; cached: boolean; durationMs: number }[] = [];
+  /** Finished steps, in the order they finished (`orderedStepResults` sorts them). */
+  readonly stepResults: StepResult[] = [];
+  /** Errors already reported with a `step-error` event (kept here, not on the error). */
+  readonly reportedErrors = new WeakSet<object>();
+  /** Base image refs this build pulled from a registry (their FROM steps "ran"). */
+  readonly pulledImages = new Set<string>();
+  /** Per stage: whether its result is entirely reused (FROM and every layer step cached). */
+  readonly stageReused = new Map<number, boolean>();
   readonly stageResults = new Map<number, Promise<ImageState>>();
   readonly imageResults = new Map<string, Promise<ImageState>>();
   /** Each built stage's variable scope at its end, inherited by `FROM <stage>`. */
@@ -39,10 +50,21 @@ export class BuildSession {
     readonly buildArgs: ReadonlyMap<string, string>,
     readonly emit: (e: BuildEvent) => void,
     readonly sourceDateEpoch: number | undefined,
+    /** Stages this build runs (they decide the step labels' stage part). */
+    readonly stageCount = 1,
   ) {
     this.runLimiter = new Limiter(opts.concurrency ?? 4);
-    opts.signal?.addEventListener("abort", () => this.abort.abort(opts.signal?.reason), { once: true });
+    const signal = opts.signal;
+    if (signal?.aborted) this.abort.abort(signal.reason); // an abort listener would never fire
+    else if (signal) {
+      const onAbort = () => this.abort.abort(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      // One signal may serve many builds: do not leave a listener per build on it.
+      this.removeAbortListener = () => signal.removeEventListener("abort", onAbort);
+    }
   }
+
+  private removeAbortListener?: () => void;
 
   /** Aborted by the caller's signal or by the first failing stage (siblings stop too). */
   readonly abort = new AbortController();
@@ -130,19 +152,29 @@ export class BuildSession {
     return next;
   }
 
+  /** Records a finished step; `status` decides `cached` except for metadata steps. */
+  recordStep(step: StepRef, status: StepStatus, durationMs: number, cached = status === "cached"): void {
+    this.stepResults.push({ step, status, cached, durationMs });
+  }
+
+  /** How step `id` finished, once it has. */
+  statusOf(id: string): StepStatus | undefined {
+    for (let i = this.stepResults.length - 1; i >= 0; i--) if (this.stepResults[i]!.step.id === id) return this.stepResults[i]!.status;
+    return undefined;
+  }
+
+  /** Step results stage by stage in Dockerfile order (each stage's in the order they ran). */
+  orderedStepResults(): StepResult[] {
+    return [...this.stepResults].sort((a, b) => a.step.stageIndex - b.step.stageIndex);
+  }
+
   async close(): Promise<void> {
+    this.removeAbortListener?.();
     await Promise.all(this.leases.splice(0).map((l) => l.release().catch(() => {})));
     if (this.contextIdx) await (await this.contextIdx.catch(() => undefined))?.save().catch(() => {});
   }
 
   throwIfAborted(): void {
-    if (this.signal.aborted) throw new BuildAbortedError();
-  }
-}
-
-export class BuildAbortedError extends Error {
-  constructor() {
-    super("the build was cancelled");
-    this.name = "BuildAbortedError";
+    if (this.signal.aborted) throw new BuildAbortedError(this.signal.reason);
   }
 }

@@ -130,11 +130,8 @@ function checkRunnable(session: BuildSession, inst: RunInstruction): void {
     throw new Error("RUN --security=insecure is not allowed: grant the security.insecure entitlement (--allow security.insecure) to run this step privileged");
   }
   if (inst.devices.length > 0) throw new Error(`RUN --device=${inst.devices[0]!.name}: CDI devices are not supported by tbuild`);
-  const t = session.platforms.target;
-  const b = session.platforms.build;
-  if (t.os !== b.os || t.architecture !== b.architecture) {
-    throw new Error(`cannot run a RUN step for ${t.os}/${t.architecture} on this ${b.os}/${b.architecture} host (no emulation)`);
-  }
+  // The platform is the stage's (FROM --platform, else the target), checked before this step
+  // by checkRunPlatform (run-platform.ts): a build-platform stage runs under any target.
 }
 
 const PROXY = /^(http_proxy|https_proxy|ftp_proxy|no_proxy|all_proxy)$/i;

@@ -74,6 +74,10 @@ export function planBuild(contextArg: string, f: BuildFlags, penv: PlanEnv): Bui
   canonicalTags(tags); // validates: a bad name is a usage error before anything runs
   if (tags.length) options.tags = tags;
   const buildArgs = parseBuildArgs(f.buildArg ?? [], penv.env);
+  // As buildx (commands/build.go): a non-empty SOURCE_DATE_EPOCH in the environment is the
+  // build arg unless --build-arg sets it.
+  const epoch = penv.env.SOURCE_DATE_EPOCH;
+  if (epoch && !("SOURCE_DATE_EPOCH" in buildArgs)) buildArgs.SOURCE_DATE_EPOCH = epoch;
   if (Object.keys(buildArgs).length) options.buildArgs = buildArgs;
   if (f.target !== undefined) {
     if (f.target.trim() === "") throw new UsageError("--target: empty stage name");

@@ -101,6 +101,8 @@ export class ProgressState {
       case "build-done":
         this.finished.set(source ?? "", ev.time);
         return { lines: [] };
+      case "build-error": // the CLI reports the failure from the rejected result
+        return { lines: [] };
     }
   }
 

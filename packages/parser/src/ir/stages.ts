@@ -119,18 +119,26 @@ function linkDependencies(df: Dockerfile, stages: Stage[], nodes: InstructionNod
   for (const stage of stages) {
     const fromNode = fromNodes[stage.index];
     if (!stage.base.includes("$")) {
+      // BuildKit runs shell word processing on the FROM word first: `FROM "img"` is img.
+      let base: string;
+      try {
+        base = lexFor(df).processWord(stage.base, emptyEnv).result;
+      } catch (e) {
+        if (e instanceof ShellExpansionError) throw errorAt(df, fromNode, e.message, stage.base);
+        throw e;
+      }
       // FROM sees only earlier stages, by their exact (lower-case) name.
-      const named = byName.get(stage.base);
+      const named = byName.get(base);
       const earlier = named !== undefined && named < stage.index ? named : -1;
       if (earlier >= 0) {
         stage.baseStage = earlier;
         stage.dependencies.push({ stage: earlier, via: "from", line: stage.line });
-      } else if (stage.base !== "scratch") {
-        const why = imageReferenceError(stage.base);
+      } else if (base !== "scratch") {
+        const why = imageReferenceError(base);
         if (why) {
-          const lowerIdx = byName.get(stage.base.toLowerCase());
-          const hint = lowerIdx !== undefined && lowerIdx < stage.index ? ` (stage names are lower case: use ${stage.base.toLowerCase()})` : "";
-          throw errorAt(df, fromNode, `invalid base image "${stage.base}": ${why}${hint}`, stage.base);
+          const lowerIdx = byName.get(base.toLowerCase());
+          const hint = lowerIdx !== undefined && lowerIdx < stage.index ? ` (stage names are lower case: use ${base.toLowerCase()})` : "";
+          throw errorAt(df, fromNode, `invalid base image "${base}": ${why}${hint}`, stage.base);
         }
       }
     }
