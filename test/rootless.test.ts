@@ -6,7 +6,7 @@
 // the host's root. Needs root (to create the test user and its subordinate ids), uidmap,
 // busybox-static; the bundle is copied somewhere the user can read.
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliMain, repoRoot } from "../packages/cli/test-support/run-cli.js";
@@ -133,6 +133,35 @@ describe.skipIf(skip !== undefined)("rootless tbuild", { timeout: 300_000 }, () 
     for (const bad of ["NESTED_USERNS", "MOUNTED", "CORE", "CHMOD_DEVNULL"]) expect(out).not.toContain(bad);
     for (const good of ["no-userns", "no-mount", "no-core", "no-chmod", "devnull-ok"]) expect(out).toContain(good);
     expect(out).not.toMatch(/ \d+\.\d{3} (home\/tbuild-rootless|work|root-store)$/m);
+  });
+
+  it("shows the escape probe what BuildKit's sandbox shows, less mknod (refused in a user namespace)", () => {
+    // Same findings as test/sandbox-parity.test.ts; in a user namespace mknod is refused outright.
+    const ctx = `${work}/parity`;
+    mkdirSync(ctx);
+    copyFileSync(path.join(repoRoot, "test/differential/sandbox/Dockerfile"), `${ctx}/Dockerfile`);
+    copyFileSync(execFileSync("sh", ["-c", "command -v busybox"]).toString().trim(), `${ctx}/busybox`);
+    execFileSync("gcc", ["-static", "-O1", "-o", `${ctx}/probe`, path.join(repoRoot, "test/support/probes/escape-probe.c")]);
+    for (const f of ["", "/Dockerfile", "/busybox", "/probe"]) chownSync(`${ctx}${f}`, who.uid, who.gid);
+    const r = run(["build", "--progress", "plain", "--no-cache", "parity"]);
+    expect(r.code, r.stderr).toBe(0);
+    const seen = r.stderr.split("\n").flatMap((l) => { const m = /^#\d+ \d+\.\d{3} (.*)$/.exec(l); return m ? [m[1]!] : []; })
+      .filter((l) => !/^(root|via-proc1|fd\d+|marker)=/.test(l)).join("\n") + "\n";
+    const expected = readFileSync(path.join(repoRoot, "test/differential/golden/sandbox-probe.txt"), "utf8")
+      .replace(/^mknod (\S+)=ok$/gm, "mknod $1=Operation not permitted")
+      .replace(/^open \/(tmp\/kmsg|dev\/kmsg2|dev\/shm\/mem)=.*\n/gm, "")
+      // The host's root owns /proc/sys and is not mapped: permission fails before the read-only mount does.
+      .replace(/^core_pattern=Read-only file system$/gm, "core_pattern=Permission denied");
+    expect(seen).toBe(expected);
+  });
+
+  it("leaves no process of a step behind", () => {
+    const mark = String(7_100_000 + Math.floor(Math.random() * 1e5));
+    writeFileSync(`${work}/ctx/daemon.Dockerfile`, `FROM busybox\nRUN (setsid sleep ${mark} </dev/null >/dev/null 2>&1 &); echo started\n`);
+    chownSync(`${work}/ctx/daemon.Dockerfile`, who.uid, who.gid);
+    const r = run(["build", "--no-cache", "-f", "ctx/daemon.Dockerfile", "ctx"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(execFileSync("ps", ["-eo", "args"]).toString()).not.toContain(`sleep ${mark}`);
   });
 
   it("root with --userns auto runs RUN as an unprivileged host uid and builds the same layers", () => {
