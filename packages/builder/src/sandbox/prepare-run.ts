@@ -7,7 +7,7 @@ import { SandboxError } from "./errors.js";
 import { DEFAULT_HOSTNAME, validHostname } from "./etc-files.js";
 import { checkExecutable, DEFAULT_PATH, envValue } from "./lookpath.js";
 import { RootfsAccess } from "./rootfs-access.js";
-import { MountStubs } from "./stubs.js";
+import { MountStubs } from "./mount-stubs.js";
 import type { MountSpec, RunSpec } from "./types.js";
 
 /** A RunSpec mount with its target resolved inside the rootfs. */
