@@ -5,7 +5,7 @@ import type { Platform } from "@tbuild/oci";
 import type { BuildSession } from "../solve/session.js";
 import { readStoredImage, stateOfStoredImage } from "./load-image.js";
 import { importOciLayout } from "./import-layout.js";
-import { pullImage } from "./pull.js";
+import { pullBaseImage } from "../images/pull.js";
 import { normalizeImageName } from "./names.js";
 import type { ImageState } from "./state.js";
 
@@ -21,7 +21,7 @@ export async function loadBaseImage(session: BuildSession, ref: string, platform
     if (rec) manifestDigest = rec.manifest;
     else {
       session.pulledImages.add(ref); // its FROM reports "ran", not "cached"
-      manifestDigest = await pullImage(session, name, platform);
+      manifestDigest = await pullBaseImage(store, name, platform, session.opts.insecureRegistries);
     }
   }
   const img = await readStoredImage(store, manifestDigest, platform);

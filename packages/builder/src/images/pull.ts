@@ -1,7 +1,7 @@
 // Pulls one platform of an image from its registry into the store: layers streamed into
 // blob writers (verified; skipped when already stored), then config and manifest, then
 // the name. A failure leaves no name recorded and no partial blob.
-import { RegistryClient, type Digest, type ImageReference, type Platform, type Descriptor } from "@tbuild/oci";
+import { parseReference, RegistryClient, type Digest, type ImageReference, type Platform, type Descriptor } from "@tbuild/oci";
 import type { BlobWriter, Store } from "@tbuild/cache";
 
 export interface PullOptions {
@@ -52,5 +52,19 @@ export async function pullToStore(store: Store, ref: ImageReference, opts: PullO
     for (const w of writers) await w.writer.abort().catch(() => {});
     await lease.release();
     if (!opts.client) await client.close();
+  }
+}
+
+/**
+ * FROM an image that is not in the local store: pulled from its registry (then kept in the
+ * store under its full name, like `docker pull`). Returns the manifest digest; a failure
+ * says which source image could not be resolved.
+ */
+export async function pullBaseImage(store: Store, name: string, platform: Platform, insecureRegistries?: string[]): Promise<Digest> {
+  const ref = parseReference(name);
+  try {
+    return (await pullToStore(store, ref, { platform, insecureRegistries })).manifestDigest;
+  } catch (e) {
+    throw new Error(`failed to resolve source image ${ref.familiar}: ${(e as Error).message}`, { cause: e });
   }
 }
