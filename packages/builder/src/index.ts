@@ -7,12 +7,12 @@ export { StepFailedError, StepError, BuildAbortedError, BuildOptionError, BuildC
 export { DockerfileSyntaxError } from "@tbuild/parser";
 export { ContextError, CacheError, StoreError, BlobNotFoundError, BlobCorruptedError, DigestMismatchError } from "@tbuild/cache";
 export { OciError, type OciErrorCode } from "@tbuild/oci";
-export { importRootfs, type ImportOptions, type ImportResult } from "./images/import-rootfs.js";
-export { normalizeImageName } from "./image/names.js";
+export { importRootfs, type ImportOptions, type ImportResult } from "./image-transfer/import-rootfs.js";
+export { normalizeImageName } from "./image-state/names.js";
 export * from "./fs/index.js";
 export * from "./fileops/index.js";
 export { selectExecutor, SandboxError, type Executor, type RunSpec, type MountSpec } from "./sandbox/index.js";
 export { selectSnapshotter, type Snapshotter, type PreparedRootfs } from "./snapshot/index.js";
-export { pullToStore, registryClient, type PullOptions, type PulledToStore } from "./images/pull.js";
-export { ingestImage, ingestManifest, manifestFor } from "./images/ingest.js";
+export { pullToStore, registryClient, type PullOptions, type PulledToStore } from "./image-transfer/pull.js";
+export { ingestImage, ingestManifest, manifestFor } from "./image-transfer/ingest.js";
 export { storedImagesBlobSource, StoreBlobSource } from "./export/store-blobs.js";

@@ -4,12 +4,12 @@ import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { MediaType, serializeDocument, writeDockerArchive, writeOciArchive, writeOciLayout, type Compression, type Digest, type Manifest } from "@tbuild/oci";
 import type { OutputResult, OutputSpec } from "../api-types.js";
-import type { CommittedImage } from "../image/commit-image.js";
-import { normalizeImageName } from "../image/names.js";
-import type { ImageState } from "../image/state.js";
+import type { CommittedImage } from "../image-state/commit-image.js";
+import { normalizeImageName } from "../image-state/names.js";
+import type { ImageState } from "../image-state/state.js";
 import type { BuildSession } from "../solve/session.js";
 import { layerDescriptors, StoreBlobSource } from "./store-blobs.js";
-import { pushImage } from "../images/push.js";
+import { pushImage } from "../image-transfer/push.js";
 import type { Store } from "@tbuild/cache";
 
 export interface ExportableImage {

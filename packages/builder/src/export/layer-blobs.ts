@@ -5,8 +5,8 @@ import { PassThrough, type Readable } from "node:stream";
 import { DigestTap, writeLayer, type Compression, type Descriptor, type Digest, type LayerSource } from "@tbuild/oci";
 import { readXattrSidecar } from "../fs/xattr-sidecar.js";
 import type { Store } from "@tbuild/cache";
-import { chainsOf } from "../image/layers.js";
-import type { ImageState } from "../image/state.js";
+import { chainsOf } from "../image-state/layers.js";
+import type { ImageState } from "../image-state/state.js";
 
 export interface LayerSourceInfo {
   diffID: Digest;

@@ -5,8 +5,8 @@ import type { Readable } from "node:stream";
 import { OciError, createDecompressor, compressionOfMediaType, mapLimit, writeLayer, type BlobSource, type Compression, type Descriptor, type Digest } from "@tbuild/oci";
 import type { Store } from "@tbuild/cache";
 import { INLINE_LAYER_BYTES, layerSources, openUncompressed, snapshotSource, type LayerSourceInfo } from "./layer-blobs.js";
-import type { ImageState } from "../image/state.js";
-import { chainsOf } from "../image/layers.js";
+import type { ImageState } from "../image-state/state.js";
+import { chainsOf } from "../image-state/layers.js";
 
 export class StoreBlobSource implements BlobSource {
   private readonly virtual = new Map<Digest, LayerSourceInfo>();

@@ -4,8 +4,8 @@
 import type { SnapshotDraft } from "@tbuild/cache";
 import type { Digest } from "@tbuild/oci";
 import type { StepRef } from "../api-types.js";
-import { chainOf, commitLayerDraft, snapshotFromSibling } from "../image/layers.js";
-import { withLayer, type ImageState } from "../image/state.js";
+import { chainOf, commitLayerDraft, snapshotFromSibling } from "../image-state/layers.js";
+import { withLayer, type ImageState } from "../image-state/state.js";
 import type { BuildSession } from "./session.js";
 import { digestJSON } from "../util/digest.js";
 

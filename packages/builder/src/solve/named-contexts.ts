@@ -2,7 +2,7 @@
 // that names one uses it instead of the image or stage of that name.
 import path from "node:path";
 import { hashContext, type ContextIndex } from "@tbuild/cache";
-import type { ImageState } from "../image/state.js";
+import type { ImageState } from "../image-state/state.js";
 import type { BuildSession } from "./session.js";
 
 export type NamedSource = { kind: "state"; state: ImageState } | { kind: "dir"; index: ContextIndex };

@@ -3,9 +3,9 @@
 import { StageEvaluator, parseInstructionLine, parsePlatform, resolveStageBase, type Instruction, type Stage } from "@tbuild/parser";
 import type { StepRef } from "../api-types.js";
 import { stepLabel } from "./step-label.js";
-import * as ops from "../image/config-ops.js";
-import { cloneState, type ImageState } from "../image/state.js";
-import { scratchState, withDefaultPath, withPlatform } from "../image/stage-defaults.js";
+import * as ops from "../image-state/config-ops.js";
+import { cloneState, type ImageState } from "../image-state/state.js";
+import { scratchState, withDefaultPath, withPlatform } from "../image-state/stage-defaults.js";
 import { checkRunPlatform } from "../steps/run-platform.js";
 import { runStep } from "../steps/run.js";
 import { copyStep } from "../steps/copy.js";

@@ -9,9 +9,9 @@ import type { BuildEvent, BuildOptions, StepRef, StepResult, StepStatus } from "
 import { Limiter } from "../util/limiter.js";
 import { selectExecutor, type Executor } from "../sandbox/index.js";
 import { selectSnapshotter, type Snapshotter } from "../snapshot/index.js";
-import type { ImageState } from "../image/state.js";
+import type { ImageState } from "../image-state/state.js";
 import { runStage } from "./run-stage.js";
-import { loadBaseImage } from "../image/base.js";
+import { loadBaseImage } from "../image-state/base.js";
 import { BuildAbortedError } from "./errors.js";
 
 // Existing importers take BuildAbortedError from here.

@@ -6,7 +6,7 @@ import type { AddInstruction, CopyInstruction } from "@tbuild/parser";
 import type { StepRef } from "../api-types.js";
 import { LayeredView } from "../fs/index.js";
 import { copy, parseGitRef, resolveGitCommit, selectSources, type ContextIndex, type CopySource, type SelectedSource } from "../fileops/index.js";
-import { lowerStack, type ImageState } from "../image/state.js";
+import { lowerStack, type ImageState } from "../image-state/state.js";
 import { layerStep } from "../solve/layer-step.js";
 import type { BuildSession } from "../solve/session.js";
 import { digestJSON } from "../util/digest.js";

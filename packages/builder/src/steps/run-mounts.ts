@@ -10,7 +10,7 @@ import { lockFile, type FileLock } from "@tbuild/cache";
 import type { MountSpec } from "../sandbox/index.js";
 import { LayeredView } from "../fs/index.js";
 import { copy, type CopySource } from "../fileops/index.js";
-import { lowerStack, type ImageState } from "../image/state.js";
+import { lowerStack, type ImageState } from "../image-state/state.js";
 import type { BuildSession } from "../solve/session.js";
 import { resolveCopyFrom } from "./copy-from.js";
 

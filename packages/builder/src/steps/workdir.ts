@@ -4,7 +4,7 @@ import path from "node:path";
 import type { StepRef } from "../api-types.js";
 import { LayeredView } from "../fs/index.js";
 import { mkdirInLayer, resolveChown } from "../fileops/index.js";
-import { cloneState, lowerStack, type ImageState } from "../image/state.js";
+import { cloneState, lowerStack, type ImageState } from "../image-state/state.js";
 import { layerStep } from "../solve/layer-step.js";
 import type { BuildSession } from "../solve/session.js";
 import { digestJSON } from "../util/digest.js";

@@ -7,10 +7,10 @@ import { MediaType, unpackLayer, type Digest } from "@tbuild/oci";
 import { pipeline } from "node:stream/promises";
 import { Store } from "@tbuild/cache";
 import { defaultPlatform, parseInstructionLine, parsePlatform } from "@tbuild/parser";
-import * as ops from "../image/config-ops.js";
-import { emptyState, type ImageState } from "../image/state.js";
-import { normalizeImageName } from "../image/names.js";
-import { commitImage } from "../image/commit-image.js";
+import * as ops from "../image-state/config-ops.js";
+import { emptyState, type ImageState } from "../image-state/state.js";
+import { normalizeImageName } from "../image-state/names.js";
+import { commitImage } from "../image-state/commit-image.js";
 import { createDecompressor, detectCompression } from "@tbuild/oci";
 import { recordXattrs } from "../fs/xattr-sidecar.js";
 

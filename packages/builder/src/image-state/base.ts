@@ -4,8 +4,8 @@ import { parsePlatform } from "@tbuild/parser";
 import type { Platform } from "@tbuild/oci";
 import type { BuildSession } from "../solve/session.js";
 import { readStoredImage, stateOfStoredImage } from "./load-image.js";
-import { importOciLayout } from "./import-layout.js";
-import { pullBaseImage } from "../images/pull.js";
+import { importOciLayout } from "../image-transfer/import-layout.js";
+import { pullBaseImage } from "../image-transfer/pull.js";
 import { normalizeImageName } from "./names.js";
 import type { ImageState } from "./state.js";
 

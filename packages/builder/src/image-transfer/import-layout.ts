@@ -3,7 +3,7 @@
 import { readOciLayout, findImage } from "@tbuild/oci";
 import type { Digest, Platform } from "@tbuild/oci";
 import type { Store } from "@tbuild/cache";
-import { ingestManifest, manifestFor } from "../images/ingest.js";
+import { ingestManifest, manifestFor } from "./ingest.js";
 
 export async function importOciLayout(store: Store, spec: string, platform: Platform): Promise<Digest> {
   let dir = spec;
