@@ -1,8 +1,14 @@
-// Pushes an exportable image (manifest + a blob source that can re-create built layers)
-// to a registry under `name`.
-import { parseReference, type Digest } from "@tbuild/oci";
-import type { ExportableImage } from "../export/archives.js";
+// Pushes an image (manifest + a blob source that serves its blobs, for a built image one
+// that re-creates built layers) to a registry under `name`.
+import { parseReference, type BlobSource, type Digest, type Manifest } from "@tbuild/oci";
 import { registryClient } from "./pull.js";
+
+/** What a push sends: the manifest, its exact bytes, and where its blobs come from. */
+export interface PushableImage {
+  manifest: Manifest;
+  manifestBytes: Buffer;
+  source: BlobSource;
+}
 
 export interface PushOptions {
   insecure?: boolean;
@@ -10,7 +16,7 @@ export interface PushOptions {
   signal?: AbortSignal;
 }
 
-export async function pushImage(img: ExportableImage, name: string, opts: PushOptions): Promise<Digest> {
+export async function pushImage(img: PushableImage, name: string, opts: PushOptions): Promise<Digest> {
   const ref = parseReference(name);
   const client = registryClient([...(opts.insecureRegistries ?? []), ...(opts.insecure ? [ref.registry] : [])]);
   try {
