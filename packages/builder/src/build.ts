@@ -7,6 +7,8 @@ import { Store } from "@tbuild/cache";
 import type { BuildEvent, BuildHandle, BuildOptions, BuildResult } from "./api-types.js";
 import { EventChannel } from "./util/event-channel.js";
 import { BuildSession } from "./solve/session.js";
+import { runStage } from "./solve/run-stage.js";
+import { loadBaseImage } from "./image-state/base.js";
 import { applyBuildLabels } from "./image-state/config-ops.js";
 import { commitImage } from "./image-state/commit-image.js";
 import { writeOutputs } from "./export/outputs.js";
@@ -69,7 +71,7 @@ async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void, start
   const sourceDateEpoch = sde !== undefined && /^\d+$/.test(sde) ? Number(sde) : undefined;
   if (opts.signal?.aborted) throw new BuildAbortedError(opts.signal.reason);
   const store = await Store.open(opts.root);
-  const session = new BuildSession({ ...opts, context, dockerfile }, ir, text, store, platforms, buildArgs, emit, sourceDateEpoch, needed.length);
+  const session = new BuildSession({ ...opts, context, dockerfile }, ir, text, store, platforms, buildArgs, emit, sourceDateEpoch, { runStage, loadBaseImage }, needed.length);
   try {
     emit({
       type: "build-start",

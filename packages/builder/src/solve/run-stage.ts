@@ -10,8 +10,8 @@ import { checkRunPlatform } from "../steps/run-platform.js";
 import { runStep } from "../steps/run.js";
 import { copyStep } from "../steps/copy.js";
 import { workdirStep } from "../steps/workdir.js";
-import { StepError, StepFailedError } from "./errors.js";
-import { BuildAbortedError, type BuildSession } from "./session.js";
+import { BuildAbortedError, StepError, StepFailedError } from "./errors.js";
+import type { BuildSession } from "./session.js";
 import { namedContext } from "./named-contexts.js";
 
 export async function runStage(session: BuildSession, stage: Stage): Promise<ImageState> {

@@ -10,16 +10,21 @@ import { Limiter } from "../util/limiter.js";
 import { selectExecutor, type Executor } from "../sandbox/index.js";
 import { selectSnapshotter, type Snapshotter } from "../snapshot/index.js";
 import type { ImageState } from "../image-state/state.js";
-import { runStage } from "./run-stage.js";
-import { loadBaseImage } from "../image-state/base.js";
 import { BuildAbortedError } from "./errors.js";
-
-// Existing importers take BuildAbortedError from here.
-export { BuildAbortedError };
 
 export interface Platforms {
   target: Platform;
   build: Platform;
+}
+
+/**
+ * How a session makes what it memoises: a stage's final state, a base image's state.
+ * `build()` hands them in, so the session is passed down to stages and steps and never
+ * imports them back.
+ */
+export interface Solvers {
+  runStage(session: BuildSession, stage: Stage): Promise<ImageState>;
+  loadBaseImage(session: BuildSession, ref: string, platform?: string): Promise<ImageState>;
 }
 
 export class BuildSession {
@@ -50,6 +55,7 @@ export class BuildSession {
     readonly buildArgs: ReadonlyMap<string, string>,
     readonly emit: (e: BuildEvent) => void,
     readonly sourceDateEpoch: number | undefined,
+    private readonly solvers: Solvers,
     /** Stages this build runs (they decide the step labels' stage part). */
     readonly stageCount = 1,
   ) {
@@ -79,7 +85,7 @@ export class BuildSession {
     if (!p) {
       const stage = this.ir.stages[index];
       if (!stage) return Promise.reject(new Error(`internal: no stage ${index}`));
-      p = runStage(this, stage);
+      p = this.solvers.runStage(this, stage);
       p.catch((e) => this.abort.abort(e));
       this.stageResults.set(index, p);
     }
@@ -100,7 +106,7 @@ export class BuildSession {
     const k = `${ref}\0${platform ?? ""}`;
     let p = this.imageResults.get(k);
     if (!p) {
-      p = loadBaseImage(this, ref, platform);
+      p = this.solvers.loadBaseImage(this, ref, platform);
       this.imageResults.set(k, p);
     }
     return p;
