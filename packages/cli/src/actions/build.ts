@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { CommandError, SilentFailure } from "../errors.js";
-import { createRenderer } from "../progress/renderer.js";
+import { createRenderer } from "../progress/create-renderer.js";
 import { type BuildFlags, planBuild } from "./build-plan.js";
 import { onInterrupt, runBuildJobs } from "./run-builds.js";
 import { canonicalTags } from "./tags.js";

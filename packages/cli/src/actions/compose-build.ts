@@ -8,7 +8,8 @@ import { findComposeFile } from "../compose/discover.js";
 import { loadComposeProject } from "../compose/project.js";
 import { debugEnabled, ExitCode, reportError, SilentFailure, UsageError } from "../errors.js";
 import { parseBuildArgs } from "../options/key-value.js";
-import { createRenderer, type ProgressMode } from "../progress/renderer.js";
+import { createRenderer } from "../progress/create-renderer.js";
+import type { ProgressMode } from "../progress/renderer.js";
 import { type BuildJob, onInterrupt, runBuildJobs } from "./run-builds.js";
 import { canonicalTags } from "./tags.js";
 

@@ -1,4 +1,5 @@
-// The progress renderer contract and the choice of renderer for `--progress`.
+// The progress renderer contract: what every renderer does, what it draws on, the
+// `--progress` modes. The choice of renderer is create-renderer.ts.
 
 import type { BuildEvent } from "../builder-api.js";
 import type { FinishedBuild } from "./state.js";
@@ -32,33 +33,4 @@ export interface RendererOptions {
   now?: () => number;
   /** Redraw period of the TTY view in ms; 0 disables the timer (tests draw explicitly). */
   refreshMs?: number;
-}
-
-/** Resolves `auto` to `tty` or `plain`, as BuildKit does: tty only on a real terminal. */
-export function resolveMode(mode: ProgressMode, stream: ProgressStream, env: NodeJS.ProcessEnv = process.env): Exclude<ProgressMode, "auto"> {
-  if (mode !== "auto") return mode;
-  return stream.isTTY && env.TERM !== "dumb" ? "tty" : "plain";
-}
-
-/**
- * Creates the renderer for `mode`. The TTY renderer (and chalk with it) is loaded only
- * when used, to keep `tbuild` start-up lean for scripted builds.
- */
-export async function createRenderer(mode: ProgressMode, stream: ProgressStream, opts: RendererOptions = {}): Promise<ProgressRenderer> {
-  switch (resolveMode(mode, stream, opts.env)) {
-    case "tty": {
-      const { TtyRenderer } = await import("./tty.js");
-      return new TtyRenderer(stream, opts);
-    }
-    case "plain": {
-      const { PlainRenderer } = await import("./plain.js");
-      return new PlainRenderer(stream);
-    }
-    case "rawjson": {
-      const { RawJsonRenderer } = await import("./rawjson.js");
-      return new RawJsonRenderer(stream);
-    }
-    case "quiet":
-      return { event() {}, buildFinished() {}, close() {} };
-  }
 }
