@@ -35,5 +35,6 @@ export {
   type ContextHashStats,
 } from "./context/context-index.js";
 export { PatternMatcher, Pattern, type MatchInfo } from "./context/pattern-matcher.js";
+export { goMatch, BadPatternError, containsWildcards, splitWildcards } from "./context/go-match.js";
 export { parseIgnoreFile, readIgnoreSpec, type IgnoreSpec } from "./context/ignore-file.js";
 export { normalizeContextPath } from "./context/go-path.js";

@@ -3,7 +3,7 @@
 // filepath.Clean, `*`/`?`/`[…]` never cross `/`, `**` matches any number of components
 // (including none), a leading `!` re-includes, the last matching pattern wins, and a path
 // matches when it or one of its parent directories does.
-import { BadPatternError, goMatch } from "./gomatch.js";
+import { BadPatternError, goMatch } from "@tbuild/cache";
 
 /** Go's filepath.Clean for relative or absolute slash paths ("" → "."). */
 export function goClean(p: string): string {

@@ -12,7 +12,7 @@
 import { baseName, cleanPath, joinPath } from "../fs/container-path.js";
 import type { LayeredView } from "../fs/layered-view.js";
 import { FileOpError } from "./errors.js";
-import { BadPatternError, containsWildcards, goMatch, splitWildcards } from "./gomatch.js";
+import { BadPatternError, containsWildcards, goMatch, splitWildcards } from "@tbuild/cache";
 import { PatternMatcher, type MatchInfo } from "./patternmatcher.js";
 import { contextTree, viewTree, type SourceEntry, type SourceTree } from "./source-tree.js";
 import type { ContextIndex } from "./context-index.js";

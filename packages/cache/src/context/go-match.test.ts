@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BadPatternError, containsWildcards, goMatch, splitWildcards } from "./gomatch.js";
+import { BadPatternError, containsWildcards, goMatch, splitWildcards } from "./go-match.js";
 
 // Cases follow the behaviour documented for Go's path/filepath.Match.
 describe("goMatch", () => {
