@@ -11,5 +11,5 @@ export type { SourceEntry } from "./source-tree.js";
 export type { HttpOptions } from "./http-source.js";
 export { parseGitRef, type GitRef } from "./git-ref.js";
 export { resolveGitCommit, type GitOptions } from "./git-source.js";
-export { goMatch, containsWildcards } from "@tbuild/cache";
-export { PatternMatcher } from "./patternmatcher.js";
+// Go's filepath.Match and moby/patternmatcher, one implementation in @tbuild/cache.
+export { goMatch, containsWildcards, PatternMatcher } from "@tbuild/cache";

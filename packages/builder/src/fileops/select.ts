@@ -12,8 +12,7 @@
 import { baseName, cleanPath, joinPath } from "../fs/container-path.js";
 import type { LayeredView } from "../fs/layered-view.js";
 import { FileOpError } from "./errors.js";
-import { BadPatternError, containsWildcards, goMatch, splitWildcards } from "@tbuild/cache";
-import { PatternMatcher, type MatchInfo } from "./patternmatcher.js";
+import { BadPatternError, containsWildcards, goMatch, PatternMatcher, splitWildcards, type MatchInfo } from "@tbuild/cache";
 import { contextTree, viewTree, type SourceEntry, type SourceTree } from "./source-tree.js";
 import type { ContextIndex } from "./context-index.js";
 import { parseGitRef } from "./git-ref.js";
@@ -128,21 +127,21 @@ async function walkTree(
     pending.length = 0;
     items.push(item);
   };
-  const visit = async (dir: SourceEntry, rel: string, incInfo: MatchInfo, excInfo: MatchInfo): Promise<void> => {
+  const visit = async (dir: SourceEntry, rel: string, incInfo: MatchInfo | undefined, excInfo: MatchInfo | undefined): Promise<void> => {
     if (signal?.aborted) throw new FileOpError("ABORTED", "the file operation was cancelled");
     for (const name of await tree.readdir(dir.path)) {
       const childRel = rel === "" ? name : rel + "/" + name;
       let included = true;
       let excluded = false;
-      let childInc: MatchInfo;
-      let childExc: MatchInfo;
+      let childInc: MatchInfo | undefined;
+      let childExc: MatchInfo | undefined;
       if (include) {
-        const r = include.matches(childRel, incInfo);
+        const r = include.matchesUsingParentResults(childRel, incInfo);
         included = r.matched;
         childInc = r.info;
       }
       if (exclude) {
-        const r = exclude.matches(childRel, excInfo);
+        const r = exclude.matchesUsingParentResults(childRel, excInfo);
         excluded = r.matched;
         childExc = r.info;
         if (excluded) included = false;
@@ -171,9 +170,10 @@ function matcher(patterns: string[], op: string, flag: string): PatternMatcher |
   const nonEmpty = patterns.filter((p) => p.trim() !== "");
   if (nonEmpty.length === 0) return undefined;
   try {
-    return new PatternMatcher(nonEmpty);
+    return new PatternMatcher(nonEmpty, flag);
   } catch (e) {
-    throw badPattern(op, `invalid ${flag} pattern`, e);
+    // The matcher's message names the flag, the pattern and what is wrong with it.
+    throw new FileOpError("BAD_FLAG", `${op} failed: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -204,7 +204,7 @@ export async function selectWord(tree: SourceTree, word: string, opts: SelectOpt
     // Matches of a wildcard are subject to --exclude as paths below the wildcard's base.
     if (exclude && matchPath !== clean) {
       const rel = baseDir === "/" ? matchPath.slice(1) : matchPath.slice(baseDir.length + 1);
-      if (exclude.matches(rel, undefined).matched) continue;
+      if (exclude.matchesUsingParentResults(rel, undefined).matched) continue;
     }
     const resolved = await tree.resolve(matchPath, true);
     const root = await tree.lstat(resolved);

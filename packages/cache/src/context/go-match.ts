@@ -3,7 +3,8 @@
 // ranges, `\` escaping the next character. A malformed pattern is an error, as in Go.
 
 export class BadPatternError extends Error {
-  constructor(readonly pattern: string) {
+  /** What is malformed (Go says only "syntax error in pattern"; .dockerignore errors say more). */
+  constructor(readonly pattern: string, readonly reason: string) {
     super(`syntax error in pattern: ${JSON.stringify(pattern)}`);
     this.name = "BadPatternError";
   }
@@ -29,14 +30,14 @@ function scanChunk(pattern: string[]): { star: boolean; chunk: string[]; rest: s
 /** Reads one possibly escaped character of a class; throws on malformed input. */
 function classChar(chunk: string[], at: number, pattern: string): { ch: string; next: number } {
   let i = at;
-  if (i >= chunk.length || chunk[i] === "-" || chunk[i] === "]") throw new BadPatternError(pattern);
+  if (i >= chunk.length || chunk[i] === "-" || chunk[i] === "]") throw new BadPatternError(pattern, "bad character class");
   if (chunk[i] === "\\") {
     i++;
-    if (i >= chunk.length) throw new BadPatternError(pattern);
+    if (i >= chunk.length) throw new BadPatternError(pattern, "trailing backslash in character class");
   }
   const ch = chunk[i]!;
   i++;
-  if (i >= chunk.length) throw new BadPatternError(pattern);
+  if (i >= chunk.length) throw new BadPatternError(pattern, "unterminated character class");
   return { ch, next: i };
 }
 
@@ -82,7 +83,7 @@ function matchChunk(chunk: string[], s: string[], pattern: string): string[] | u
       i++;
     } else if (c === "\\") {
       i++;
-      if (i >= chunk.length) throw new BadPatternError(pattern);
+      if (i >= chunk.length) throw new BadPatternError(pattern, "trailing backslash");
       if (!failed) {
         if (chunk[i] !== s[si]) failed = true;
         si++;

@@ -2,9 +2,22 @@ import { describe, expect, it } from "vitest";
 import { PatternError } from "../errors.js";
 import { goClean } from "./go-path.js";
 import { parseIgnoreFile } from "./ignore-file.js";
-import { PatternMatcher } from "./pattern-matcher.js";
+import { PatternMatcher, type MatchInfo } from "./pattern-matcher.js";
 
-const matches = (pattern: string, path: string) => new PatternMatcher([pattern]).matchesOrParentMatches(path);
+// One matcher serves two callers, so every case is asked both ways:
+//  - "alone": MatchesOrParentMatches, a path checked by itself with its parent directories;
+//  - "walked": MatchesUsingParentResults component by component, each directory's results
+//    handed to its children, as the context walk (.dockerignore) and COPY's --exclude and
+//    --parents selection (fsutil's walker in BuildKit) do.
+const alone = (patterns: string[], path: string) => new PatternMatcher(patterns).matchesOrParentMatches(path);
+function walked(patterns: string[], path: string): boolean {
+  const pm = new PatternMatcher(patterns);
+  const parts = path.split("/");
+  let r: { matched: boolean; info: MatchInfo } | undefined;
+  for (let i = 1; i <= parts.length; i++) r = pm.matchesUsingParentResults(parts.slice(0, i).join("/"), r?.info);
+  return r!.matched;
+}
+const USES = { alone, walked };
 
 describe("single patterns (moby/patternmatcher behaviour)", () => {
   // [pattern, path, expected]
@@ -81,25 +94,52 @@ describe("single patterns (moby/patternmatcher behaviour)", () => {
     ["[[:digit:]]*", "7up", true],
     ["[[:digit:]]*", "up", false],
     ["[a-c]*", "bx", true],
+    ["file-[0-9].txt", "file-3.txt", true],
+    // Cases COPY --exclude and --parents rely on.
+    ["*.txt", "a.txt", true],
+    ["*.txt", "dir/a.txt", false],
+    ["dir", "dir/a.txt", true],
+    ["dir/*", "dir/sub/a.txt", true],
+    ["*/*.png", "dir1/file.png", true],
+    ["**/*.go", "a.go", true],
+    ["**/*.go", "x/y/a.go", true],
+    ["src/**/*.txt", "src/a.txt", true],
+    ["src/**/*.txt", "src/x/y/c.txt", true],
+    ["src/**", "src/x", true],
+    ["**", "anything/at/all", true],
+    ["c/**/e", "c/d/e/bay", true],
+    ["a.b", "axb", false],
+    ["(x)", "(x)", true],
   ];
-  for (const [p, path, want] of cases) {
-    it(`${JSON.stringify(p)} ${want ? "matches" : "does not match"} ${JSON.stringify(path)}`, () => {
-      expect(matches(p, path)).toBe(want);
-    });
+  for (const [use, match] of Object.entries(USES)) {
+    for (const [p, path, want] of cases) {
+      it(`${use}: ${JSON.stringify(p)} ${want ? "matches" : "does not match"} ${JSON.stringify(path)}`, () => {
+        expect(match([p], path)).toBe(want);
+      });
+    }
   }
 });
 
 describe("pattern lists", () => {
-  const m = (patterns: string[], path: string) => new PatternMatcher(patterns).matchesOrParentMatches(path);
-  it("the last matching pattern wins; exceptions re-include", () => {
-    expect(m(["*.go", "!fileutils.go"], "fileutils.go")).toBe(false);
-    expect(m(["!fileutils.go", "*.go"], "fileutils.go")).toBe(true);
-    expect(m(["docs", "!docs/README.md"], "docs/README.md")).toBe(false);
-    expect(m(["docs/", "!docs/README.md"], "docs/README.md")).toBe(false);
-    expect(m(["docs/*", "!docs/README.md"], "docs/README.md")).toBe(false);
-    expect(m(["**", "!util/docker/web"], "util/docker/web/foo")).toBe(false);
-    expect(m(["**", "!util/docker/web", "util/docker/web/foo"], "util/docker/web/foo")).toBe(true);
-    expect(m(["**", "!dist/*.whl"], "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl")).toBe(false);
+  for (const [use, m] of Object.entries(USES)) {
+    it(`${use}: the last matching pattern wins; exceptions re-include`, () => {
+      expect(m(["*.go", "!fileutils.go"], "fileutils.go")).toBe(false);
+      expect(m(["!fileutils.go", "*.go"], "fileutils.go")).toBe(true);
+      expect(m(["docs", "!docs/README.md"], "docs/README.md")).toBe(false);
+      expect(m(["docs/", "!docs/README.md"], "docs/README.md")).toBe(false);
+      expect(m(["docs/*", "!docs/README.md"], "docs/README.md")).toBe(false);
+      expect(m(["**", "!util/docker/web"], "util/docker/web/foo")).toBe(false);
+      expect(m(["**", "!util/docker/web", "util/docker/web/foo"], "util/docker/web/foo")).toBe(true);
+      expect(m(["**", "!dist/*.whl"], "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl")).toBe(false);
+      expect(m(["*.md", "!README.md"], "README.md")).toBe(false);
+      expect(m(["*.md", "!README.md"], "NOTES.md")).toBe(true);
+      expect(m(["**", "!bar/baz"], "bar/baz/foo")).toBe(false);
+    });
+  }
+
+  it("tells whether a list has exceptions (a walker must then enter excluded directories)", () => {
+    expect(new PatternMatcher(["a", "!b"]).hasExclusions).toBe(true);
+    expect(new PatternMatcher(["a", "b"]).hasExclusions).toBe(false);
   });
 
   it("rejects what Docker rejects", () => {

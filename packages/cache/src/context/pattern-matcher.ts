@@ -1,5 +1,6 @@
 // Docker's exclude-pattern matcher, with the semantics of github.com/moby/patternmatcher
-// (which BuildKit uses for .dockerignore and COPY --exclude), reimplemented:
+// (which BuildKit uses for .dockerignore and for COPY --exclude and --parents), reimplemented
+// once for both: the context walk here and the builder's COPY/ADD selection use it.
 //  - each pattern is trimmed and run through filepath.Clean; "!" marks an exception;
 //  - syntax follows filepath.Match (`*`, `?`, `[…]`, `\` escapes) plus `**`;
 //  - the last matching pattern wins; a path also matches when a parent directory does;
@@ -10,6 +11,7 @@
 // default, no escaping of `+ ( ) | { }`, no fast paths with their exact semantics,
 // old parent-matching rules), hence our own implementation.
 import { PatternError } from "../errors.js";
+import { BadPatternError, goMatch } from "./go-match.js";
 import { goClean, goDir, goTrimSpace } from "./go-path.js";
 import { goRegexpToJs, RegexpSyntaxError } from "./go-regexp.js";
 
@@ -17,48 +19,6 @@ type MatchType = "exact" | "prefix" | "suffix" | "regexp";
 
 /** Characters patternmatcher escapes because they mean something in a regexp but not in a glob. */
 const ESCAPED = new Set([".", "+", "(", ")", "|", "{", "}", "$"]);
-
-/** Checks glob syntax the way Go's filepath.Match does; returns a reason or undefined. */
-function globSyntaxError(p: string): string | undefined {
-  const cps = Array.from(p);
-  let k = 0;
-  const getEsc = (): string | undefined => {
-    if (k >= cps.length || cps[k] === "-" || cps[k] === "]") return "bad character class";
-    if (cps[k] === "\\") {
-      k++;
-      if (k >= cps.length) return "trailing backslash in character class";
-    }
-    k++;
-    if (k >= cps.length) return "unterminated character class";
-    return undefined;
-  };
-  while (k < cps.length) {
-    const c = cps[k];
-    if (c === "\\") {
-      if (k + 1 >= cps.length) return "trailing backslash";
-      k += 2;
-    } else if (c === "[") {
-      k++;
-      if (cps[k] === "^") k++;
-      for (let n = 0; ; n++) {
-        if (cps[k] === "]" && n > 0) {
-          k++;
-          break;
-        }
-        const e = getEsc();
-        if (e) return e;
-        if (cps[k] === "-") {
-          k++;
-          const e2 = getEsc();
-          if (e2) return e2;
-        }
-      }
-    } else {
-      k++;
-    }
-  }
-  return undefined;
-}
 
 /** One compiled pattern. */
 export class Pattern {
@@ -71,8 +31,12 @@ export class Pattern {
     this.cleaned = cleaned;
     this.exclusion = exclusion;
     const shown = exclusion ? `!${cleaned}` : cleaned;
-    const bad = globSyntaxError(cleaned);
-    if (bad) throw new PatternError(shown, bad, source);
+    try {
+      goMatch(cleaned, "."); // the syntax check patternmatcher.New makes with filepath.Match
+    } catch (e) {
+      if (e instanceof BadPatternError) throw new PatternError(shown, e.reason, source);
+      throw e;
+    }
     const { type, re } = generate(cleaned);
     this.#type = type;
     if (type === "regexp") {
