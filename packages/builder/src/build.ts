@@ -8,7 +8,7 @@ import type { BuildEvent, BuildHandle, BuildOptions, BuildResult } from "./api-t
 import { EventChannel } from "./util/event-channel.js";
 import { BuildSession } from "./solve/session.js";
 import { runStage } from "./solve/run-stage.js";
-import { loadBaseImage } from "./image-state/base.js";
+import { loadBaseImage } from "./solve/base-image.js";
 import { applyBuildLabels } from "./image-state/config-ops.js";
 import { commitImage } from "./image-state/commit-image.js";
 import { writeOutputs } from "./export/outputs.js";

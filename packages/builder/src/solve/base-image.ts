@@ -2,12 +2,12 @@
 // an image in the local store, or else one pulled from its registry into the store.
 import { parsePlatform } from "@tbuild/parser";
 import type { Platform } from "@tbuild/oci";
-import type { BuildSession } from "../solve/session.js";
-import { readStoredImage, stateOfStoredImage } from "./load-image.js";
+import type { BuildSession } from "./session.js";
+import { readStoredImage, stateOfStoredImage } from "../image-state/load-image.js";
 import { importOciLayout } from "../image-transfer/import-layout.js";
 import { pullBaseImage } from "../image-transfer/pull.js";
-import { normalizeImageName } from "./names.js";
-import type { ImageState } from "./state.js";
+import { normalizeImageName } from "../image-state/names.js";
+import type { ImageState } from "../image-state/state.js";
 
 export async function loadBaseImage(session: BuildSession, ref: string, platformText?: string): Promise<ImageState> {
   const platform: Platform = platformText ? parsePlatform(platformText) : session.platforms.target;
