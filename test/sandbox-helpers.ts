@@ -123,7 +123,7 @@ export function readTree(root: string): Map<string, TreeEntry> {
   const opaque = new Set<string>();
   const dump = (() => {
     try {
-      return execFileSync("getfattr", ["-R", "-P", "-h", "--absolute-names", "-m", "^trusted\\.overlay\\.opaque$", "-d", "."], { cwd: root, stdio: ["ignore", "pipe", "ignore"] }).toString();
+      return execFileSync("getfattr", ["-R", "-P", "-h", "--absolute-names", "-m", "^(trusted|user)\\.overlay\\.opaque$", "-d", "."], { cwd: root, stdio: ["ignore", "pipe", "ignore"] }).toString();
     } catch (e) {
       return String((e as { stdout?: Buffer }).stdout ?? "");
     }

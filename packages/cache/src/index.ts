@@ -15,7 +15,7 @@ export type { SnapshotInfo, SnapshotDraft, CommitSnapshotOptions, CommittedSnaps
 export { Lease, type LeaseRefs, type LeaseMissing } from "./store/leases.js";
 export { parseDuration, type PruneOptions, type PruneResult, type DiskUsage, type UsageByKind } from "./store/prune.js";
 export { chainIDs, isDigest, sha256Digest } from "./util/digest.js";
-export { lockFile, type FileLock } from "./util/file-lock.js";
+export { lockFile, tryLockFile, type FileLock } from "./util/file-lock.js";
 export {
   CacheError,
   BlobNotFoundError,

@@ -1,7 +1,7 @@
 // File operations of the builder: COPY/ADD into a new layer, WORKDIR's mkdir, and user and
 // group resolution against an image's /etc/passwd and /etc/group.
 export { copy, isGitSource, type CopyRequest, type CopyResult } from "./copy.js";
-export { selectSources, type CopySource, type SelectedSource, type SelectedItem, type SelectOptions } from "./select.js";
+export { selectSources, sourceTree, type CopySource, type SelectedSource, type SelectedItem, type SelectOptions } from "./select.js";
 export { mkdirInLayer, type MkdirOptions } from "./mkdir.js";
 export { resolveUser, resolveChown, type ResolvedUser, type Owner } from "./users.js";
 export { parseChmod, type ChmodFn } from "./chmod.js";

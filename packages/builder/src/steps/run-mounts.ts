@@ -6,10 +6,10 @@ import { createHash } from "node:crypto";
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import type { MountSpec as ParsedMount } from "@tbuild/parser";
-import { lockFile, type FileLock } from "@tbuild/cache";
+import { lockFile, tryLockFile, type FileLock } from "@tbuild/cache";
 import type { MountSpec } from "../sandbox/index.js";
 import { LayeredView } from "../fs/index.js";
-import { copy, type CopySource } from "../fileops/index.js";
+import { copy, sourceTree, type CopySource } from "../fileops/index.js";
 import { lowerStack, type ImageState } from "../image-state/state.js";
 import type { BuildSession } from "../solve/session.js";
 import { resolveCopyFrom } from "./copy-from.js";
@@ -92,6 +92,19 @@ async function copyTree(from: CopySource, source: string, dir: string): Promise<
   });
 }
 
+/**
+ * Copies a bind mount's source into `dir` and returns what to bind: BuildKit binds a file
+ * source as that file, and a directory with its own mode (the copy's directory is made 0700).
+ */
+async function copyForBind(from: CopySource, source: string, dir: string): Promise<string> {
+  const tree = sourceTree(from);
+  const entry = await tree.lstat(await tree.resolve(source, true));
+  await copyTree(from, source, dir);
+  if (entry && entry.type !== "dir") return path.join(dir, path.posix.basename(source));
+  if (entry) await fsp.chmod(dir, entry.mode & 0o7777);
+  return dir;
+}
+
 function absTarget(target: string, workdir: string): string {
   return path.posix.resolve(workdir || "/", target);
 }
@@ -113,8 +126,7 @@ async function prepareOne(
       const named = m.from === undefined ? ({ kind: "dir", index: await session.contextIndex() } as const) : await resolveCopyFrom(session, m.from);
       const copyOf = (from: CopySource) => async () => {
         const dir = await tempDir("bind");
-        await copyTree(from, source, dir);
-        return { spec: { type: "bind", source: dir, target, readonly: m.readonly } as MountSpec };
+        return { spec: { type: "bind", source: await copyForBind(from, source, dir), target, readonly: m.readonly } as MountSpec };
       };
       if (named.kind === "dir") {
         const digest = await named.index.digest([source.slice(1) || "."]);
@@ -217,7 +229,16 @@ async function openCacheMount(
     await fsp.mkdir(root, { recursive: true, mode: 0o700 });
     lock = await lockFile(`${dir}.lock`);
   } else if (m.sharing === "private") {
-    for (let i = 1; inUse.has(dir); i++) dir = path.join(root, `${hex}-${i}`);
+    // The first directory of the id that no build (in any process) holds; the lock says so.
+    await fsp.mkdir(root, { recursive: true, mode: 0o700 });
+    for (let i = 0; ; i++) {
+      const candidate = i === 0 ? dir : path.join(root, `${hex}-${i}`);
+      if (inUse.has(candidate)) continue;
+      lock = await tryLockFile(`${candidate}.lock`);
+      if (!lock) continue;
+      dir = candidate;
+      break;
+    }
   }
   inUse.add(dir);
   try {
@@ -232,7 +253,8 @@ async function openCacheMount(
         if ((e as NodeJS.ErrnoException).code !== "ENOTEMPTY" && (e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       });
     }
-    await fsp.mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
+    // mkdir's mode is cut by the umask; BuildKit's mode=0777 means 0777.
+    if (await fsp.mkdir(dir, { recursive: true }).then((made) => made !== undefined)) await fsp.chmod(dir, m.mode ?? 0o755);
     const st = await fsp.stat(dir);
     if (st.uid !== (m.uid ?? 0) || st.gid !== (m.gid ?? 0)) await fsp.chown(dir, m.uid ?? 0, m.gid ?? 0);
   } catch (e) {

@@ -49,9 +49,21 @@ export async function lockFile(file: string, mode: "exclusive" | "shared" = "exc
   };
 }
 
-function spawnLock(file: string, mode: "exclusive" | "shared"): Promise<FileLock> {
+/**
+ * Takes an exclusive lock on `file` only if no one holds it: resolves with the lock, or with
+ * undefined when another process (or this one) has it.
+ */
+export async function tryLockFile(file: string): Promise<FileLock | undefined> {
+  if (localQueues.has(file)) return undefined;
+  return spawnLock(file, "exclusive", true);
+}
+
+function spawnLock(file: string, mode: "exclusive" | "shared", noWait: true): Promise<FileLock | undefined>;
+function spawnLock(file: string, mode: "exclusive" | "shared"): Promise<FileLock>;
+function spawnLock(file: string, mode: "exclusive" | "shared", noWait = false): Promise<FileLock | undefined> {
   return new Promise((resolve, reject) => {
-    const child = spawn("flock", [mode === "shared" ? "-s" : "-x", file, "-c", "echo locked; exec cat"], {
+    // flock -n exits with 1 (and prints nothing) when the lock is taken.
+    const child = spawn("flock", [...(noWait ? ["-n"] : []), mode === "shared" ? "-s" : "-x", file, "-c", "echo locked; exec cat"], {
       stdio: ["pipe", "pipe", "pipe"],
     });
     let out = "";
@@ -76,6 +88,7 @@ function spawnLock(file: string, mode: "exclusive" | "shared"): Promise<FileLock
       }
     });
     child.once("close", (code) => {
+      if (!acquired && noWait && code === 1 && err === "") return resolve(undefined);
       if (!acquired) reject(new StoreError(`cannot lock ${file}: flock exited with ${code}: ${err.trim()}`));
     });
   });
