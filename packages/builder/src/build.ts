@@ -2,7 +2,7 @@
 // needs (independent ones at the same time), commits the image and writes the outputs,
 // streaming typed events all along.
 import path from "node:path";
-import { defaultPlatform, parseDockerfile, toStages } from "@tbuild/parser";
+import { checkQuotes, defaultPlatform, parseDockerfile, toStages } from "@tbuild/parser";
 import { Store } from "@tbuild/cache";
 import type { BuildEvent, BuildHandle, BuildOptions, BuildResult } from "./api-types.js";
 import { EventChannel } from "./util/event-channel.js";
@@ -62,6 +62,8 @@ async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void, start
   for (const w of ir.warnings) emit({ type: "warning", message: w.message, line: w.line, rule: w.rule, time: Date.now() });
   if (ir.checks.error && ir.warnings.length > 0) throw new BuildCheckError(ir.warnings);
   const needed = planTarget(ir, opts.target);
+  // A word no shell could read fails the build before any step runs, as in BuildKit.
+  checkQuotes(ir, needed);
   const target = needed[needed.length - 1]!;
   const platforms = { target: opts.platform ? targetPlatform(opts.platform) : defaultPlatform(), build: defaultPlatform() };
   const buildArgs = new Map(Object.entries(opts.buildArgs ?? {}));

@@ -13,7 +13,7 @@ export type { ImageRecord } from "./store/images.js";
 export type { LayerRecord, LayerCompression } from "./store/layers.js";
 export type { SnapshotInfo, SnapshotDraft, CommitSnapshotOptions, CommittedSnapshot } from "./store/snapshots.js";
 export { Lease, type LeaseRefs, type LeaseMissing } from "./store/leases.js";
-export { parseDuration, type PruneOptions, type PruneResult, type DiskUsage, type UsageByKind } from "./store/prune.js";
+export { parseDuration, type PruneOptions, type PruneResult, type DiskUsage, type UsageByKind, type HeldBack, type UsageItem } from "./store/prune.js";
 export { chainIDs, isDigest, sha256Digest } from "./util/digest.js";
 export { lockFile, tryLockFile, type FileLock } from "./util/file-lock.js";
 export {

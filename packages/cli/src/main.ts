@@ -5,7 +5,7 @@
 
 import { debugEnabled, ExitCode, reportError } from "./errors.js";
 import { actionResult, CommanderError } from "./program-kit.js";
-import { createProgram } from "./program.js";
+import { createProgram, isTopLevelVersionFlag } from "./program.js";
 import { cliVersion } from "./version.js";
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
@@ -17,6 +17,10 @@ export async function main(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
   try {
+    if (isTopLevelVersionFlag(argv)) {
+      process.stdout.write(`tbuild version ${cliVersion()}\n`);
+      return ExitCode.ok;
+    }
     await program.parseAsync(argv, { from: "user" });
     return actionResult.code;
   } catch (err) {

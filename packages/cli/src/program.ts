@@ -19,7 +19,9 @@ export function createProgram(version: () => string): Command {
     .helpOption("-h, --help", "display help for command")
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false, showGlobalOptions: true });
-  program.version(`tbuild version ${version()}`, "-v, --version", "print the version");
+  // Only --version is commander's: it would take -v anywhere on the line, and after a command
+  // docker users mean verbose (`tbuild du -v`). A -v before any command is the version (main.ts).
+  program.version(`tbuild version ${version()}`, "--version", "print the version (also -v, before any command)");
 
   defineBuildCommand(program);
   defineImageCommands(program);
@@ -29,4 +31,18 @@ export function createProgram(version: () => string): Command {
 
   throwInsteadOfExit(program);
   return program;
+}
+
+// Global options that take a value, as written before a command.
+const GLOBAL_WITH_VALUE = new Set(["--root", "--userns"]);
+
+/** True when `-v` comes before any command or operand: `tbuild -v`, `tbuild --root R -v`. */
+export function isTopLevelVersionFlag(argv: readonly string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "-v") return true;
+    if (GLOBAL_WITH_VALUE.has(a)) i++;
+    else if (!a.startsWith("--")) return false;
+  }
+  return false;
 }

@@ -12,5 +12,7 @@ export { expandWord } from "./shell/expand-word.js";
 export { imageReferenceError } from "./reference.js";
 export { planStages } from "./ir/plan.js";
 export { StageEvaluator, type StageEvaluatorInit } from "./eval/evaluator.js";
+export { checkQuotes } from "./eval/quote-check.js";
+export { locateWord, type SourcePosition } from "./ir/word-location.js";
 export { resolveStageBase, type ResolveBaseOptions } from "./eval/resolve-base.js";
 export { fuzzParser, checkInput, type FuzzReport } from "./fuzz/fuzz.js";

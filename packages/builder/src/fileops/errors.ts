@@ -15,9 +15,12 @@ export type FileOpErrorCode =
   | "ABORTED";
 
 export class FileOpError extends Error {
-  constructor(readonly code: FileOpErrorCode, message: string, options?: { cause?: unknown }) {
+  /** The instruction's source word the error is about (NOT_FOUND), so the error can point at it. */
+  readonly source?: string;
+  constructor(readonly code: FileOpErrorCode, message: string, options?: { cause?: unknown; source?: string }) {
     super(message, options);
     this.name = "FileOpError";
+    if (options?.source !== undefined) this.source = options.source;
   }
 }
 

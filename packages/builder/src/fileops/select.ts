@@ -73,6 +73,7 @@ function notFound(tree: SourceTree, op: string, word: string, detail?: string): 
     tree.kind === "context"
       ? `${op} failed: file not found in build context or excluded by .dockerignore: stat ${what}: file does not exist`
       : `${op} failed: stat ${what}: file does not exist in ${tree.description}`,
+    { source: word },
   );
 }
 

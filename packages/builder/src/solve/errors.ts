@@ -22,13 +22,16 @@ export class StepFailedError extends Error {
  * `CacheError` for a base image that could not be pulled or read.
  */
 export class StepError extends Error {
+  /** The word of the instruction the error is about (a missing COPY source), when known. */
+  readonly location?: { file: string; line: number; column: number };
   constructor(
     readonly step: StepRef,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; location?: { file: string; line: number; column: number } },
   ) {
     super(message, options);
     this.name = "StepError";
+    if (options?.location) this.location = options.location;
   }
 }
 

@@ -1,6 +1,6 @@
 // Builds one stage: resolves its base, runs the base image's ONBUILD triggers, then
 // every instruction in order, expanding words with the variables in scope before each.
-import { StageEvaluator, parseInstructionLine, parsePlatform, resolveStageBase, type Instruction, type Stage } from "@tbuild/parser";
+import { StageEvaluator, locateWord, parseInstructionLine, parsePlatform, resolveStageBase, type Instruction, type Stage } from "@tbuild/parser";
 import type { StepRef } from "../api-types.js";
 import { stepLabel } from "./step-label.js";
 import * as ops from "../image-state/config-ops.js";
@@ -22,7 +22,7 @@ export async function runStage(session: BuildSession, stage: Stage): Promise<Ima
     return { ...r, label: stepLabel(r, session.stageCount) };
   };
 
-  const fromStep = ref(0, stage);
+  const fromStep = ref(0, { original: fromShown(session, stage), line: stage.line });
   const started = Date.now();
   session.emit({ type: "step-start", step: fromStep, time: started });
   let base: BaseOfStage;
@@ -73,6 +73,30 @@ export async function runStage(session: BuildSession, stage: Stage): Promise<Ima
   session.stageEvaluators.set(stage.index, { ev, declared });
   session.stageReused.set(stage.index, progress.reused);
   return state;
+}
+
+/**
+ * FROM as progress shows it: with the base name resolved (`FROM ${BASE}` → `FROM busybox`),
+ * as BuildKit names the step after the image it loads. Flags and `AS name` stay as written;
+ * a base that cannot be resolved is shown as written and fails in resolveBase.
+ */
+function fromShown(session: BuildSession, stage: Stage): string {
+  let base: string;
+  try {
+    base = resolveStageBase(stage, session.ir.globalArgs, session.buildArgs, session.platforms, { escapeToken: session.ir.escapeToken, file: session.ir.file }).base;
+  } catch {
+    return stage.original;
+  }
+  if (base === stage.base) return stage.original;
+  // The base is the first word after the keyword that is not a --flag.
+  const words = stage.original.split(/([ \t]+)/);
+  for (let i = 2; i < words.length; i += 2) {
+    if (words[i]!.startsWith("--")) continue;
+    if (words[i] !== stage.base) return stage.original;
+    words[i] = base;
+    return words.join("");
+  }
+  return stage.original;
 }
 
 /** A cached or metadata step leaves the stage's result the previous build's; one that ran does not. */
@@ -144,6 +168,7 @@ async function dispatch(
   noCache: boolean,
   reused: boolean,
 ): Promise<ImageState> {
+  let expanded: Instruction | undefined;
   try {
     // Environment as it is before the instruction (one snapshot per instruction).
     const runEnv = ev.runEnv();
@@ -152,6 +177,7 @@ async function dispatch(
     // History shows an ARG's default as written (expanded), not the value it takes.
     const argDefaults = raw.kind === "arg" ? raw.args.map((a) => ({ name: a.name, value: a.default === undefined ? undefined : ev.expandWord(a.default) })) : [];
     const { inst } = ev.step(raw);
+    expanded = inst;
     if (inst.kind === "arg") {
       for (const a of inst.args) {
         const i = declared.indexOf(a.name);
@@ -173,8 +199,23 @@ async function dispatch(
         return metadataStep(session, step, state, inst, reused);
     }
   } catch (e) {
-    throw failStep(session, step, e);
+    throw failStep(session, step, withSourceLocation(session, step, raw, expanded, e));
   }
+}
+
+/**
+ * A missing COPY/ADD source as a StepError that points at its word (file:line:column). The
+ * file operation names the expanded word; its raw form, at the same index, is found in the source.
+ */
+function withSourceLocation(session: BuildSession, step: StepRef, raw: Instruction, expanded: Instruction | undefined, e: unknown): unknown {
+  const word = (e as { source?: unknown })?.source;
+  if ((e as Error)?.name !== "FileOpError" || typeof word !== "string") return e;
+  if ((raw.kind !== "copy" && raw.kind !== "add") || (expanded?.kind !== "copy" && expanded?.kind !== "add")) return e;
+  const i = expanded.sources.indexOf(word);
+  if (i < 0 || step.index === 0) return e; // ONBUILD triggers have no place in this file
+  const at = locateWord(raw, raw.sources.slice(0, i + 1), 0, session.ir.escapeToken);
+  if (!at) return e;
+  return new StepError(step, (e as Error).message, { cause: e, location: { file: session.ir.file, line: at.line, column: at.column } });
 }
 
 function envValue(env: readonly string[], name: string): string | undefined {

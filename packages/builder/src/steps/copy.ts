@@ -11,6 +11,7 @@ import { layerStep } from "../solve/layer-step.js";
 import type { BuildSession } from "../solve/session.js";
 import { digestJSON } from "../util/digest.js";
 import { resolveCopyFrom } from "./copy-from.js";
+import { httpAuthOptions } from "./http-auth.js";
 
 export interface CopyContext {
   session: BuildSession;
@@ -65,6 +66,8 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
     commits,
   });
   return layerStep(session, step, state, { key, createdBy: copyHistory(inst), noCache: ctx.noCache }, async (draft) => {
+    // Only a miss downloads, so only a miss reads the HTTP auth secrets.
+    const http = inst.kind === "add" ? await httpAuthOptions(session, inst.sources) : undefined;
     await session.runLimiter.run(() =>
       copy({
         op: inst.kind,
@@ -82,6 +85,7 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
         checksum: inst.kind === "add" ? inst.checksum : undefined,
         unpack: inst.kind === "add" ? inst.unpack : undefined,
         keepGitDir: inst.kind === "add" ? inst.keepGitDir : undefined,
+        ...(http ? { http } : {}),
         target: { view: new LayeredView(layersOf(state)), layerDir: draft.path },
         sourceDateEpoch: session.sourceDateEpoch,
         signal: session.signal,

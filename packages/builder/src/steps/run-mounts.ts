@@ -13,6 +13,7 @@ import { copy, sourceTree, type CopySource } from "../fileops/index.js";
 import { lowerStack, type ImageState } from "../image-state/state.js";
 import type { BuildSession } from "../solve/session.js";
 import { resolveCopyFrom } from "./copy-from.js";
+import { readSecret } from "./secrets.js";
 
 export interface PreparedMounts {
   /** What the mounts contribute to the step's cache key (never secret values). */
@@ -198,17 +199,6 @@ async function prepareOne(
       };
     }
   }
-}
-
-async function readSecret(session: BuildSession, id: string): Promise<Buffer | undefined> {
-  const s = (session.opts.secrets ?? []).find((x) => x.id === id);
-  if (!s) return undefined;
-  if (s.src) return fsp.readFile(s.src);
-  if (s.env) {
-    const v = process.env[s.env];
-    return v === undefined ? undefined : Buffer.from(v);
-  }
-  return undefined;
 }
 
 /** Cache-mount directories in use by this process, for `sharing=private`. */

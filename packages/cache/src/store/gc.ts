@@ -24,6 +24,7 @@ export function toResult(plan: PrunePlan, dryRun: boolean): PruneResult {
     reclaimed: plan.reclaimed,
     sizeBefore: plan.sizeBefore,
     sizeAfter: plan.sizeBefore - plan.reclaimed,
+    heldBack: plan.heldBack,
   };
 }
 

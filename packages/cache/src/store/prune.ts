@@ -33,6 +33,27 @@ export interface PruneResult {
   /** Store size before and after (bytes). */
   sizeBefore: number;
   sizeAfter: number;
+  /** Unreferenced items kept only because they are younger than the gc grace period. */
+  heldBack: HeldBack;
+}
+
+/** What the gc grace period kept: items nothing else keeps, too young to remove. */
+export interface HeldBack {
+  count: number;
+  size: number;
+  /** The grace period in ms (TBUILD_GC_GRACE in the CLI). */
+  gracePeriodMs: number;
+}
+
+/** One blob or snapshot, for `du --verbose`. */
+export interface UsageItem {
+  kind: "blob" | "snapshot";
+  digest: Digest;
+  size: number;
+  /** shared: a tagged image uses it; exclusive: only cache records; unreferenced: nothing. */
+  state: "shared" | "exclusive" | "unreferenced";
+  /** Younger than the grace period, so a prune would keep it now. */
+  fresh: boolean;
 }
 
 /** Sizes of one kind of item. `shared` = reachable from a tagged image; `exclusive` = only from cache records. */
@@ -54,6 +75,10 @@ export interface DiskUsage {
   total: number;
   /** Bytes `prune({ all: true })` would free now. */
   reclaimable: number;
+  /** What `prune({ all: true })` would keep now only because of the grace period. */
+  heldBack: HeldBack;
+  /** Every blob and snapshot, when asked for (`du({ items: true })`). */
+  items?: UsageItem[];
 }
 
 /** Parses "90s", "30m", "24h", "7d", "1w" or a number of milliseconds. */
@@ -72,6 +97,8 @@ export interface PrunePlan {
   reclaimed: number;
   sizeBefore: number;
   imageMarks: Marks;
+  /** Items that would go but for the grace period. */
+  heldBack: HeldBack;
 }
 
 /** Decides what a prune removes. Pure apart from reading image manifests. */
@@ -109,16 +136,21 @@ export async function planPrune(layout: Layout, inv: Inventory, opts: PruneOptio
   // Separate sets: the first chain ID of a stack equals its first diffID.
   const freedBlobs = new Set<Digest>();
   const freedSnaps = new Set<Digest>();
+  // Held back by the grace period alone (and not freed later in the same plan).
+  const heldBlobs = new Map<Digest, number>();
+  const heldSnaps = new Map<Digest, number>();
   const tryFreeBlob = (d: Digest) => {
     const item = inv.blobs.get(d);
-    if (!item || freedBlobs.has(d) || (blobRefs.get(d) ?? 0) > 0 || pinnedBlob(d) || !blobOld(d)) return;
+    if (!item || freedBlobs.has(d) || (blobRefs.get(d) ?? 0) > 0 || pinnedBlob(d)) return;
+    if (!blobOld(d)) return void heldBlobs.set(d, item.size);
     freedBlobs.add(d);
     freeBlobs.push(d);
     reclaimed += item.size;
   };
   const tryFreeSnap = (d: Digest) => {
     const item = inv.snapshots.get(d);
-    if (!item || freedSnaps.has(d) || (snapRefs.get(d) ?? 0) > 0 || pinnedSnap(d) || leaseMarks.snapshots.has(d) || !snapOld(d)) return;
+    if (!item || freedSnaps.has(d) || (snapRefs.get(d) ?? 0) > 0 || pinnedSnap(d) || leaseMarks.snapshots.has(d)) return;
+    if (!snapOld(d)) return void heldSnaps.set(d, item.size);
     freedSnaps.add(d);
     freeSnaps.push(d);
     reclaimed += item.size;
@@ -163,7 +195,9 @@ export async function planPrune(layout: Layout, inv: Inventory, opts: PruneOptio
       removeRecord(r);
     }
   }
-  return { records: removed, blobs: freeBlobs, snapshots: freeSnaps, reclaimed, sizeBefore, imageMarks };
+  const held = [...heldBlobs.values(), ...heldSnaps.values()];
+  const heldBack = { count: held.length, size: held.reduce((a, b) => a + b, 0), gracePeriodMs: graceMs };
+  return { records: removed, blobs: freeBlobs, snapshots: freeSnaps, reclaimed, sizeBefore, imageMarks, heldBack };
 }
 
 /** Bytes held by blobs, snapshots and the index. */
@@ -175,8 +209,11 @@ export function storeSize(inv: Inventory): number {
 }
 
 /** Computes disk usage with shared/exclusive classification. */
-export async function computeUsage(layout: Layout, inv: Inventory, graceMs: number): Promise<DiskUsage> {
-  const plan = await planPrune(layout, inv, { all: true }, graceMs);
+export async function computeUsage(layout: Layout, inv: Inventory, graceMs: number, opts: { items?: boolean } = {}): Promise<DiskUsage> {
+  const now = Date.now();
+  const plan = await planPrune(layout, inv, { all: true }, graceMs, now);
+  const items: UsageItem[] = [];
+  const state = (image: boolean, record: boolean) => (image ? "shared" : record ? "exclusive" : "unreferenced") as UsageItem["state"];
   const recordMarks = new Marks();
   for (const r of inv.records) markRecord(inv, recordMarks, r);
   const blobs: UsageByKind = { count: 0, size: 0, shared: 0, exclusive: 0, unreferenced: 0 };
@@ -186,6 +223,7 @@ export async function computeUsage(layout: Layout, inv: Inventory, graceMs: numb
     if (plan.imageMarks.blobs.has(d)) blobs.shared += b.size;
     else if (recordMarks.blobs.has(d)) blobs.exclusive += b.size;
     else blobs.unreferenced += b.size;
+    if (opts.items) items.push({ kind: "blob", digest: d, size: b.size, state: state(plan.imageMarks.blobs.has(d), recordMarks.blobs.has(d)), fresh: now - b.mtimeMs < graceMs });
   }
   const snapshots: UsageByKind = { count: 0, size: 0, shared: 0, exclusive: 0, unreferenced: 0 };
   for (const [d, s] of inv.snapshots) {
@@ -194,6 +232,7 @@ export async function computeUsage(layout: Layout, inv: Inventory, graceMs: numb
     if (plan.imageMarks.snapshots.has(d)) snapshots.shared += s.size;
     else if (recordMarks.snapshots.has(d)) snapshots.exclusive += s.size;
     else snapshots.unreferenced += s.size;
+    if (opts.items) items.push({ kind: "snapshot", digest: d, size: s.size, state: state(plan.imageMarks.snapshots.has(d), recordMarks.snapshots.has(d)), fresh: now - s.createdMs < graceMs });
   }
   return {
     blobs,
@@ -202,6 +241,8 @@ export async function computeUsage(layout: Layout, inv: Inventory, graceMs: numb
     images: inv.images.length,
     total: storeSize(inv),
     reclaimable: plan.reclaimed,
+    heldBack: plan.heldBack,
+    ...(opts.items ? { items } : {}),
   };
 }
 

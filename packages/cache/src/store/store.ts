@@ -300,10 +300,13 @@ export class Store implements BlobSource {
     return lease;
   }
 
-  /** Disk usage by kind, with shared (tagged images) vs exclusive (cache only) sizes. */
-  async du(): Promise<DiskUsage> {
+  /**
+   * Disk usage by kind, with shared (tagged images) vs exclusive (cache only) sizes, what the
+   * grace period holds back, and with `items` every blob and snapshot.
+   */
+  async du(opts: { items?: boolean } = {}): Promise<DiskUsage> {
     const inv = await takeInventory(this.layout, this.#index);
-    return computeUsage(this.layout, inv, this.gracePeriodMs);
+    return computeUsage(this.layout, inv, this.gracePeriodMs, opts);
   }
 
   /**

@@ -8,6 +8,7 @@ import { humanSize } from "../format/human.js";
 import { parseUntil } from "../options/duration.js";
 import { parseSize } from "../options/size.js";
 import { type StoreFlags, withStore } from "../images/open-store.js";
+import { graceNote } from "../report/grace-note.js";
 
 interface PruneFlags extends StoreFlags {
   force?: boolean;
@@ -33,6 +34,7 @@ export default async function pruneAction(cmd: Command): Promise<number> {
     `${result.snapshots.length} snapshot${result.snapshots.length === 1 ? "" : "s"}\n` +
     `Total reclaimed space: ${humanSize(result.reclaimed)}\n`,
   );
+  process.stdout.write(graceNote(result.heldBack, `tbuild prune${f.all ? " --all" : ""} -f`));
   return 0;
 }
 

@@ -9,7 +9,8 @@ export function defineStoreCommands(program: Command): void {
     program
       .command("du")
       .description("show disk usage of the store: images, layers, cache")
-      .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table")),
+      .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table"))
+      .option("-v, --verbose", "also list every blob and snapshot"),
     () => import("../actions/du.js"),
   );
   lazyAction(

@@ -13,6 +13,12 @@ export function parseBuildArgs(values: readonly string[], env: NodeJS.ProcessEnv
     const eq = v.indexOf("=");
     const key = eq === -1 ? v : v.slice(0, eq);
     if (key === "" || /\s/.test(key)) throw new UsageError(`--build-arg: invalid argument name in ${JSON.stringify(v)}`);
+    // A name no Dockerfile word can refer to ($NAME needs a letter or _ first) is a slip, most
+    // often the context path taken as the flag's value (`--build-arg .`): say so, do not drop it.
+    if (!/^[A-Za-z_]/.test(key)) {
+      const hint = eq === -1 && /^[.~/]/.test(v) ? "; it looks like a path: the build context goes after the flags, e.g. --build-arg NAME=VALUE ." : "";
+      throw new UsageError(`--build-arg: ${JSON.stringify(v)} is not NAME=VALUE or NAME (a name starts with a letter or _)${hint}`);
+    }
     if (eq !== -1) out[key] = v.slice(eq + 1);
     else if (env[key] !== undefined) out[key] = env[key]!;
     else delete out[key];

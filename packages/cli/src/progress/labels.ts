@@ -38,3 +38,22 @@ export function describeExport(output: OutputSpec, digest: string): string {
     case "registry": return `pushing ${output.name}@${digest} done`;
   }
 }
+
+/**
+ * The title of the export block, in BuildKit's words for its exporter (exporter/{containerimage,oci,local,tar}/export.go):
+ * the image exporter (store, registry) "exporting to image", oci and docker "exporting to
+ * oci|docker image format", local "exporting to client directory", tar "exporting to client
+ * tarball". BuildKit shows one block per exporter; tbuild shows one, titled "exporting to
+ * image" when the outputs are of several kinds.
+ */
+export function exportTitle(types: readonly OutputSpec["type"][]): string {
+  const kinds = new Set(types.map((t) => (t === "registry" ? "store" : t)));
+  if (kinds.size !== 1) return "exporting to image";
+  switch ([...kinds][0]!) {
+    case "local": return "exporting to client directory";
+    case "tar": return "exporting to client tarball";
+    case "oci": return "exporting to oci image format";
+    case "docker": return "exporting to docker image format";
+    default: return "exporting to image";
+  }
+}

@@ -51,10 +51,10 @@ export class PlainRenderer implements ProgressRenderer {
   }
 
   buildFinished(info: FinishedBuild): void {
-    const { lines, start, end } = exportSummary(this.state, info);
+    const { title, lines, start, end } = exportSummary(this.state, info);
     if (lines.length === 0) return;
     const n = this.state.nextNumber();
-    const name = info.source ? `[${info.source}] exporting to image` : "exporting to image";
+    const name = info.source ? `[${info.source}] ${title}` : title;
     this.write(`${this.printedAny ? "\n" : ""}#${n} ${name}\n`);
     for (const l of lines) this.write(`#${n} ${l}\n`);
     this.write(`#${n} DONE ${formatSeconds(end - start)}\n`);

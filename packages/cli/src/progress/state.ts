@@ -5,7 +5,7 @@
 
 import type { BuildEvent, OutputSpec, StepRef } from "../builder-api.js";
 import { LineSplitter } from "./line-splitter.js";
-import { describeExport, stepLabel } from "./labels.js";
+import { describeExport, exportTitle, stepLabel } from "./labels.js";
 
 export type VertexStatus = "running" | "cached" | "done" | "error";
 
@@ -145,7 +145,7 @@ export class ProgressState {
 }
 
 /** The lines of a build's "exporting to image" block, and the time span they cover. */
-export function exportSummary(state: ProgressState, info: FinishedBuild): { lines: string[]; start: number; end: number } {
+export function exportSummary(state: ProgressState, info: FinishedBuild): { title: string; lines: string[]; start: number; end: number } {
   const records = state.exports.filter((r) => r.source === info.source);
   const lines: string[] = [];
   if (info.stored) {
@@ -155,7 +155,8 @@ export function exportSummary(state: ProgressState, info: FinishedBuild): { line
   for (const r of records) if (r.output.type !== "store") lines.push(describeExport(r.output, r.digest));
   const end = state.finished.get(info.source ?? "") ?? records.at(-1)?.time ?? state.started ?? 0;
   const start = records[0]?.time ?? end;
-  return { lines, start: Math.min(start, end), end };
+  const types = [...(info.stored ? (["store"] as const) : []), ...records.map((r) => r.output.type)];
+  return { title: exportTitle(types), lines, start: Math.min(start, end), end };
 }
 
 /** What the CLI tells a renderer once a build's result is in. */

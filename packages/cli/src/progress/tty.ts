@@ -23,6 +23,7 @@ interface Entry {
 
 interface ExportBlock {
   source?: string;
+  title: string;
   lines: string[];
   duration: number;
 }
@@ -53,8 +54,8 @@ export class TtyRenderer implements ProgressRenderer {
   }
 
   buildFinished(info: FinishedBuild): void {
-    const { lines, start, end } = exportSummary(this.state, info);
-    if (lines.length > 0) this.blocks.push({ source: info.source, lines, duration: end - start });
+    const { title, lines, start, end } = exportSummary(this.state, info);
+    if (lines.length > 0) this.blocks.push({ source: info.source, title, lines, duration: end - start });
     this.dirty = true;
   }
 
@@ -110,7 +111,7 @@ export class TtyRenderer implements ProgressRenderer {
       entries.push({ lines, active: running });
     }
     for (const b of this.blocks) {
-      const name = b.source ? `[${b.source}] exporting to image` : "exporting to image";
+      const name = b.source ? `[${b.source}] ${b.title}` : b.title;
       const lines = [c.blue(fitLine(` => ${name}`, formatSeconds(b.duration), width))];
       // The final frame is never redrawn, so its long lines (digests) may wrap.
       for (const l of b.lines) lines.push(c.blue(final ? ` => => ${l}` : truncate(` => => ${l}`, width)));

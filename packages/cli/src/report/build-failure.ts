@@ -50,7 +50,7 @@ export class FailureCollector {
       for (const l of step.logs) parts.push(l.text);
       parts.push("------");
       if (dockerfile?.text !== undefined) {
-        const excerpt = dockerfileExcerpt(dockerfile.text, step.step.line, dockerfile.name);
+        const excerpt = dockerfileExcerpt(dockerfile.text, step.step.line, dockerfile.name, 2, locationOf(err));
         if (excerpt) parts.push(excerpt);
       }
     }
@@ -67,6 +67,12 @@ function stepOf(err: Error, state: ProgressState, source?: string): Vertex | und
   const ref = (err as { step?: { id?: unknown } }).step;
   if (!ref || typeof ref.id !== "string") return undefined;
   return state.ordered().find((v) => v.step.id === ref.id && v.source === source);
+}
+
+/** The word an error points at (a StepError's `location`: a missing COPY source), if any. */
+function locationOf(err: Error): { line: number; column: number } | undefined {
+  const at = (err as { location?: { line?: unknown; column?: unknown } }).location;
+  return typeof at?.line === "number" && typeof at.column === "number" ? { line: at.line, column: at.column } : undefined;
 }
 
 function exitCodeOf(err: Error): number | undefined {

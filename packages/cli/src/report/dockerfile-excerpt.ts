@@ -12,9 +12,10 @@
 /**
  * Formats lines around `line` (1-based) of `text`: the instruction starting there,
  * continuation lines included, is marked with `>>>`, with `context` lines either side.
- * Returns undefined when `line` is outside the file.
+ * Returns undefined when `line` is outside the file. `at` (a word's position) replaces the
+ * header's line range with that file:line:column.
  */
-export function dockerfileExcerpt(text: string, line: number, name = "Dockerfile", context = 2): string | undefined {
+export function dockerfileExcerpt(text: string, line: number, name = "Dockerfile", context = 2, at?: { line: number; column: number }): string | undefined {
   const lines = text.replace(/\r\n/g, "\n").split("\n");
   if (text.endsWith("\n")) lines.pop();
   if (line < 1 || line > lines.length) return undefined;
@@ -25,7 +26,9 @@ export function dockerfileExcerpt(text: string, line: number, name = "Dockerfile
   const to = Math.min(lines.length, last + context);
   const width = Math.max(4, String(to).length);
   const rule = "-".repeat(20);
-  const out = [`${name}:${line}${last > line ? `-${last}` : ""}`, rule];
+  // With the word the error is about, the header is its file:line:column (BuildKit prints only lines).
+  const header = at ? `${name}:${at.line}:${at.column}` : `${name}:${line}${last > line ? `-${last}` : ""}`;
+  const out = [header, rule];
   for (let n = from; n <= to; n++) {
     const marker = n >= line && n <= last ? ">>>" : "   ";
     out.push(`${String(n).padStart(width)} | ${marker} ${lines[n - 1]}`.trimEnd());

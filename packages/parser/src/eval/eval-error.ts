@@ -1,5 +1,7 @@
 import { DockerfileSyntaxError } from "../errors.js";
+import { locateWord } from "../ir/word-location.js";
 import type { InstructionBase } from "../ir/types.js";
+import { ShellExpansionError } from "../shell/lex.js";
 
 /**
  * A DockerfileSyntaxError located at an instruction, for errors found while
@@ -17,4 +19,14 @@ export function instructionError(inst: InstructionBase, reason: string, file = "
     sourceLine: " ".repeat(column - 1) + first.replace(/\r$/, ""),
     endLine: inst.range.end.line,
   });
+}
+
+/**
+ * A failed expansion as a DockerfileSyntaxError: an unterminated quote points at the
+ * quote itself (when its word can be found in the source), anything else at the instruction.
+ */
+export function expansionError(inst: InstructionBase, e: ShellExpansionError, file = "Dockerfile", escape = "\\"): DockerfileSyntaxError {
+  const at = e.quoteOffset !== undefined ? locateWord(inst, [e.word], e.quoteOffset, escape) : undefined;
+  if (!at) return instructionError(inst, e.message, file);
+  return new DockerfileSyntaxError(e.message, { file, ...at, endLine: inst.range.end.line });
 }

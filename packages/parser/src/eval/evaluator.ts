@@ -5,7 +5,7 @@ import type { EscapeToken } from "../ast.js";
 import { InstructionError } from "../ir/instruction-error.js";
 import type { ArgInstruction, Instruction } from "../ir/types.js";
 import { ShellExpansionError, ShellLex } from "../shell/lex.js";
-import { instructionError } from "./eval-error.js";
+import { expansionError, instructionError } from "./eval-error.js";
 import { expandInstruction, makeExpander, type Expander } from "./expand.js";
 import { evaluateGlobalArgs, PROXY_ARGS, type BuildPlatforms } from "./global-args.js";
 
@@ -95,7 +95,8 @@ export class StageEvaluator {
   }
 
   private fail(inst: Instruction, e: unknown): never {
-    if (e instanceof ShellExpansionError || e instanceof InstructionError) throw instructionError(inst, e.message, this.file);
+    if (e instanceof ShellExpansionError) throw expansionError(inst, e, this.file, this.lex.escapeToken);
+    if (e instanceof InstructionError) throw instructionError(inst, e.message, this.file);
     throw e;
   }
 

@@ -4,7 +4,7 @@
 import type { EscapeToken } from "../ast.js";
 import type { ArgInstruction } from "../ir/types.js";
 import { ShellExpansionError, ShellLex } from "../shell/lex.js";
-import { instructionError } from "./eval-error.js";
+import { expansionError } from "./eval-error.js";
 import { formatPlatform, type Platform } from "./platform.js";
 
 /** Build and target platforms of a build. */
@@ -82,7 +82,7 @@ export function evaluateGlobalArgs(
         try {
           value = lex.processWord(a.default, env).result;
         } catch (e) {
-          if (e instanceof ShellExpansionError) throw instructionError(inst, e.message, opts.file);
+          if (e instanceof ShellExpansionError) throw expansionError(inst, e, opts.file, escapeToken);
           throw e;
         }
       }

@@ -29,14 +29,28 @@ export interface ShellLexOptions {
 export class ShellExpansionError extends Error {
   /** The message without the `failed to process "…"` prefix. */
   readonly reason: string;
-  constructor(word: string, reason: string) {
+  /** For an unterminated quote: the offset of the opening quote in `word`, to point an error at it. */
+  readonly quoteOffset?: number;
+  constructor(
+    readonly word: string,
+    reason: string,
+    quoteOffset?: number,
+  ) {
     super(`failed to process ${goQuote(word)}: ${reason}`);
     this.name = "ShellExpansionError";
     this.reason = reason;
+    if (quoteOffset !== undefined) this.quoteOffset = quoteOffset;
   }
 }
 
-class Fail extends Error {}
+class Fail extends Error {
+  constructor(
+    message: string,
+    readonly quoteOffset?: number,
+  ) {
+    super(message);
+  }
+}
 
 const EOF = -1;
 const NONE: string[] = Object.freeze([]) as unknown as string[];
@@ -114,7 +128,7 @@ export class ShellLex {
     try {
       return this.processStopOn(EOF, this.opts.rawEscapes, split);
     } catch (e) {
-      if (e instanceof Fail) throw new ShellExpansionError(word, e.message);
+      if (e instanceof Fail) throw new ShellExpansionError(word, e.message, e.quoteOffset);
       throw e;
     }
   }
@@ -207,11 +221,12 @@ export class ShellLex {
 
   private processSingleQuote(): string {
     let result = "";
+    const start = this.pos;
     const q = this.next();
     if (this.opts.rawQuotes) result += String.fromCodePoint(q);
     for (;;) {
       const ch = this.next();
-      if (ch === EOF) throw new Fail("unexpected end of statement while looking for matching single-quote");
+      if (ch === EOF) throw new Fail("unexpected end of statement while looking for matching single-quote", start);
       if (ch === 0x27) {
         if (this.opts.rawQuotes) result += "'";
         return result;
@@ -222,11 +237,12 @@ export class ShellLex {
 
   private processDoubleQuote(): string {
     let result = "";
+    const start = this.pos;
     this.next();
     if (this.opts.rawQuotes) result += '"';
     for (;;) {
       const p = this.peek();
-      if (p === EOF) throw new Fail("unexpected end of statement while looking for matching double-quote");
+      if (p === EOF) throw new Fail("unexpected end of statement while looking for matching double-quote", start);
       if (p === 0x22) {
         this.next();
         if (this.opts.rawQuotes) result += '"';
