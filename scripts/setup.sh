@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian 12 machine for tbuild: the system tools the engine and its
 # tests use (sandbox runtimes, image validators, a registry server, a base-image
-# source), then the npm dependencies and a build. Idempotent; run as root.
+# source), then the npm dependencies and a build, and puts `tbuild` on PATH
+# (/usr/local/bin/tbuild, a symlink to packages/cli/bundle/main.js, the package's bin).
+# Idempotent; run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,3 +37,14 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 npm run build --silent
+
+# `tbuild` on PATH: a symlink to the bundle, which is the bin of @tbuild/cli (npm link -w
+# @tbuild/cli would do the same in `npm prefix -g`/bin: /usr/bin/tbuild where the prefix is /usr,
+# as here). An existing /usr/local/bin/tbuild that is not our symlink is left alone.
+bin=/usr/local/bin/tbuild
+target=$PWD/packages/cli/bundle/main.js
+if [ -L "$bin" ] || [ ! -e "$bin" ]; then
+  [ "$(readlink "$bin" 2>/dev/null)" = "$target" ] || { ln -sfn "$target" "$bin" && echo "setup: $bin -> $target"; }
+else
+  echo "setup: $bin exists and is not a symlink; run tbuild as: node $target" >&2
+fi

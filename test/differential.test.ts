@@ -45,6 +45,8 @@ interface CaseSpec {
   modes?: Record<string, string>;
   buildArgs?: Record<string, string>;
   target?: string;
+  /** Secrets for RUN --mount=type=secret: id → file, relative to the case directory. */
+  secrets?: Record<string, string>;
 }
 
 describe("differential: tbuild vs BuildKit goldens", () => {
@@ -59,6 +61,7 @@ describe("differential: tbuild vs BuildKit goldens", () => {
       root,
       buildArgs: spec.buildArgs,
       target: spec.target,
+      secrets: Object.entries(spec.secrets ?? {}).map(([id, file]) => ({ id, src: path.join(dir, file) })),
       network: "none",
       outputs: [{ type: "oci", dest: out }],
     });

@@ -25,6 +25,8 @@ for c in "${cases[@]}"; do
     rel=$(jq -r '.context // empty' "$dir/case.json"); [ -n "$rel" ] && ctx=$repo/$rel
     while IFS= read -r kv; do args+=(--build-arg "$kv"); done < <(jq -r '(.buildArgs // {}) | to_entries[] | "\(.key)=\(.value)"' "$dir/case.json")
     t=$(jq -r '.target // empty' "$dir/case.json"); [ -n "$t" ] && args+=(--target "$t")
+    # secrets for RUN --mount=type=secret: id -> file, relative to the case directory
+    while IFS=$'\t' read -r id f; do [ -n "$id" ] && args+=(--secret "id=$id,src=$dir/$f"); done < <(jq -r '(.secrets // {}) | to_entries[] | "\(.key)\t\(.value)"' "$dir/case.json")
     # modes git cannot keep (only the executable bit survives a clone)
     while IFS=$'\t' read -r f m; do [ -n "$f" ] && chmod "$m" "$ctx/$f"; done < <(jq -r '(.modes // {}) | to_entries[] | "\(.key)\t\(.value)"' "$dir/case.json")
   fi
