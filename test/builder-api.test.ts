@@ -95,7 +95,7 @@ describe("the build API as a library", () => {
     const first = await env.run({ context: ctx, buildArgs: { GREETING: "hello" } });
     const summary = (r: typeof first) => r.result.steps.map((s) => `${s.step.label} ${s.status} ${s.cached}`);
     expect(summary(first)).toEqual([
-      "[stage-0 1/3] FROM $BASE cached true",
+      "[stage-0 1/3] FROM busybox cached true",
       "[stage-0 2/3] ARG GREETING=hi metadata true",
       "[stage-0 3/3] RUN echo $GREETING > /greeting ran false",
       "[stage-1 1/5] FROM busybox cached true",
