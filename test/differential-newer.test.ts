@@ -6,16 +6,15 @@
 // each listed path must be there with the listed fields (type, mode, uid, gid, content),
 // and under each "complete" directory nothing else may be. Needs root (sandboxed RUN steps)
 // and Debian's busybox-static.
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { build, importRootfs } from "@tbuild/builder";
+import { build } from "@tbuild/builder";
+import { differentialStore, repo, type DifferentialStore } from "./support/differential-store.js";
 // @ts-expect-error plain JS helper shared with the golden generator
 import { describeImage } from "./support/image-tree.mjs";
 
-const repo = path.resolve(__dirname, "..");
 const casesDir = path.join(repo, "test/differential/newer");
 const cases = readdirSync(casesDir).filter((c) => existsSync(path.join(casesDir, c, "expected.json"))).sort();
 
@@ -34,27 +33,17 @@ interface Expected {
   absent?: string[];
 }
 
+let store: DifferentialStore;
 let work: string;
 let root: string;
 let rootfsTar: string;
 
 beforeAll(async () => {
-  work = mkdtempSync("/dev/shm/tbuild-diff-newer-");
-  root = path.join(work, "store");
-  rootfsTar = path.join(work, "rootfs.tar");
-  execFileSync("bash", [path.join(repo, "fixtures/base/busybox-rootfs.sh"), rootfsTar], { stdio: "pipe" });
-  await importRootfs({
-    tarPath: rootfsTar,
-    ref: "tbuild-fixture/busybox:latest",
-    root,
-    message: "Imported from -",
-    changes: ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-  });
+  store = await differentialStore("tbuild-diff-newer");
+  ({ work, root, rootfsTar } = store);
 });
 
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => store?.dispose());
 
 describe("differential: tbuild vs BuildKit's documented behaviour (features newer than 0.8)", () => {
   it.each(cases)("%s", async (name) => {

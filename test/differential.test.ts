@@ -4,40 +4,29 @@
 // fields a Dockerfile controls, the history, and the flattened file tree (path, type, mode,
 // owner, size, content digest, link target) as a difference from the base image.
 // Needs root (sandboxed RUN steps) and Debian's busybox-static.
-import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { build, importRootfs } from "@tbuild/builder";
+import { build } from "@tbuild/builder";
+import { differentialStore, repo, type DifferentialStore } from "./support/differential-store.js";
 // @ts-expect-error plain JS helper shared with the golden generator
 import { describeImage } from "./support/image-tree.mjs";
 
-const repo = path.resolve(__dirname, "..");
 const casesDir = path.join(repo, "test/differential/cases");
 const goldenDir = path.join(repo, "test/differential/golden");
 const cases = readdirSync(casesDir).filter((c) => existsSync(path.join(goldenDir, `${c}.json`))).sort();
 
+let store: DifferentialStore;
 let work: string;
 let root: string;
 let rootfsTar: string;
 
 beforeAll(async () => {
-  work = mkdtempSync("/dev/shm/tbuild-diff-");
-  root = path.join(work, "store");
-  rootfsTar = path.join(work, "rootfs.tar");
-  execFileSync("bash", [path.join(repo, "fixtures/base/busybox-rootfs.sh"), rootfsTar], { stdio: "pipe" });
-  await importRootfs({
-    tarPath: rootfsTar,
-    ref: "tbuild-fixture/busybox:latest",
-    root,
-    message: "Imported from -",
-    changes: ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-  });
+  store = await differentialStore("tbuild-diff");
+  ({ work, root, rootfsTar } = store);
 });
 
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => store?.dispose());
 
 interface CaseSpec {
   context?: string;
