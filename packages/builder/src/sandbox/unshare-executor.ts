@@ -10,6 +10,7 @@ import { inUserNamespace } from "@tbuild/oci";
 import { heldCaps, capMask, DOCKER_DEFAULT_CAPS } from "./capabilities.js";
 import { DEFAULT_DEVICES, DEV_LINKS, devMounts } from "./dev-template.js";
 import { encodeEnterConfig, enterMount, type EnterMount } from "./enter-config.js";
+import type { FstabEntry } from "./fstab.js";
 import { enterHelper } from "./enter-helper.js";
 import { abortError, SandboxError } from "./errors.js";
 import { defaultEtcHosts, defaultResolvConf } from "./etc-files.js";
@@ -24,14 +25,19 @@ import { layersMount, rootfsMount, simpleMount, writeEtcFiles } from "./sandbox-
 import { createStepCgroup, type StepCgroup } from "./step-cgroup.js";
 import type { Executor, RunSpec } from "./types.js";
 
-const NODEV = 0x4;
+/** A mount described with mount(8)'s option words (enter-config.ts turns them into flags). */
+function m(source: string, target: string, fstype: string, options: string[], create: EnterMount["create"] = ""): EnterMount {
+  return enterMount({ source, target, fstype, options }, create);
+}
+
+const NOSUID_NODEV_NOEXEC = ["nosuid", "nodev", "noexec"];
 
 /** The kernel's own mounts of a privileged step: /proc and /sys as they come, the host's /dev. */
 function privilegedMounts(): EnterMount[] {
   return [
-    { source: "proc", target: "/proc", fstype: "proc", flags: 0x2 | 0x4 | 0x8, data: "", create: "" },
-    { source: "sysfs", target: "/sys", fstype: "sysfs", flags: 0x2 | 0x4 | 0x8, data: "", create: "" },
-    { source: "/dev", target: "/dev", fstype: "", flags: 0x1000 | 0x4000, data: "", create: "" },
+    m("proc", "/proc", "proc", NOSUID_NODEV_NOEXEC),
+    m("sysfs", "/sys", "sysfs", NOSUID_NODEV_NOEXEC),
+    m("/dev", "/dev", "none", ["rbind"]),
   ];
 }
 
@@ -39,17 +45,15 @@ function privilegedMounts(): EnterMount[] {
 function systemMounts(rootDir: string): EnterMount[] {
   const masks = hostMasks();
   return [
-    { source: "proc", target: "/proc", fstype: "proc", flags: 0x2 | 0x4 | 0x8, data: "", create: "" },
+    m("proc", "/proc", "proc", NOSUID_NODEV_NOEXEC),
     // A user namespace may not mount sysfs unless it owns the network namespace: bind the host's, read-only.
-    inUserNamespace()
-      ? { source: "/sys", target: "/sys", fstype: "", flags: 0x1000 | 0x4000 | 0x1 | 0x2 | 0x4 | 0x8, data: "", create: "" }
-      : { source: "sysfs", target: "/sys", fstype: "sysfs", flags: 0x1 | 0x2 | 0x4 | 0x8, data: "", create: "" },
+    inUserNamespace() ? m("/sys", "/sys", "none", ["rbind", "ro", ...NOSUID_NODEV_NOEXEC]) : m("sysfs", "/sys", "sysfs", ["ro", ...NOSUID_NODEV_NOEXEC]),
     ...devMounts().map((e) => enterMount(e, e.target === "/dev" ? "" : "dir")),
-    ...masks.masked.map((m): EnterMount => m.isDir
-      ? { source: "tmpfs", target: m.path, fstype: "tmpfs", flags: 0x1 | 0x2 | 0x4 | 0x8, data: "size=4k", create: "" }
+    ...masks.masked.map((k) => k.isDir
+      ? m("tmpfs", k.path, "tmpfs", ["ro", ...NOSUID_NODEV_NOEXEC, "size=4k"])
       // The sandbox's own /dev/null (a per-step node), never the host's.
-      : { source: `${rootDir}/dev/null`, target: m.path, fstype: "", flags: 0x1000, data: "", create: "" }),
-    ...masks.readonly.map((m): EnterMount => ({ source: `${rootDir}${m.path}`, target: m.path, fstype: "", flags: 0x1000 | 0x1 | 0x2 | 0x4 | 0x8, data: "", create: "" })),
+      : m(`${rootDir}/dev/null`, k.path, "none", ["bind"])),
+    ...masks.readonly.map((k) => m(`${rootDir}${k.path}`, k.path, "none", ["bind", "ro", ...NOSUID_NODEV_NOEXEC])),
   ];
 }
 
@@ -111,22 +115,19 @@ export class UnshareExecutor implements Executor {
       hostname: prep.hostname + "\n",
     });
     const privileged = spec.privileged === true;
-    const root = enterMount({ ...rootfsMount(spec.rootfs, "/", stepDir) });
-    if (!privileged) root.flags |= NODEV;
-    const etcBind = (source: string, target: string): EnterMount => ({ source, target, fstype: "", flags: 0x1000 | 0x1 | 0x2 | 0x4, data: "", create: "" });
+    // The rootfs and every mount a step writes to are nodev: a node the step makes cannot be opened.
+    const nodev = (e: FstabEntry): FstabEntry => (privileged ? e : { ...e, options: [...e.options, "nodev"] });
+    const etcBind = (source: string, target: string): EnterMount => m(source, target, "none", ["bind", "ro", "nosuid", "nodev"]);
     const mounts: EnterMount[] = [
-      root,
+      enterMount(nodev(rootfsMount(spec.rootfs, "/", stepDir))),
       ...(privileged ? privilegedMounts() : systemMounts(rootDir)),
       etcBind(etcHost.hosts, prep.etc.hosts),
       etcBind(etcHost.resolvConf, prep.etc.resolvConf),
       etcBind(etcHost.hostname, prep.etc.hostname),
     ];
-    prep.mounts.forEach((m, i) => {
-      const entry = m.spec.type === "layers" ? layersMount(m.spec.lowers, m.spec.readonly, m.target, stepDir, i) : simpleMount(m, m.target);
-      const em = enterMount(entry, m.inDev || m.nested ? (m.sourceIsFile ? "file" : "dir") : "");
-      // What a step writes into its mounts is no way to a usable device node either.
-      if (!privileged) em.flags |= NODEV;
-      mounts.push(em);
+    prep.mounts.forEach((r, i) => {
+      const entry = r.spec.type === "layers" ? layersMount(r.spec.lowers, r.spec.readonly, r.target, stepDir, i) : simpleMount(r, r.target);
+      mounts.push(enterMount(nodev(entry), r.inDev || r.nested ? (r.sourceIsFile ? "file" : "dir") : ""));
     });
     const { uid, gid, additionalGids } = spec.user;
     return encodeEnterConfig({
