@@ -48,5 +48,5 @@ export async function sweepLeftovers(runtimeRoot: string): Promise<void> {
   await sweepDead(runtimeRoot, "s-");
   await sweepDead(runtimeRoot, "probe-");
   await sweepDead(`${runtimeRoot}/runc`, "tb-");
-  for (const m of cgroupMounts()) await sweepDead(`${m}/${CGROUP_PARENT}`, "tb-", (p) => rmdir(p));
+  for (const m of cgroupMounts()) await sweepDead(`${m.mountPoint}/${CGROUP_PARENT}`, "tb-", (p) => rmdir(p));
 }

@@ -53,6 +53,11 @@ export function stepRlimits(limits: RunLimits | undefined): { name: string; reso
   });
 }
 
+/** Memory plus swap as Docker means --memory-swap: twice the memory limit when not given, -1 for unlimited swap. */
+export function memoryPlusSwap(memory: number, memorySwap: number | undefined): number {
+  return memorySwap === undefined ? memory * 2 : memorySwap < 0 ? -1 : memorySwap;
+}
+
 /** True if the step needs a cgroup of its own for its limits. */
 export function needsCgroup(limits: RunLimits | undefined): boolean {
   return limits?.memory !== undefined || limits?.pids !== undefined;

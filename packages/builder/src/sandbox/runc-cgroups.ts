@@ -1,3 +1,4 @@
+// cgroupMounts() lists the host's cgroup hierarchies (step-cgroup.ts makes its cgroups there too).
 // runc puts each container in a cgroup (linux.cgroupsPath, one directory per hierarchy on
 // a cgroup v1 or hybrid host) and removes it when `runc run` ends normally. When a step is
 // aborted or tbuild is killed, runc dies with the sandbox and the empty directories stay;
@@ -9,21 +10,30 @@ import { rmdir } from "node:fs/promises";
 /** The parent of our containers' cgroups, below each hierarchy's root. */
 export const CGROUP_PARENT = "tbuild";
 
-let mounts: string[] | undefined;
+/** A mounted cgroup hierarchy: a v1 controller tree (superOptions names its controllers) or the v2 unified tree. */
+export interface CgroupMount {
+  mountPoint: string;
+  fstype: "cgroup" | "cgroup2";
+  superOptions: string[];
+}
 
-/** Mount points of the cgroup hierarchies (v1 controllers and the v2 unified tree). */
-export function cgroupMounts(): string[] {
+let mounts: CgroupMount[] | undefined;
+
+/** The cgroup hierarchies this host mounts (read once from /proc/self/mountinfo). */
+export function cgroupMounts(): CgroupMount[] {
   if (mounts) return mounts;
-  const out: string[] = [];
+  const out: CgroupMount[] = [];
   try {
     for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
       const sep = line.indexOf(" - ");
       if (sep < 0) continue;
-      const fstype = line.slice(sep + 3).split(" ")[0];
-      if (fstype === "cgroup" || fstype === "cgroup2") out.push(line.split(" ")[4]!.replace(/\\040/g, " "));
+      const [fstype, , superOpts = ""] = line.slice(sep + 3).split(" ");
+      if (fstype === "cgroup" || fstype === "cgroup2") {
+        out.push({ mountPoint: line.split(" ")[4]!.replace(/\\040/g, " "), fstype, superOptions: superOpts.split(",") });
+      }
     }
   } catch {
-    // no /proc: nothing to clean
+    // no /proc: no cgroups to use or clean
   }
   mounts = out;
   return out;
@@ -46,5 +56,5 @@ async function rmdirRetry(p: string): Promise<void> {
 
 /** Removes the cgroup directories of container `id` (after its processes are gone). */
 export async function removeContainerCgroups(id: string): Promise<void> {
-  await Promise.all(cgroupMounts().map((m) => rmdirRetry(`${m}/${CGROUP_PARENT}/${id}`)));
+  await Promise.all(cgroupMounts().map((m) => rmdirRetry(`${m.mountPoint}/${CGROUP_PARENT}/${id}`)));
 }

@@ -2,7 +2,7 @@
 // and hardening Docker gives a container by default (capabilities, masked and read-only
 // /proc paths, device allow-list), without a terminal and with no_new_privs unset.
 import { heldCaps, DOCKER_DEFAULT_CAPS } from "./capabilities.js";
-import { stepRlimits, type RunLimits } from "./limits.js";
+import { memoryPlusSwap, stepRlimits, type RunLimits } from "./limits.js";
 import { MASKED_PATHS, READONLY_PATHS } from "./proc-masks.js";
 import { ociSeccomp } from "./seccomp-profile.js";
 
@@ -100,8 +100,7 @@ export function runcSpecJSON(spec: object): string {
 function ociResources(l: RunLimits | undefined): object {
   const out: Record<string, object> = {};
   if (l?.memory !== undefined) {
-    const swap = l.memorySwap === undefined ? l.memory * 2 : l.memorySwap;
-    out.memory = { limit: l.memory, swap };
+    out.memory = { limit: l.memory, swap: memoryPlusSwap(l.memory, l.memorySwap) };
   }
   if (l?.pids !== undefined) out.pids = { limit: l.pids };
   return out;

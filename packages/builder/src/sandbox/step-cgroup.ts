@@ -5,8 +5,8 @@
 import { readFileSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { readFile, rmdir } from "node:fs/promises";
 import { SandboxError } from "./errors.js";
-import type { RunLimits } from "./limits.js";
-import { CGROUP_PARENT } from "./runc-cgroups.js";
+import { memoryPlusSwap, type RunLimits } from "./limits.js";
+import { CGROUP_PARENT, cgroupMounts } from "./runc-cgroups.js";
 
 interface Hierarchies {
   /** cgroup2 mount whose root offers memory and pids, if any. */
@@ -20,20 +20,16 @@ let cached: Hierarchies | undefined;
 function hierarchies(): Hierarchies {
   if (cached) return cached;
   const h: Hierarchies = { v1: new Map() };
-  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
-    const sep = line.indexOf(" - ");
-    if (sep < 0) continue;
-    const [fstype, , superOpts = ""] = line.slice(sep + 3).split(" ");
-    const mountPoint = line.split(" ")[4]!.replace(/\\040/g, " ");
-    if (fstype === "cgroup2") {
+  for (const m of cgroupMounts()) {
+    if (m.fstype === "cgroup2") {
       try {
-        const ctl = readFileSync(`${mountPoint}/cgroup.controllers`, "utf8").split(/\s+/);
-        if (ctl.includes("memory") && ctl.includes("pids")) h.unified = mountPoint;
+        const ctl = readFileSync(`${m.mountPoint}/cgroup.controllers`, "utf8").split(/\s+/);
+        if (ctl.includes("memory") && ctl.includes("pids")) h.unified = m.mountPoint;
       } catch {
         // not readable: unusable
       }
-    } else if (fstype === "cgroup") {
-      for (const o of superOpts.split(",")) if (o === "memory" || o === "pids") h.v1.set(o, mountPoint);
+    } else {
+      for (const o of m.superOptions) if (o === "memory" || o === "pids") h.v1.set(o, m.mountPoint);
     }
   }
   cached = h;
@@ -74,13 +70,13 @@ export function createStepCgroup(id: string, limits: RunLimits): StepCgroup {
     dirs.push(dir);
     return dir;
   };
-  const swap = limits.memorySwap;
   if (h.unified) {
     const dir = make(h.unified);
     if (limits.memory !== undefined) {
       write(`${dir}/memory.max`, String(limits.memory));
       // Docker's --memory-swap is memory plus swap; v2 limits swap alone.
-      write(`${dir}/memory.swap.max`, swap === undefined ? String(limits.memory) : swap < 0 ? "max" : String(Math.max(0, swap - limits.memory)));
+      const total = memoryPlusSwap(limits.memory, limits.memorySwap);
+      write(`${dir}/memory.swap.max`, total < 0 ? "max" : String(Math.max(0, total - limits.memory)));
     }
     if (limits.pids !== undefined) write(`${dir}/pids.max`, String(limits.pids));
   } else {
@@ -90,7 +86,7 @@ export function createStepCgroup(id: string, limits: RunLimits): StepCgroup {
       const dir = make(m);
       write(`${dir}/memory.limit_in_bytes`, String(limits.memory));
       const memsw = `${dir}/memory.memsw.limit_in_bytes`;
-      if (existsSync(memsw)) write(memsw, swap === undefined ? String(limits.memory * 2) : swap < 0 ? "-1" : String(swap));
+      if (existsSync(memsw)) write(memsw, String(memoryPlusSwap(limits.memory, limits.memorySwap)));
     }
     if (limits.pids !== undefined) {
       const p = h.v1.get("pids");
