@@ -1,9 +1,10 @@
-// Starts the host-side process of a sandbox and supervises it. File descriptors of the
-// setup script: 0 /dev/null, 1 the command's stdout, 2 the setup log (mount errors …),
-// 3 the command's stderr, 4 a lifeline socket to us. The script says "started" on the
-// lifeline right before it runs the command; a watcher inside the sandbox's pid namespace
-// blocks reading it and kills every process of the namespace when it reaches EOF, which is
-// what happens when we close it (abort) or when this process dies, even by SIGKILL.
+// Starts the host-side process of a sandbox (tbuild-enter, or runc's setup shell) and
+// supervises it. Its file descriptors: 0 /dev/null, 1 the command's stdout, 2 the setup log
+// (mount errors …), 3 the command's stderr, 4 a lifeline socket to us. It says "started" on
+// the lifeline right before it execs the command (tbuild-enter adds "exec-failed N" when the
+// exec fails), and kills every process of the sandbox's pid namespace when the lifeline
+// reaches EOF, which is what happens when we close it (abort) or when this process dies,
+// even by SIGKILL.
 import { spawn } from "node:child_process";
 import type { Readable } from "node:stream";
 
