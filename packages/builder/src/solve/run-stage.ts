@@ -22,12 +22,22 @@ export async function runStage(session: BuildSession, stage: Stage): Promise<Ima
     return { ...r, label: stepLabel(r, session.stageCount) };
   };
 
-  const fromStep = ref(0, { original: fromShown(session, stage), line: stage.line });
+  // Resolved once: progress shows the resolved name, and resolveBase loads it. A word that
+  // cannot be resolved is shown as written and fails inside the FROM step.
+  let resolved: ResolvedBase | undefined;
+  let unresolvable: unknown;
+  try {
+    resolved = resolveStageBase(stage, session.ir.globalArgs, session.buildArgs, session.platforms, { escapeToken: session.ir.escapeToken, file: session.ir.file });
+  } catch (e) {
+    unresolvable = e;
+  }
+  const fromStep = ref(0, { original: fromShown(stage, resolved?.base), line: stage.line });
   const started = Date.now();
   session.emit({ type: "step-start", step: fromStep, time: started });
   let base: BaseOfStage;
   try {
-    base = await resolveBase(session, stage);
+    if (!resolved) throw unresolvable;
+    base = await resolveBase(session, stage, resolved);
   } catch (e) {
     throw failStep(session, fromStep, e);
   }
@@ -80,14 +90,8 @@ export async function runStage(session: BuildSession, stage: Stage): Promise<Ima
  * as BuildKit names the step after the image it loads. Flags and `AS name` stay as written;
  * a base that cannot be resolved is shown as written and fails in resolveBase.
  */
-function fromShown(session: BuildSession, stage: Stage): string {
-  let base: string;
-  try {
-    base = resolveStageBase(stage, session.ir.globalArgs, session.buildArgs, session.platforms, { escapeToken: session.ir.escapeToken, file: session.ir.file }).base;
-  } catch {
-    return stage.original;
-  }
-  if (base === stage.base) return stage.original;
+function fromShown(stage: Stage, base: string | undefined): string {
+  if (base === undefined || base === stage.base) return stage.original;
   // The base is the first word after the keyword that is not a --flag.
   const words = stage.original.split(/([ \t]+)/);
   for (let i = 2; i < words.length; i += 2) {
@@ -105,6 +109,8 @@ function keepsReuse(session: BuildSession, step: StepRef): boolean {
   return status === "cached" || status === "metadata";
 }
 
+type ResolvedBase = ReturnType<typeof resolveStageBase>;
+
 interface BaseOfStage {
   state: ImageState;
   /** For `FROM <stage>`: that stage's variable scope (inherited) and whether it was all reused. */
@@ -116,16 +122,13 @@ interface BaseOfStage {
 }
 
 /** The base state, and for `FROM <stage>` that stage's variable scope (inherited). */
-async function resolveBase(session: BuildSession, stage: Stage): Promise<BaseOfStage> {
-  const { base, platform } = resolveStageBase(stage, session.ir.globalArgs, session.buildArgs, session.platforms, {
-    escapeToken: session.ir.escapeToken,
-    file: session.ir.file,
-  });
+async function resolveBase(session: BuildSession, stage: Stage, { base, platform }: ResolvedBase): Promise<BaseOfStage> {
+  const stagePlatform = () => (platform ? parsePlatform(platform) : session.platforms.target);
   const context = await namedContext(session, base);
   if (context?.kind === "dir") throw new Error(`FROM ${base}: the build context ${base} is a directory, not an image`);
   if (context) {
     const value = session.opts.buildContexts?.[base] ?? session.opts.buildContexts?.[base.toLowerCase()] ?? "";
-    return { state: withPlatform(context.state, platform ? parsePlatform(platform) : session.platforms.target), pulled: session.pulledImages.has(value.replace(/^docker-image:\/\//, "")) };
+    return { state: withPlatform(context.state, stagePlatform()), pulled: session.pulledImages.has(value.replace(/^docker-image:\/\//, "")) };
   }
   const named = stage.baseStage ?? session.ir.stages.find((s) => s.index < stage.index && s.name === base.toLowerCase())?.index;
   if (named !== undefined) {
@@ -135,7 +138,7 @@ async function resolveBase(session: BuildSession, stage: Stage): Promise<BaseOfS
   }
   // BuildKit builds scratch for the target platform, whatever FROM --platform says.
   if (base === "scratch") return { state: scratchState(session.platforms.target) };
-  const state = withPlatform(await session.image(base, platform), platform ? parsePlatform(platform) : session.platforms.target);
+  const state = withPlatform(await session.image(base, platform), stagePlatform());
   return { state, pulled: session.pulledImages.has(base) };
 }
 
