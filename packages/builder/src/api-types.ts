@@ -27,6 +27,38 @@ export interface SecretSpec {
   env?: string;
 }
 
+/**
+ * Where a build imports cache from (buildx's `--cache-from`). `registry` reads a cache
+ * index (`--cache-to type=registry`) or an image carrying inline cache metadata
+ * (`--cache-to type=inline`, buildx's `--cache-from IMAGE` shorthand); `local` reads an OCI
+ * layout directory written by `--cache-to type=local`. A source that cannot be read is a
+ * warning, and the build goes on without it.
+ */
+export type CacheImportSpec =
+  | { type: "registry"; ref: string; insecure?: boolean }
+  | { type: "local"; src: string; tag?: string };
+
+/** Options every cache export takes (buildx's keys in parentheses). */
+export interface CacheExportCommon {
+  /** `min` (default): the final image's steps; `max`: every step of every stage built. */
+  mode?: "min" | "max";
+  /** Layer compression of the blobs written (compression=), default gzip. */
+  compression?: "gzip" | "zstd";
+  /** OCI media types (oci-mediatypes=, default true); false writes a docker manifest list. */
+  ociMediatypes?: boolean;
+  /** A failed export is a warning instead of a failed build (ignore-error=true). */
+  ignoreError?: boolean;
+}
+
+/**
+ * Where a build exports its cache (buildx's `--cache-to`). `inline` puts the metadata into
+ * the image config (`moby.buildkit.cache.v0`; mode min only) for pushes of that image.
+ */
+export type CacheExportSpec =
+  | ({ type: "registry"; ref: string; insecure?: boolean } & CacheExportCommon)
+  | ({ type: "local"; dest: string; tag?: string } & CacheExportCommon)
+  | { type: "inline"; ignoreError?: boolean };
+
 export interface BuildOptions {
   /** Build context directory. */
   context: string;
@@ -57,6 +89,10 @@ export interface BuildOptions {
   pidsLimit?: number;
   /** Network mode for RUN steps that do not set `--network` themselves. */
   network?: "default" | "none" | "host";
+  /** Caches to import (lazily: metadata first, layer blobs only when a step or output needs them). */
+  cacheFrom?: CacheImportSpec[];
+  /** Caches to export once the image is built. */
+  cacheTo?: CacheExportSpec[];
   noCache?: boolean;
   /** Stage names whose steps always rerun. */
   noCacheFilter?: string[];
@@ -151,7 +187,7 @@ export type BuildEvent =
   | { type: "build-start"; stages: { name: string; index: number; steps: number }[]; time: number }
   | { type: "step-start"; step: StepRef; time: number }
   | { type: "step-log"; step: StepRef; stream: "stdout" | "stderr"; data: string; time: number }
-  | { type: "step-cached"; step: StepRef; time: number }
+  | { type: "step-cached"; step: StepRef; time: number; source?: "local" | "import" | "inline" }
   /** `status` is "ran", "metadata", or "cached" for a FROM whose base was at hand. */
   | { type: "step-done"; step: StepRef; status: StepStatus; durationMs: number; time: number }
   | { type: "step-error"; step: StepRef; message: string; time: number }

@@ -17,6 +17,8 @@ import { checkContext, planTarget, readDockerfile, targetPlatform } from "./solv
 import { unusedBuildArgs, unusedBuildArgsMessage } from "./solve/unused-build-args.js";
 import { errorInfo, finalError } from "./solve/outcome.js";
 import { stepDirsRemoved } from "./sandbox/runtime-dir.js";
+import { importCaches } from "./remote-cache/import.js";
+import { exportCaches, withInlineCache } from "./remote-cache/export.js";
 
 /**
  * Builds an image from a Dockerfile and a context directory. Iterate the returned handle
@@ -32,6 +34,13 @@ export function build(opts: BuildOptions): BuildHandle {
   const emit = (e: BuildEvent) => channel.push(e);
   const started = Date.now();
   const result = runBuild(opts, emit, started)
+    .catch((e: unknown) => {
+      // An imported cache that broke mid-build (a blob it listed cannot be fetched) must not
+      // break the build: build again without it, as from a source that could not be read.
+      if ((e as Error)?.name !== "CacheImportError" || !opts.cacheFrom?.length) throw e;
+      emit({ type: "warning", message: `${(e as Error).message}; building again without the imported cache`, time: Date.now() });
+      return runBuild({ ...opts, cacheFrom: [] }, emit, started);
+    })
     .then(
       (r) => {
         emit({ type: "build-done", digest: r.imageId, durationMs: r.durationMs, time: Date.now() });
@@ -75,6 +84,10 @@ async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void, start
   const store = await Store.open(opts.root);
   const session = new BuildSession({ ...opts, context, dockerfile }, ir, text, store, platforms, buildArgs, emit, sourceDateEpoch, { runStage, loadBaseImage }, needed.length);
   try {
+    if (opts.cacheFrom?.length) {
+      const warn = (message: string) => emit({ type: "warning", message, time: Date.now() });
+      session.imports = importCaches(opts.cacheFrom, { client: () => session.registry(), platform: platforms.target, warn });
+    }
     emit({
       type: "build-start",
       stages: needed.map((i) => ({ name: ir.stages[i]!.name ?? String(i), index: i, steps: ir.stages[i]!.instructions.length })),
@@ -91,8 +104,10 @@ async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void, start
       throw e;
     }
     state = applyBuildLabels(state, opts.labels ?? {});
+    if (opts.cacheTo?.some((c) => c.type === "inline")) state = await withInlineCache(session, state);
     const image = await commitImage(store, state, sourceDateEpoch, (refs) => session.hold(refs, { pending: true }));
     const outputs = await writeOutputs(session, state, image);
+    await exportCaches(session, state, () => session.registry());
     return {
       imageId: image.configDigest,
       manifestDigest: image.manifestDigest,

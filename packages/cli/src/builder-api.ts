@@ -5,6 +5,8 @@ export type {
   BuildHandle,
   BuildOptions,
   BuildResult,
+  CacheExportSpec,
+  CacheImportSpec,
   OutputSpec,
   SecretSpec,
   StepRef,

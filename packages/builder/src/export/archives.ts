@@ -2,7 +2,7 @@
 // and the push to a registry. Each writes to a temp name and renames when complete.
 import { promises as fsp } from "node:fs";
 import path from "node:path";
-import { MediaType, serializeDocument, writeDockerArchive, writeOciArchive, writeOciLayout, type Compression, type Digest, type Manifest } from "@tbuild/oci";
+import { MediaType, compressionOfMediaType, parseReference, serializeDocument, writeDockerArchive, writeOciArchive, writeOciLayout, type Compression, type Descriptor, type Digest, type Manifest } from "@tbuild/oci";
 import type { OutputResult, OutputSpec } from "../api-types.js";
 import type { CommittedImage } from "../image-state/commit-image.js";
 import { normalizeImageName } from "../image-state/names.js";
@@ -21,8 +21,15 @@ export interface ExportableImage {
 }
 
 /** The image's manifest with its layers in `compression`, and a blob source that serves it all. */
-export async function exportableImage(store: Store, state: ImageState, image: CommittedImage, compression: Compression, ociTypes = true): Promise<ExportableImage> {
-  const { layers, sources } = await layerDescriptors(store, state, compression, ociTypes);
+export async function exportableImage(
+  store: Store,
+  state: ImageState,
+  image: CommittedImage,
+  compression: Compression,
+  ociTypes = true,
+  remote?: { elsewhere: (blob: Descriptor) => boolean; fetchMissing: (digest: Digest) => Promise<boolean> },
+): Promise<ExportableImage> {
+  const { layers, sources } = await layerDescriptors(store, state, compression, ociTypes, remote?.elsewhere);
   const manifest: Manifest = {
     schemaVersion: 2,
     mediaType: ociTypes ? MediaType.ociManifest : MediaType.dockerManifest,
@@ -30,7 +37,7 @@ export async function exportableImage(store: Store, state: ImageState, image: Co
     layers,
   };
   const doc = serializeDocument(manifest);
-  const source = new StoreBlobSource(store);
+  const source = new StoreBlobSource(store, remote?.fetchMissing);
   source.addLayers(sources);
   source.addDocument(doc.digest, Buffer.from(doc.bytes));
   return { manifest, manifestBytes: Buffer.from(doc.bytes), digest: doc.digest, source };
@@ -78,8 +85,19 @@ export async function pushOutput(
   image: CommittedImage,
   out: Extract<OutputSpec, { type: "registry" }>,
 ): Promise<OutputResult> {
-  const img = await exportableImage(session.store, state, image, "gzip");
-  const digest = await pushImage(img, out.name, { insecure: out.insecure, insecureRegistries: session.opts.insecureRegistries, signal: session.signal });
+  // An imported cache layer on the registry pushed to is mounted from the cache's
+  // repository, never fetched; any other imported layer is fetched first.
+  const registry = parseReference(out.name).registry;
+  const mountFrom = (blob: Descriptor) => {
+    const r = session.lazy.remoteOf(blob.digest)?.repository;
+    return r && r.registry === registry && compressionOfMediaType(blob.mediaType) === "gzip" ? r.repository : undefined;
+  };
+  await Promise.all(state.layers.map((l) => (l.blob && !mountFrom(l.blob) ? session.lazy.ensureBlob(l.blob) : undefined)));
+  const img = await exportableImage(session.store, state, image, "gzip", true, {
+    elsewhere: (blob) => mountFrom(blob) !== undefined,
+    fetchMissing: (digest) => session.lazy.fetchByDigest(digest),
+  });
+  const digest = await pushImage(img, out.name, { insecure: out.insecure, insecureRegistries: session.opts.insecureRegistries, signal: session.signal, mountFrom });
   return { type: out.type, ref: normalizeImageName(out.name), manifestDigest: digest, mediaType: img.manifest.mediaType };
 }
 

@@ -16,7 +16,11 @@ export interface LayerSourceInfo {
   stored?: Descriptor;
 }
 
-export async function layerSources(store: Store, state: ImageState): Promise<LayerSourceInfo[]> {
+/**
+ * Where each layer's bytes are. `elsewhere` says a blob the store lacks is still to be
+ * counted as stored: an imported cache layer a push mounts from the registry holding it.
+ */
+export async function layerSources(store: Store, state: ImageState, elsewhere?: (blob: Descriptor) => boolean): Promise<LayerSourceInfo[]> {
   const chains = chainsOf(state.layers.map((l) => l.diffID));
   return Promise.all(
     state.layers.map(async (l, i) => {
@@ -24,6 +28,7 @@ export async function layerSources(store: Store, state: ImageState): Promise<Lay
       candidates.push({ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: l.diffID, size: l.size });
       let stored: Descriptor | undefined;
       for (const c of candidates) if (await store.hasBlob(c.digest)) { stored = c; break; }
+      if (!stored && l.blob && elsewhere?.(l.blob)) stored = l.blob;
       return { diffID: l.diffID, size: l.size, chainID: chains[i]!, ...(stored ? { stored } : {}) };
     }),
   );

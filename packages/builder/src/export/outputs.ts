@@ -25,6 +25,10 @@ export async function writeOutputs(session: BuildSession, state: ImageState, ima
 }
 
 async function writeOutput(session: BuildSession, state: ImageState, image: CommittedImage, out: OutputSpec): Promise<OutputResult> {
+  // Layers of imported-cache hits are fetched for an output that needs their bytes (a
+  // push mounts or fetches them itself); a store image that gets a name must be whole.
+  const needsBytes = out.type === "store" ? (session.opts.tags?.length ?? 0) > 0 : out.type !== "registry";
+  if (needsBytes) await session.lazy.ensureBlobs(state);
   switch (out.type) {
     case "store": {
       const names = (session.opts.tags ?? []).map(normalizeImageName);

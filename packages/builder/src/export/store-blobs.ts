@@ -12,7 +12,11 @@ export class StoreBlobSource implements BlobSource {
   private readonly virtual = new Map<Digest, LayerSourceInfo>();
   private readonly memory = new Map<Digest, Buffer>();
 
-  constructor(private readonly store: Store) {}
+  /**
+   * @param fetchMissing makes a blob the store lacks present (an imported cache layer whose
+   *   cross-repository mount the registry refused), or rejects.
+   */
+  constructor(private readonly store: Store, private readonly fetchMissing?: (digest: Digest) => Promise<boolean>) {}
 
   /** Makes the uncompressed tar of these layers available by diffID. */
   addLayers(layers: LayerSourceInfo[]): void {
@@ -30,6 +34,7 @@ export class StoreBlobSource implements BlobSource {
     if (await this.store.hasBlob(digest)) return this.store.openBlob(digest);
     const layer = this.virtual.get(digest);
     if (layer) return openUncompressedAny(this.store, layer);
+    if (await this.fetchMissing?.(digest)) return this.store.openBlob(digest);
     throw new OciError("NOT_FOUND", `blob ${digest} is not in the store`);
   }
 
@@ -59,8 +64,9 @@ export async function layerDescriptors(
   state: ImageState,
   compression: Compression,
   ociTypes = true,
+  elsewhere?: (blob: Descriptor) => boolean,
 ): Promise<{ layers: Descriptor[]; sources: LayerSourceInfo[] }> {
-  const sources = await layerSources(store, state);
+  const sources = await layerSources(store, state, elsewhere);
   // A few layers at a time: each one's tar walk, getfattr process and compression overlap.
   const layers = await mapLimit(sources, 3, (l) => layerBlob(store, l, compression, ociTypes));
   return { layers, sources };

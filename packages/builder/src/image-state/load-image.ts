@@ -59,11 +59,18 @@ export async function stateOfStoredImage(
     await ensureSnapshotFromBlob(store, img.manifest.layers[i]!.digest, diffIDs[i]!, chains[i]!, chains[i - 1], protect);
   }
   const sizes = await Promise.all(diffIDs.map(async (d) => (await store.getLayer(d))?.size ?? 0));
+  return stateOfImage(img, sizes);
+}
+
+/** The build state of an image whose layers may not be unpacked (yet): config and layer list. */
+export function stateOfImage(img: StoredImage, sizes: readonly number[]): ImageState {
+  const diffIDs = img.config.rootfs.diff_ids;
+  const chains = chainsOf(diffIDs);
   const config = structuredClone(img.config);
   config.history ??= [];
   return {
     config,
-    layers: diffIDs.map((diffID, i) => ({ diffID, size: sizes[i]!, blob: img.manifest.layers[i]! })),
+    layers: diffIDs.map((diffID, i) => ({ diffID, size: sizes[i] ?? 0, blob: img.manifest.layers[i]! })),
     fsKey: chains[chains.length - 1] ?? "scratch",
     cmdSet: false,
     created: img.config.created ?? new Date(0).toISOString(),

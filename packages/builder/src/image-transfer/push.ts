@@ -1,6 +1,6 @@
 // Pushes an image (manifest + a blob source that serves its blobs, for a built image one
 // that re-creates built layers) to a registry under `name`.
-import { parseReference, type BlobSource, type Digest, type Manifest } from "@tbuild/oci";
+import { parseReference, type BlobSource, type Descriptor, type Digest, type Manifest } from "@tbuild/oci";
 import { registryClient } from "./pull.js";
 
 /** What a push sends: the manifest, its exact bytes, and where its blobs come from. */
@@ -14,13 +14,15 @@ export interface PushOptions {
   insecure?: boolean;
   insecureRegistries?: string[];
   signal?: AbortSignal;
+  /** A repository of the same registry that may hold a blob already (cross-repository mount). */
+  mountFrom?: (blob: Descriptor) => string | undefined;
 }
 
 export async function pushImage(img: PushableImage, name: string, opts: PushOptions): Promise<Digest> {
   const ref = parseReference(name);
   const client = registryClient([...(opts.insecureRegistries ?? []), ...(opts.insecure ? [ref.registry] : [])]);
   try {
-    const r = await client.push(ref, { manifest: img.manifest, manifestBytes: img.manifestBytes }, img.source);
+    const r = await client.push(ref, { manifest: img.manifest, manifestBytes: img.manifestBytes }, img.source, opts.mountFrom ? { mountFrom: opts.mountFrom } : {});
     return r.descriptor.digest;
   } finally {
     await client.close();

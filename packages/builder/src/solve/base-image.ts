@@ -1,9 +1,10 @@
 // FROM (and COPY --from) of an image: an OCI layout on disk (`oci-layout://path[:tag]`),
 // an image in the local store, or else one pulled from its registry into the store.
 import { parsePlatform } from "@tbuild/parser";
-import { parseReference, type Platform } from "@tbuild/oci";
+import { parseReference, type Digest, type Platform } from "@tbuild/oci";
+import { registryRemote } from "../remote-cache/blob-remote.js";
 import type { BuildSession } from "./session.js";
-import { readStoredImage, stateOfStoredImage } from "../image-state/load-image.js";
+import { readStoredImage, stateOfImage, stateOfStoredImage } from "../image-state/load-image.js";
 import { importOciLayout } from "../image-transfer/import-layout.js";
 import { pullBaseImage } from "../image-transfer/pull.js";
 import { normalizeImageName } from "../image-state/names.js";
@@ -19,7 +20,11 @@ export async function loadBaseImage(session: BuildSession, ref: string, platform
     const name = normalizeImageName(ref);
     const rec = (await store.getImage(name)) ?? (await storedByDigest(session, name));
     if (rec) manifestDigest = rec.manifest;
-    else {
+    else if (session.opts.cacheFrom?.length) {
+      // With an imported cache, the base's layers may never be needed: read its manifest and
+      // config only, and fetch a layer when a step must run on it (or an output needs it).
+      return lazyBaseImage(session, name, platform);
+    } else {
       session.pulledImages.add(ref); // its FROM reports "ran", not "cached"
       manifestDigest = await pullBaseImage(store, name, platform, session.opts.insecureRegistries);
     }
@@ -46,4 +51,28 @@ async function storedByDigest(session: BuildSession, name: string) {
     }
   };
   return (await session.store.listImages()).find((r) => r.manifest === want.digest && sameRepo(r.name));
+}
+
+/**
+ * A base image described but not pulled: manifest and config in the store (unnamed: a
+ * named image is always whole), layers registered as lazy blobs of its repository.
+ */
+async function lazyBaseImage(session: BuildSession, name: string, platform: Platform): Promise<ImageState> {
+  const ref = parseReference(name);
+  try {
+    const client = session.registry();
+    const resolved = await client.resolve(ref, platform);
+    const configBytes = await client.fetchSmallBlob(ref, resolved.manifest.config);
+    const protect = (blobs: Digest[]) => session.hold({ blobs }, { pending: true });
+    await protect([resolved.manifest.config.digest, resolved.descriptor.digest]);
+    await session.store.putBlob(configBytes, { digest: resolved.manifest.config.digest });
+    await session.store.putBlob(resolved.manifestBytes, { digest: resolved.descriptor.digest });
+    const img = await readStoredImage(session.store, resolved.descriptor.digest, platform);
+    const remote = registryRemote(client, ref, ref.toString());
+    for (const l of img.manifest.layers) if (!(await session.store.hasBlob(l.digest))) session.lazy.register(l, remote);
+    const sizes = await Promise.all(img.config.rootfs.diff_ids.map(async (d) => (await session.store.getLayer(d))?.size ?? 0));
+    return stateOfImage(img, sizes);
+  } catch (e) {
+    throw new Error(`failed to resolve source image ${ref.familiar}: ${(e as Error).message}`, { cause: e });
+  }
 }

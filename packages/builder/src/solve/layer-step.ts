@@ -76,10 +76,16 @@ async function runLayerStep(
       // A --link layer found below another parent: the same layer, a new chain to snapshot.
       const sibling = () => snapshotFromSibling(store, hit.refs.snapshots, v.diffID, chainID, parentChain, (refs, pending) => session.hold(refs, { pending }));
       if (!missing.snapshots.includes(chainID) || (await sibling())) {
-        session.emit({ type: "step-cached", step, time: Date.now() });
+        session.emit({ type: "step-cached", step, time: Date.now(), source: "local" });
         session.recordStep(step, "cached", Date.now() - started);
-        return withLayer(state, { diffID: v.diffID, size: v.size }, chainID, opts.createdBy, v.created);
+        return resolved(session, opts.key, withLayer(state, { diffID: v.diffID, size: v.size }, chainID, opts.createdBy, v.created));
       }
+    }
+    const imported = await importedHit(session, opts.key, state, opts.createdBy);
+    if (imported) {
+      session.emit({ type: "step-cached", step, time: Date.now(), source: imported.source });
+      session.recordStep(step, "cached", Date.now() - started);
+      return resolved(session, opts.key, imported.state);
     }
   }
   session.throwIfAborted();
@@ -99,5 +105,25 @@ async function runLayerStep(
   const durationMs = Date.now() - started;
   session.emit({ type: "step-done", step, status: "ran", durationMs, time: Date.now() });
   session.recordStep(step, "ran", durationMs);
-  return withLayer(state, { diffID: layer.diffID, size: layer.size }, layer.chainID, opts.createdBy, created);
+  return resolved(session, opts.key, withLayer(state, { diffID: layer.diffID, size: layer.size }, layer.chainID, opts.createdBy, created));
+}
+
+/** Notes a resolved layer step for --cache-to, and hands its state on. */
+function resolved(session: BuildSession, key: string, state: ImageState): ImageState {
+  session.layerRecords.push({ key, layers: state.layers, created: state.created });
+  return state;
+}
+
+/**
+ * A hit in an imported cache: the layer is described (blob, diffID) but not fetched; its
+ * snapshot is made only if a later step runs on it (session.layerDirs), and the local
+ * cache records the key then.
+ */
+async function importedHit(session: BuildSession, key: string, state: ImageState, createdBy: string) {
+  const imports = await session.imports;
+  const hit = imports?.lookup(key);
+  if (!hit) return undefined;
+  const chainID = chainOf(topChain(state), hit.diffID);
+  session.lazy.register(hit.blob, hit.remote, { chainID, key, value: { diffID: hit.diffID, size: hit.size, created: hit.created } });
+  return { source: hit.source, state: withLayer(state, { diffID: hit.diffID, size: hit.size, blob: hit.blob }, chainID, createdBy, hit.created) };
 }

@@ -147,7 +147,7 @@ function failStep(session: BuildSession, step: StepRef, e: unknown): Error {
   // Stopped by the caller: a cancelled build, not a failed step.
   if (session.opts.signal?.aborted) return new BuildAbortedError(session.opts.signal.reason);
   const err = asStepError(step, e);
-  if (!session.reportedErrors.has(err) && err.name !== "BuildAbortedError") {
+  if (!session.reportedErrors.has(err) && err.name !== "BuildAbortedError" && err.name !== "CacheImportError") {
     session.reportedErrors.add(err);
     session.emit({ type: "step-error", step, message: err.message, time: Date.now() });
   }
@@ -156,6 +156,8 @@ function failStep(session: BuildSession, step: StepRef, e: unknown): Error {
 
 function asStepError(step: StepRef, e: unknown): Error {
   if (e instanceof StepError || e instanceof StepFailedError || (e as Error)?.name === "BuildAbortedError") return e as Error;
+  // Not the step's failure: build() builds again without the imported cache.
+  if ((e as Error)?.name === "CacheImportError") return e as Error;
   if ((e as Error)?.name === "DockerfileSyntaxError") return e as Error;
   return new StepError(step, (e as Error)?.message ?? String(e), { cause: e });
 }

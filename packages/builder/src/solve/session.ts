@@ -2,14 +2,17 @@
 // lazily created expensive parts (context index, sandbox, snapshotter), the memoised
 // stage and image results, and the event sink.
 import path from "node:path";
-import type { Digest, Platform } from "@tbuild/oci";
+import type { Digest, Platform, RegistryClient } from "@tbuild/oci";
+import { registryClient } from "../image-transfer/pull.js";
 import type { DockerfileIR, Stage, StageEvaluator } from "@tbuild/parser";
 import { hashContext, type ContextIndex, type Lease, type Store } from "@tbuild/cache";
 import type { BuildEvent, BuildOptions, StepRef, StepResult, StepStatus } from "../api-types.js";
 import { Limiter } from "../util/limiter.js";
 import { selectExecutor, type Executor } from "../sandbox/index.js";
 import { selectSnapshotter, type Snapshotter } from "../snapshot/index.js";
-import type { ImageState } from "../image-state/state.js";
+import { lowerStack, type ImageState, type LayerRef } from "../image-state/state.js";
+import { LazyLayers } from "../remote-cache/lazy-layers.js";
+import { insecureCacheRegistries, type ImportedCache } from "../remote-cache/import.js";
 import { BuildAbortedError } from "./errors.js";
 
 export interface Platforms {
@@ -42,7 +45,14 @@ export class BuildSession {
   readonly imageResults = new Map<string, Promise<ImageState>>();
   /** Each built stage's variable scope at its end, inherited by `FROM <stage>`. */
   readonly stageEvaluators = new Map<number, { ev: StageEvaluator; declared: string[] }>();
+  /** Layers of imported-cache hits, fetched only when needed. */
+  readonly lazy: LazyLayers;
+  /** The --cache-from sources' records, read while the first stages resolve their bases. */
+  imports?: Promise<ImportedCache>;
+  /** Every layer step this build resolved, for --cache-to: its key and the layers of its result. */
+  readonly layerRecords: { key: string; layers: LayerRef[]; created: string }[] = [];
   private contextIdx?: Promise<ContextIndex>;
+  private client?: RegistryClient;
   private exec?: Promise<Executor>;
   private snap?: Promise<Snapshotter>;
 
@@ -60,6 +70,7 @@ export class BuildSession {
     readonly stageCount = 1,
   ) {
     this.runLimiter = new Limiter(opts.concurrency ?? 4);
+    this.lazy = new LazyLayers(store, (refs) => this.hold(refs, { pending: true }));
     const signal = opts.signal;
     if (signal?.aborted) this.abort.abort(signal.reason); // an abort listener would never fire
     else if (signal) {
@@ -121,6 +132,22 @@ export class BuildSession {
     return this.contextIdx;
   }
 
+  /**
+   * The snapshot directories of a state's layers, top-most first (an overlay lower stack),
+   * for a step that reads or runs on that filesystem. Imported layers are fetched and
+   * unpacked here, the first time a step needs them.
+   */
+  async layerDirs(state: ImageState): Promise<string[]> {
+    await this.lazy.ensureSnapshots(state);
+    return lowerStack(state).map((c) => this.store.snapshotPath(c));
+  }
+
+  /** One registry client for the build's cache imports, exports and lazy bases; closed with the session. */
+  registry(): RegistryClient {
+    this.client ??= registryClient([...(this.opts.insecureRegistries ?? []), ...insecureCacheRegistries(this.opts)]);
+    return this.client;
+  }
+
   executor(): Promise<Executor> {
     this.exec ??= selectExecutor(this.opts.executor ?? "auto");
     return this.exec;
@@ -176,6 +203,8 @@ export class BuildSession {
 
   async close(): Promise<void> {
     this.removeAbortListener?.();
+    await this.imports?.catch(() => {});
+    await this.client?.close().catch(() => {});
     await Promise.all(this.leases.splice(0).map((l) => l.release().catch(() => {})));
     if (this.contextIdx) await (await this.contextIdx.catch(() => undefined))?.save().catch(() => {});
   }

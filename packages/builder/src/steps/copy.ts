@@ -6,7 +6,7 @@ import type { AddInstruction, CopyInstruction } from "@tbuild/parser";
 import type { StepRef } from "../api-types.js";
 import { LayeredView } from "../fs/index.js";
 import { copy, parseGitRef, resolveGitCommit, selectSources, type ContextIndex, type CopySource, type SelectedSource } from "../fileops/index.js";
-import { lowerStack, type ImageState } from "../image-state/state.js";
+import type { ImageState } from "../image-state/state.js";
 import { layerStep } from "../solve/layer-step.js";
 import type { BuildSession } from "../solve/session.js";
 import { digestJSON } from "../util/digest.js";
@@ -27,9 +27,10 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
   const fromRef = inst.kind === "copy" ? inst.from : undefined;
   const named = fromRef !== undefined ? await resolveCopyFrom(session, fromRef) : undefined;
   const fromState = named?.kind === "state" ? named.state : undefined;
-  const layersOf = (s: ImageState) => lowerStack(s).map((c) => session.store.snapshotPath(c));
-  const from: CopySource = fromState
-    ? { kind: "view", view: new LayeredView(layersOf(fromState)) }
+  // A stage's or image's files are read only on a miss: only then are its layers needed here.
+  const viewOf = async (s: ImageState) => new LayeredView(await session.layerDirs(s));
+  const from: CopySource | { kind: "state"; state: ImageState } = fromState
+    ? { kind: "state", state: fromState }
     : { kind: "context", index: named?.kind === "dir" ? named.index : await session.contextIndex() };
   const parents = inst.kind === "copy" ? inst.parents : false;
   // BuildKit ignores --link when --chmod is given.
@@ -40,9 +41,10 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
   const plain = from.kind === "context" && !parents && inst.excludes.length === 0 ? plainPaths(from.index, local) : undefined;
   const selected =
     from.kind === "context" && local.length && !plain ? await selectSources(from, local, { parents, excludes: inst.excludes, op: inst.kind }) : undefined;
-  const sourceKey = fromState
-    ? { from: fromState.fsKey, sources: local }
-    : { context: plain ? await (from as { index: ContextIndex }).index.digest(plain) : await contextDigest(from, selected ?? [], inst.excludes) };
+  const sourceKey =
+    from.kind === "state"
+      ? { from: from.state.fsKey, sources: local }
+      : { context: plain ? await from.index.digest(plain) : await contextDigest(from, selected ?? [], inst.excludes) };
   // A git source is keyed by the commit its ref points at now, so a new commit reruns it.
   const commits = inst.kind === "add" ? await gitCommits(inst.sources) : [];
   const key = digestJSON({
@@ -68,14 +70,15 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
   return layerStep(session, step, state, { key, createdBy: copyHistory(inst), noCache: ctx.noCache }, async (draft) => {
     // Only a miss downloads, so only a miss reads the HTTP auth secrets.
     const http = inst.kind === "add" ? await httpAuthOptions(session, inst.sources) : undefined;
-    await session.runLimiter.run(() =>
+    const targetView = await viewOf(state);
+    await session.runLimiter.run(async () =>
       copy({
         op: inst.kind,
         sources: inst.sources,
         heredocs: inst.heredocs.map((h) => ({ name: h.name, content: h.content })),
         dest: inst.dest,
         workdir,
-        from,
+        from: from.kind === "state" ? { kind: "view", view: await viewOf(from.state) } : from,
         chown: inst.chown,
         chmod: inst.chmod,
         link,
@@ -86,7 +89,7 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
         unpack: inst.kind === "add" ? inst.unpack : undefined,
         keepGitDir: inst.kind === "add" ? inst.keepGitDir : undefined,
         ...(http ? { http } : {}),
-        target: { view: new LayeredView(layersOf(state)), layerDir: draft.path },
+        target: { view: targetView, layerDir: draft.path },
         sourceDateEpoch: session.sourceDateEpoch,
         signal: session.signal,
       }),

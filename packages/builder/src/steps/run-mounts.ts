@@ -10,7 +10,7 @@ import { lockFile, tryLockFile, type FileLock } from "@tbuild/cache";
 import type { MountSpec } from "../sandbox/index.js";
 import { LayeredView } from "../fs/index.js";
 import { copy, sourceTree, type CopySource } from "../fileops/index.js";
-import { lowerStack, type ImageState } from "../image-state/state.js";
+import type { ImageState } from "../image-state/state.js";
 import type { BuildSession } from "../solve/session.js";
 import { resolveCopyFrom } from "./copy-from.js";
 import { readSecret } from "./secrets.js";
@@ -136,13 +136,14 @@ async function prepareOne(
           open: copyOf({ kind: "context", index: named.index }),
         };
       }
-      const layers = lowerStack(named.state).map((c) => session.store.snapshotPath(c));
+      const fromState = named.state;
       return {
-        keyPart: { type: "bind", from: named.state.fsKey, source, target, rw: !m.readonly },
-        open:
-          source === "/"
-            ? async () => ({ spec: { type: "layers", lowers: layers, target, readonly: m.readonly } })
-            : copyOf({ kind: "view", view: new LayeredView(layers) }),
+        keyPart: { type: "bind", from: fromState.fsKey, source, target, rw: !m.readonly },
+        open: async () => {
+          const layers = await session.layerDirs(fromState);
+          if (source === "/") return { spec: { type: "layers", lowers: layers, target, readonly: m.readonly } };
+          return copyOf({ kind: "view", view: new LayeredView(layers) })();
+        },
       };
     }
     case "cache": {
@@ -155,7 +156,7 @@ async function prepareOne(
         keyPart: { type: "cache", target, id, sharing: m.sharing, ro: m.readonly },
         open: () =>
           openCacheMount(session, id, target, m, seed && ((dir) =>
-            copyTree(seed.kind === "dir" ? { kind: "context", index: seed.index } : { kind: "view", view: new LayeredView(lowerStack(seed.state).map((c) => session.store.snapshotPath(c))) }, seedSource, dir))),
+            (async () => copyTree(seed.kind === "dir" ? { kind: "context", index: seed.index } : { kind: "view", view: new LayeredView(await session.layerDirs(seed.state)) }, seedSource, dir))())),
       };
     }
     case "tmpfs": {

@@ -6,7 +6,7 @@ import type { RunInstruction } from "@tbuild/parser";
 import type { StepRef } from "../api-types.js";
 import { LayeredView } from "../fs/index.js";
 import { resolveUser } from "../fileops/index.js";
-import { lowerStack, type ImageState } from "../image-state/state.js";
+import type { ImageState } from "../image-state/state.js";
 import { layerStep } from "../solve/layer-step.js";
 import type { BuildSession } from "../solve/session.js";
 import { digestJSON } from "../util/digest.js";
@@ -50,7 +50,7 @@ export async function runStep(ctx: RunContext, state: ImageState, inst: RunInstr
       platform: session.platforms.target,
     });
     return await layerStep(session, step, state, { key, createdBy: runHistory(cmd.argv, ctx.historyArgs), noCache: ctx.noCache }, async (draft) => {
-      const layers = lowerStack(state).map((c) => session.store.snapshotPath(c));
+      const layers = await session.layerDirs(state);
       const who = await resolveUser(new LayeredView(layers), user);
       const [executor, snapshotter] = await Promise.all([session.executor(), session.snapshotter()]);
       const scratch = path.join(draft.dir, "scratch");

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { StepRef } from "../api-types.js";
 import { LayeredView } from "../fs/index.js";
 import { mkdirInLayer, resolveChown } from "../fileops/index.js";
-import { cloneState, lowerStack, type ImageState } from "../image-state/state.js";
+import { cloneState, type ImageState } from "../image-state/state.js";
 import { layerStep } from "../solve/layer-step.js";
 import type { BuildSession } from "../solve/session.js";
 import { digestJSON } from "../util/digest.js";
@@ -21,7 +21,7 @@ export async function workdirStep(
   const user = state.config.config?.User ?? "";
   const key = digestJSON({ v: 1, op: "workdir", parent: state.fsKey, path: workdir, user, sde: session.sourceDateEpoch ?? null });
   return layerStep(session, ctx.step, withDir, { key, createdBy: `WORKDIR ${workdir}`, noCache: ctx.noCache }, async (draft) => {
-    const view = new LayeredView(lowerStack(state).map((c) => session.store.snapshotPath(c)));
+    const view = new LayeredView(await session.layerDirs(state));
     const owner = user ? await resolveChown(view, user, { lenient: true }) : undefined;
     await mkdirInLayer({ view, layerDir: draft.path }, workdir, owner, { createdTime: session.sourceDateEpoch });
   });

@@ -7,6 +7,7 @@ import type { BuildOptions, OutputSpec } from "../builder-api.js";
 import { UsageError } from "../errors.js";
 import { parseBuildArgs, parseLabels } from "../options/key-value.js";
 import { parseOutputSpec } from "../options/output-spec.js";
+import { parseCacheExport, parseCacheImport } from "../options/cache-spec.js";
 import { parsePlatform } from "../options/platform.js";
 import { parseSecretSpec } from "../options/secret.js";
 import { parseSize } from "../options/size.js";
@@ -23,6 +24,8 @@ export interface BuildFlags {
   target?: string;
   cache: boolean;
   cacheFilter?: string[] | boolean;
+  cacheFrom?: string[];
+  cacheTo?: string[];
   platform?: string;
   label?: string[];
   secret?: string[];
@@ -85,6 +88,8 @@ export function planBuild(contextArg: string, f: BuildFlags, penv: PlanEnv): Bui
   }
   if (!f.cache) options.noCache = true;
   if (Array.isArray(f.cacheFilter) && f.cacheFilter.length) options.noCacheFilter = f.cacheFilter;
+  if (f.cacheFrom?.length) options.cacheFrom = f.cacheFrom.map(parseCacheImport).map((c) => (c.type === "local" ? { ...c, src: resolve(penv.cwd, c.src) } : c));
+  if (f.cacheTo?.length) options.cacheTo = f.cacheTo.map(parseCacheExport).map((c) => (c.type === "local" ? { ...c, dest: resolve(penv.cwd, c.dest) } : c));
   if (f.platform !== undefined) options.platform = parsePlatform(f.platform);
   const labels = parseLabels(f.label ?? []);
   if (Object.keys(labels).length) options.labels = labels;

@@ -9,6 +9,7 @@ import { parse as parseYaml } from "yaml";
 import type { BuildOptions, SecretSpec } from "../builder-api.js";
 import { CommandError, UsageError } from "../errors.js";
 import { parsePlatform } from "../options/platform.js";
+import { parseCacheExport, parseCacheImport } from "../options/cache-spec.js";
 import { parseDotEnv } from "./dotenv.js";
 import { interpolateTree, type Lookup } from "./interpolate.js";
 import { normalizeProjectName } from "./discover.js";
@@ -136,6 +137,11 @@ function planService(service: string, svc: Record<string, unknown>, ctx: PlanCon
     options.network = n;
   }
   if (build.no_cache === true) options.noCache = true;
+  // cache_from / cache_to take buildx's --cache-from / --cache-to values (compose build spec).
+  const cacheFrom = strList(build.cache_from, `${where}.cache_from`).map((v) => inKey(`${where}.cache_from`, () => parseCacheImport(v)));
+  if (cacheFrom.length) options.cacheFrom = cacheFrom.map((c) => (c.type === "local" ? { ...c, src: resolve(ctx.dir, c.src) } : c));
+  const cacheTo = strList(build.cache_to, `${where}.cache_to`).map((v) => inKey(`${where}.cache_to`, () => parseCacheExport(v)));
+  if (cacheTo.length) options.cacheTo = cacheTo.map((c) => (c.type === "local" ? { ...c, dest: resolve(ctx.dir, c.dest) } : c));
   const platform = str(svc.platform) ?? strList(build.platforms, `${where}.platforms`)[0];
   if (platform !== undefined) options.platform = parsePlatform(platform);
   const secrets = secretsFor(build.secrets, `${where}.secrets`, ctx);
@@ -217,4 +223,13 @@ function strList(v: unknown, where: string): string[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw new CommandError(`${where} must be a list`);
   return v.map((x) => requireStr(x, where));
+}
+
+/** A flag parser's usage error, as an error of the compose key that held the value. */
+function inKey<T>(where: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    throw new CommandError(`${where}: ${(e as Error).message.replace(/^--cache-(from|to):? ?/, "")}`);
+  }
 }

@@ -229,6 +229,15 @@ export class RegistryClient {
     return { descriptor: { mediaType, digest, size: bytes.length }, blobs: counts };
   }
 
+  /**
+   * Makes one blob present in `ref`'s repository: HEAD (already there), a cross-repository
+   * mount from `mountFrom` on the same registry, or an upload streamed from `source`.
+   */
+  pushBlob(ref: ImageReference | string, blob: Descriptor, source: BlobSource, opts: { mountFrom?: string } = {}): Promise<BlobPushOutcome> {
+    const r = asRef(ref);
+    return pushBlob(this.transport, r.registry, r.repository, blob, source, { mountFrom: opts.mountFrom, chunkSize: this.opts.chunkSize });
+  }
+
   /** PUTs a manifest or index under a tag or its digest; checks the digest the registry reports. */
   async putManifest(ref: ImageReference | string, reference: string, bytes: Buffer, mediaType: string): Promise<Digest> {
     const r = asRef(ref);

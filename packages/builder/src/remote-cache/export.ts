@@ -1,0 +1,180 @@
+// --cache-to: writes the layer steps of this build as a BuildKit-format cache (see
+// format.ts) to a registry or an OCI layout directory, or (inline) into the image config.
+// `min` writes the steps whose layers are in the final image, `max` every step of every
+// stage built. Layers are compressed once and kept (layer records), so a second export
+// costs no compression; an imported layer bound for the registry it came from is mounted.
+import { promises as fsp } from "node:fs";
+import path from "node:path";
+import {
+  MediaType, compressionOfMediaType, mapLimit, parseReference, serializeDocument,
+  type Descriptor, type Digest, type RegistryClient,
+} from "@tbuild/oci";
+import type { CacheExportSpec } from "../api-types.js";
+import { chainsOf } from "../image-state/layers.js";
+import { cloneState, type ImageState, type LayerRef } from "../image-state/state.js";
+import type { BuildSession } from "../solve/session.js";
+import { layerDescriptors, StoreBlobSource } from "../export/store-blobs.js";
+import { buildCacheConfig, cacheIndex, CACHE_CONFIG_MEDIA_TYPE, INLINE_CACHE_KEY, type CachedLayer, type ExportRecord } from "./format.js";
+
+type Compression = "gzip" | "zstd";
+
+/** The records an export of `mode` writes, one per distinct key. */
+function selectRecords(session: BuildSession, final: ImageState, mode: "min" | "max") {
+  const inImage = new Set(chainsOf(final.layers.map((l) => l.diffID)));
+  const seen = new Set<string>();
+  return session.layerRecords.filter((r) => {
+    if (seen.has(r.key) || r.layers.length === 0) return false;
+    const top = chainsOf(r.layers.map((l) => l.diffID)).at(-1)!;
+    if (mode === "min" && !inImage.has(top)) return false;
+    seen.add(r.key);
+    return true;
+  });
+}
+
+/**
+ * Describes every layer of the records as a blob in `compression`, by chain ID. A layer
+ * `mountable` says stays where it is (an imported blob the target registry can mount);
+ * other imported layers are fetched first, then compressed blobs made or reused.
+ */
+async function describeLayers(
+  session: BuildSession,
+  records: readonly { layers: LayerRef[] }[],
+  compression: Compression,
+  ociTypes: boolean,
+  mountable: (blob: Descriptor) => boolean,
+): Promise<Map<Digest, Descriptor>> {
+  const out = new Map<Digest, Descriptor>();
+  // Longest chains first: a chain's prefixes are then described with it, in one pass.
+  const byLength = [...records].sort((a, b) => b.layers.length - a.layers.length);
+  for (const r of byLength) {
+    const chains = chainsOf(r.layers.map((l) => l.diffID));
+    if (out.has(chains.at(-1)!)) continue;
+    const state = { layers: r.layers } as ImageState;
+    for (const l of r.layers) if (l.blob && !mountable(l.blob)) await session.lazy.ensureBlob(l.blob);
+    const { layers } = await layerDescriptors(session.store, state, compression, ociTypes, mountable);
+    chains.forEach((c, i) => out.set(c, layers[i]!));
+  }
+  return out;
+}
+
+/** The cache config and layer descriptors for `records`. */
+async function cacheContent(session: BuildSession, final: ImageState, opts: { mode: "min" | "max"; compression: Compression; ociTypes: boolean; mountable: (b: Descriptor) => boolean }) {
+  const records = selectRecords(session, final, opts.mode);
+  const blobs = await describeLayers(session, records, opts.compression, opts.ociTypes, opts.mountable);
+  const keyOfChain = new Map<Digest, string>();
+  const createdOfChain = new Map<Digest, string>();
+  for (const r of records) {
+    const top = chainsOf(r.layers.map((l) => l.diffID)).at(-1)!;
+    if (!keyOfChain.has(top)) keyOfChain.set(top, r.key);
+    createdOfChain.set(top, r.created);
+  }
+  const exportRecords: ExportRecord[] = records.map((r) => {
+    const chains = chainsOf(r.layers.map((l) => l.diffID));
+    const cached = r.layers.map((l, i): CachedLayer => ({ blob: blobs.get(chains[i]!)!, diffID: l.diffID, size: l.size, created: createdOfChain.get(chains[i]!) ?? r.created }));
+    const parentKey = chains.length > 1 ? keyOfChain.get(chains[chains.length - 2]!) : undefined;
+    return { key: r.key, layer: cached.at(-1)!, parentLayers: cached.slice(0, -1), ...(parentKey ? { parentKey } : {}) };
+  });
+  return buildCacheConfig(exportRecords);
+}
+
+/** Writes every cache export but inline (which commitImage's config carries). */
+export async function exportCaches(session: BuildSession, final: ImageState, client: () => RegistryClient): Promise<void> {
+  for (const spec of session.opts.cacheTo ?? []) {
+    if (spec.type === "inline") continue;
+    try {
+      if (spec.type === "registry") await exportToRegistry(session, final, spec, client());
+      else await exportToLayout(session, final, spec);
+    } catch (e) {
+      const what = spec.type === "registry" ? spec.ref : `local:${spec.dest}`;
+      const message = `exporting cache to ${what} failed: ${(e as Error).message}`;
+      if (!spec.ignoreError) throw new Error(message, { cause: e });
+      session.emit({ type: "warning", message: `${message} (ignore-error=true: the build goes on)`, time: Date.now() });
+    }
+  }
+}
+
+async function exportToRegistry(session: BuildSession, final: ImageState, spec: Extract<CacheExportSpec, { type: "registry" }>, client: RegistryClient): Promise<void> {
+  const ref = parseReference(spec.ref);
+  const compression = spec.compression ?? "gzip";
+  const ociTypes = spec.ociMediatypes ?? true;
+  const mountFrom = (blob: Descriptor) => {
+    const r = session.lazy.remoteOf(blob.digest)?.repository;
+    return r && r.registry === ref.registry && compressionOfMediaType(blob.mediaType) === compression ? r.repository : undefined;
+  };
+  const { config, layers } = await cacheContent(session, final, { mode: spec.mode ?? "min", compression, ociTypes, mountable: (b) => mountFrom(b) !== undefined });
+  const configDoc = serializeDocument(config);
+  const configDesc: Descriptor = { mediaType: CACHE_CONFIG_MEDIA_TYPE, digest: configDoc.digest, size: configDoc.size };
+  const source = new StoreBlobSource(session.store, (d) => session.lazy.fetchByDigest(d));
+  source.addDocument(configDoc.digest, Buffer.from(configDoc.bytes));
+  await mapLimit([...layers, configDesc], 5, (d) => client.pushBlob(ref, d, source, { mountFrom: mountFrom(d) }));
+  const index = cacheIndex(layers, configDesc, ociTypes);
+  await client.putManifest(ref, ref.tag ?? "latest", serializeDocument(index).bytes, index.mediaType);
+}
+
+/** An OCI layout, as buildx's local cache: blobs, and index.json naming the cache by tag. */
+async function exportToLayout(session: BuildSession, final: ImageState, spec: Extract<CacheExportSpec, { type: "local" }>): Promise<void> {
+  const compression = spec.compression ?? "gzip";
+  const ociTypes = spec.ociMediatypes ?? true;
+  const { config, layers } = await cacheContent(session, final, { mode: spec.mode ?? "min", compression, ociTypes, mountable: () => false });
+  const dir = spec.dest;
+  await fsp.mkdir(path.join(dir, "blobs", "sha256"), { recursive: true });
+  const source = new StoreBlobSource(session.store);
+  await mapLimit(layers, 3, async (d) => writeBlobFile(dir, d.digest, await source.open(d.digest)));
+  const configDoc = serializeDocument(config);
+  await writeBlobFile(dir, configDoc.digest, Buffer.from(configDoc.bytes));
+  const index = cacheIndex(layers, { mediaType: CACHE_CONFIG_MEDIA_TYPE, digest: configDoc.digest, size: configDoc.size }, ociTypes);
+  const indexDoc = serializeDocument(index);
+  await writeBlobFile(dir, indexDoc.digest, Buffer.from(indexDoc.bytes));
+  const tag = spec.tag ?? "latest";
+  const entry: Descriptor = { mediaType: index.mediaType, digest: indexDoc.digest, size: indexDoc.size, annotations: { "org.opencontainers.image.ref.name": tag } };
+  const existing = await readJson<{ manifests?: Descriptor[] }>(path.join(dir, "index.json"));
+  const others = (existing?.manifests ?? []).filter((m) => m.annotations?.["org.opencontainers.image.ref.name"] !== tag);
+  await writeFileAtomic(path.join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  await writeFileAtomic(path.join(dir, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...others, entry] }));
+}
+
+/**
+ * The inline cache metadata of the final image (BuildKit's `moby.buildkit.cache.v0`, base64
+ * of a cache config): min mode, layers named by the gzip blobs a push of the image sends.
+ */
+export async function withInlineCache(session: BuildSession, final: ImageState): Promise<ImageState> {
+  try {
+    const { config } = await cacheContent(session, final, { mode: "min", compression: "gzip", ociTypes: true, mountable: (b) => session.lazy.remoteOf(b.digest) !== undefined && compressionOfMediaType(b.mediaType) === "gzip" });
+    const state = cloneState(final);
+    (state.config as unknown as Record<string, unknown>)[INLINE_CACHE_KEY] = Buffer.from(JSON.stringify(config)).toString("base64");
+    return state;
+  } catch (e) {
+    const spec = session.opts.cacheTo!.find((c) => c.type === "inline")!;
+    const message = `exporting inline cache failed: ${(e as Error).message}`;
+    if (!spec.ignoreError) throw new Error(message, { cause: e });
+    session.emit({ type: "warning", message: `${message} (ignore-error=true: the build goes on)`, time: Date.now() });
+    return final;
+  }
+}
+
+async function writeBlobFile(dir: string, digest: Digest, content: Buffer | NodeJS.ReadableStream): Promise<void> {
+  const file = path.join(dir, "blobs", "sha256", digest.slice("sha256:".length));
+  if (await fsp.stat(file).then(() => true, () => false)) return;
+  const part = `${file}.tbuild-${process.pid}.partial`;
+  try {
+    await fsp.writeFile(part, content as Buffer);
+    await fsp.rename(part, file);
+  } catch (e) {
+    await fsp.rm(part, { force: true });
+    throw e;
+  }
+}
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await fsp.readFile(file, "utf8")) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const part = `${file}.tbuild-${process.pid}.partial`;
+  await fsp.writeFile(part, text);
+  await fsp.rename(part, file);
+}

@@ -1,0 +1,122 @@
+// Layers a build uses before their bytes are here: hits of an imported cache. Their blobs
+// stay in the cache source until something needs them — a step that must run on top of
+// them (its rootfs needs their snapshots), or an output that needs their bytes — and are
+// fetched once per build, whoever asks first. A fetch that fails is a CacheImportError:
+// build() then builds again without the imported cache (steps that ran meanwhile are in
+// the local cache by then), as a cache source that breaks must never break the build.
+import type { Descriptor, Digest } from "@tbuild/oci";
+import type { Store } from "@tbuild/cache";
+import { chainsOf, ensureSnapshotFromBlob } from "../image-state/layers.js";
+import type { ImageState } from "../image-state/state.js";
+import type { BlobRemote } from "./blob-remote.js";
+
+/** A cache source failed while the build needed one of its blobs. */
+export class CacheImportError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "CacheImportError";
+  }
+}
+
+type Protect = (refs: { blobs?: Digest[]; snapshots?: Digest[] }) => Promise<unknown>;
+
+export class LazyLayers {
+  /** Where each not-yet-fetched blob can be had, by blob digest. */
+  private readonly remotes = new Map<Digest, BlobRemote>();
+  private readonly descriptors = new Map<Digest, Descriptor>();
+  private readonly fetching = new Map<Digest, Promise<void>>();
+  private readonly unpacking = new Map<Digest, Promise<void>>();
+  /** Blobs fetched by this build, for the figures and the tests. */
+  readonly fetched: Digest[] = [];
+
+  constructor(private readonly store: Store, private readonly protect: Protect) {}
+
+  /** Local cache records to write once their layer's snapshot exists, by chain ID. */
+  private readonly records = new Map<Digest, { key: string; value: unknown }>();
+
+  /**
+   * Records where a hit's blob lives, and the local cache record to write if its snapshot
+   * is ever made (a record needs its snapshot: a lookup without one is a miss).
+   */
+  register(blob: Descriptor, remote: BlobRemote, record?: { chainID: Digest; key: string; value: unknown }): void {
+    if (!this.remotes.has(blob.digest)) this.remotes.set(blob.digest, remote);
+    this.descriptors.set(blob.digest, blob);
+    if (record) this.records.set(record.chainID, record);
+  }
+
+  /** The source of a blob the store may not have (undefined: not an imported blob). */
+  remoteOf(blob: Digest): BlobRemote | undefined {
+    return this.remotes.get(blob);
+  }
+
+  /** True when some layer of `state` came from an imported cache. */
+  hasLazy(state: ImageState): boolean {
+    return state.layers.some((l) => l.blob !== undefined && this.remotes.has(l.blob.digest));
+  }
+
+  /** Makes the blob of an imported layer present in the store. */
+  async ensureBlob(desc: Descriptor): Promise<void> {
+    const remote = this.remotes.get(desc.digest);
+    if (!remote) return;
+    let p = this.fetching.get(desc.digest);
+    if (!p) {
+      p = this.fetch(desc, remote);
+      this.fetching.set(desc.digest, p);
+    }
+    return p;
+  }
+
+  private async fetch(desc: Descriptor, remote: BlobRemote): Promise<void> {
+    await this.protect({ blobs: [desc.digest] });
+    if (await this.store.hasBlob(desc.digest)) return;
+    const w = await this.store.blobWriter();
+    try {
+      await remote.fetch(desc, w);
+      await w.commit({ digest: desc.digest, size: desc.size });
+      this.fetched.push(desc.digest);
+    } catch (e) {
+      await w.abort().catch(() => {});
+      throw new CacheImportError(`fetching layer ${desc.digest} from ${remote.name} failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** Fetches an imported blob known only by digest; false when it is not an imported blob. */
+  async fetchByDigest(digest: Digest): Promise<boolean> {
+    const desc = this.descriptors.get(digest);
+    if (!desc) return false;
+    await this.ensureBlob(desc);
+    return true;
+  }
+
+  /** Every imported blob of `state` in the store (for outputs that need the bytes). */
+  async ensureBlobs(state: ImageState): Promise<void> {
+    await Promise.all(state.layers.map((l) => (l.blob ? this.ensureBlob(l.blob) : undefined)));
+  }
+
+  /**
+   * Snapshots for every layer of `state`, fetching and unpacking imported ones that lack
+   * theirs. Cheap when nothing is imported: only imported layers are looked at.
+   */
+  async ensureSnapshots(state: ImageState): Promise<void> {
+    if (!this.hasLazy(state)) return;
+    const chains = chainsOf(state.layers.map((l) => l.diffID));
+    for (const [i, l] of state.layers.entries()) {
+      if (!l.blob || !this.remotes.has(l.blob.digest)) continue;
+      const chainID = chains[i]!;
+      let p = this.unpacking.get(chainID);
+      if (!p) {
+        const blob = l.blob;
+        p = (async () => {
+          await this.protect({ snapshots: [chainID] });
+          if (await this.store.hasSnapshot(chainID)) return;
+          await this.ensureBlob(blob);
+          await ensureSnapshotFromBlob(this.store, blob.digest, l.diffID, chainID, chains[i - 1], this.protect);
+          const rec = this.records.get(chainID);
+          if (rec) await this.store.record(rec.key, { value: rec.value, refs: { snapshots: [chainID] } });
+        })();
+        this.unpacking.set(chainID, p);
+      }
+      await p;
+    }
+  }
+}

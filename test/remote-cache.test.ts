@@ -1,0 +1,114 @@
+// The travelling cache: runner A builds and exports its cache (registry, local layout,
+// inline); runner B, with an empty store, imports it and reuses every step without
+// running one, producing the same image. Two stores on one machine stand for two CI
+// runners; Debian's docker-registry on 127.0.0.1 stands for the registry.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { build, type BuildEvent, type BuildOptions, type BuildResult } from "@tbuild/builder";
+import { makeBuildEnv, type BuildEnv } from "./support/build-env.js";
+import { startRegistry, type RunningRegistry } from "./support/registry.js";
+
+const SDE = { SOURCE_DATE_EPOCH: "1700000000" };
+
+describe("cache export and import", () => {
+  let env: BuildEnv;
+  let registry: RunningRegistry;
+  let base: string;
+  let stores = 0;
+  beforeAll(async () => {
+    env = await makeBuildEnv();
+    registry = await startRegistry();
+    base = `${registry.host}/lib/busybox:1`;
+    await env.run({ context: env.context({ Dockerfile: "FROM busybox\n" }), outputs: [{ type: "registry", name: base }] });
+  });
+  afterAll(async () => {
+    await registry?.stop();
+    env?.dispose();
+  });
+
+  const freshStore = () => path.join(env.work, `runner-${stores++}`);
+  const run = async (opts: BuildOptions): Promise<{ result: BuildResult; events: BuildEvent[] }> => {
+    const events: BuildEvent[] = [];
+    const h = build(opts);
+    for await (const e of h) events.push(e);
+    return { result: await h.result, events };
+  };
+  const dockerfile = () => `FROM ${base} AS deps
+COPY deps.txt /deps.txt
+RUN cp /deps.txt /installed && echo deps >> /installed
+FROM ${base}
+COPY --from=deps /installed /installed
+COPY app.txt /app.txt
+RUN cat /installed /app.txt > /result
+`;
+  const project = (app = "app v1\n") => env.context({ Dockerfile: dockerfile(), "deps.txt": "deps v1\n", "app.txt": app });
+  const layerSteps = (r: BuildResult) => r.steps.filter((s) => s.status !== "metadata" && s.step.index > 0);
+  const ran = (r: BuildResult) => r.steps.filter((s) => s.status === "ran").map((s) => s.step.instruction);
+
+  it("type=registry,mode=max: a fresh store reuses every step and makes the same image", async () => {
+    const ref = `${registry.host}/cache/app:max`;
+    const ctx = project();
+    const a = await run({ context: ctx, root: freshStore(), buildArgs: SDE, cacheTo: [{ type: "registry", ref, mode: "max" }] });
+    // skopeo reads the cache as an index whose last entry is BuildKit's cache config.
+    const raw = JSON.parse(execFileSync("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${ref}`], { encoding: "utf8" }));
+    expect(raw.mediaType).toBe("application/vnd.oci.image.index.v1+json");
+    expect(raw.manifests.at(-1).mediaType).toBe("application/vnd.buildkit.cacheconfig.v0");
+    expect(raw.manifests.slice(0, -1).every((m: { annotations?: Record<string, string> }) => m.annotations?.["containerd.io/uncompressed"]?.startsWith("sha256:"))).toBe(true);
+
+    const b = await run({ context: ctx, root: freshStore(), buildArgs: SDE, cacheFrom: [{ type: "registry", ref }], tags: ["app:b"] });
+    expect(ran(b.result)).toEqual([]);
+    expect(layerSteps(b.result).every((s) => s.cached)).toBe(true);
+    expect(b.events.filter((e) => e.type === "step-cached").every((e) => e.type === "step-cached" && e.source === "import")).toBe(true);
+    expect(b.result.imageId).toBe(a.result.imageId);
+  });
+
+  it("a changed context file on runner B reruns exactly the steps that depend on it", async () => {
+    const ref = `${registry.host}/cache/app:change`;
+    await run({ context: project(), root: freshStore(), buildArgs: SDE, cacheTo: [{ type: "registry", ref, mode: "max" }] });
+    const out = path.join(env.work, "changed-out");
+    const b = await run({ context: project("app v2\n"), root: freshStore(), buildArgs: SDE, cacheFrom: [{ type: "registry", ref }], outputs: [{ type: "local", dest: out }] });
+    expect(ran(b.result)).toEqual(["COPY app.txt /app.txt", "RUN cat /installed /app.txt > /result"]);
+    expect(readFileSync(path.join(out, "result"), "utf8")).toBe("deps v1\ndeps\napp v2\n");
+  });
+
+  it("mode=min exports only the final image's steps: the deps stage is not in it", async () => {
+    const ref = `${registry.host}/cache/app:min`;
+    const ctx = project();
+    await run({ context: ctx, root: freshStore(), buildArgs: SDE, cacheTo: [{ type: "registry", ref }] });
+    const b = await run({ context: ctx, root: freshStore(), buildArgs: SDE, cacheFrom: [{ type: "registry", ref }] });
+    // The deps stage's steps are not in the final image: they run again on runner B.
+    expect(ran(b.result)).toEqual(["COPY deps.txt /deps.txt", "RUN cp /deps.txt /installed && echo deps >> /installed"]);
+  });
+
+  it("type=local: an OCI layout directory carries the cache", async () => {
+    const dir = path.join(env.work, "local-cache");
+    const ctx = project();
+    const a = await run({ context: ctx, root: freshStore(), buildArgs: SDE, cacheTo: [{ type: "local", dest: dir, mode: "max" }] });
+    const index = JSON.parse(readFileSync(path.join(dir, "index.json"), "utf8"));
+    expect(index.manifests[0].annotations["org.opencontainers.image.ref.name"]).toBe("latest");
+    const b = await run({ context: ctx, root: freshStore(), buildArgs: SDE, cacheFrom: [{ type: "local", src: dir }], tags: ["app:local"] });
+    expect(ran(b.result)).toEqual([]);
+    expect(b.result.imageId).toBe(a.result.imageId);
+  });
+
+  it("type=inline: the pushed image carries its cache, and --cache-from IMAGE reuses it", async () => {
+    const image = `${registry.host}/app/inline:1`;
+    const ctx = project();
+    const a = await run({ context: ctx, root: freshStore(), buildArgs: SDE, cacheTo: [{ type: "inline" }], outputs: [{ type: "registry", name: image }] });
+    expect(a.result.config).toHaveProperty(["moby.buildkit.cache.v0"]);
+    const b = await run({ context: ctx, root: freshStore(), buildArgs: SDE, cacheFrom: [{ type: "registry", ref: image }], cacheTo: [{ type: "inline" }], outputs: [{ type: "registry", name: `${registry.host}/app/inline:2` }] });
+    // Inline cache holds the final image's steps (mode=min): the deps stage runs again.
+    expect(ran(b.result)).toEqual(["COPY deps.txt /deps.txt", "RUN cp /deps.txt /installed && echo deps >> /installed"]);
+    expect(b.events.filter((e) => e.type === "step-cached" && e.step.stage !== "deps").every((e) => e.type === "step-cached" && e.source === "inline")).toBe(true);
+    expect(b.result.imageId).toBe(a.result.imageId);
+  });
+
+  it("a missing cache source is a warning and a normal build", async () => {
+    const ctx = project();
+    const b = await run({ context: ctx, root: freshStore(), buildArgs: SDE, cacheFrom: [{ type: "registry", ref: `${registry.host}/cache/none:1` }] });
+    expect(b.events.some((e) => e.type === "warning" && /importing cache from .*none:1 failed/.test(e.message))).toBe(true);
+    expect(ran(b.result).filter((i) => !i.startsWith("FROM"))).toHaveLength(5);
+  });
+});
