@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build, type BuildEvent, type BuildOptions, type BuildResult } from "@tbuild/builder";
 import { makeBuildEnv, type BuildEnv } from "./support/build-env.js";
 import { startRegistry, type RunningRegistry } from "./support/registry.js";
+import { startFaultProxy, type FaultProxy } from "./support/fault-proxy.js";
+import { Store } from "@tbuild/cache";
 
 const SDE = { SOURCE_DATE_EPOCH: "1700000000" };
 
@@ -57,8 +59,13 @@ RUN cat /installed /app.txt > /result
     expect(raw.manifests.at(-1).mediaType).toBe("application/vnd.buildkit.cacheconfig.v0");
     expect(raw.manifests.slice(0, -1).every((m: { annotations?: Record<string, string> }) => m.annotations?.["containerd.io/uncompressed"]?.startsWith("sha256:"))).toBe(true);
 
-    const b = await run({ context: ctx, root: freshStore(), buildArgs: SDE, cacheFrom: [{ type: "registry", ref }], tags: ["app:b"] });
+    const rootB = freshStore();
+    const b = await run({ context: ctx, root: rootB, buildArgs: SDE, cacheFrom: [{ type: "registry", ref }] });
     expect(ran(b.result)).toEqual([]);
+    // Lazy: no step ran, no output needs bytes, so no layer of the cache was fetched.
+    const store = await Store.open(rootB);
+    for (const m of raw.manifests.slice(0, -1)) expect(await store.hasBlob(m.digest)).toBe(false);
+    await store.close();
     expect(layerSteps(b.result).every((s) => s.cached)).toBe(true);
     expect(b.events.filter((e) => e.type === "step-cached").every((e) => e.type === "step-cached" && e.source === "import")).toBe(true);
     expect(b.result.imageId).toBe(a.result.imageId);
@@ -110,5 +117,115 @@ RUN cat /installed /app.txt > /result
     const b = await run({ context: ctx, root: freshStore(), buildArgs: SDE, cacheFrom: [{ type: "registry", ref: `${registry.host}/cache/none:1` }] });
     expect(b.events.some((e) => e.type === "warning" && /importing cache from .*none:1 failed/.test(e.message))).toBe(true);
     expect(ran(b.result).filter((i) => !i.startsWith("FROM"))).toHaveLength(5);
+  });
+
+  describe("through a proxy that counts and breaks requests", () => {
+    let proxy: FaultProxy;
+    const ref = () => `${registry.host}/cache/app:proxied`;
+    const viaProxy = () => `${proxy.host}/cache/app:proxied`;
+    beforeAll(async () => {
+      proxy = await startFaultProxy(registry.host);
+      await run({ context: project(), root: freshStore(), buildArgs: SDE, cacheTo: [{ type: "registry", ref: ref(), mode: "max" }] });
+    });
+    afterAll(async () => {
+      await proxy?.close();
+    });
+    const layerGets = () => proxy.requests.filter((r) => /^GET \/v2\/.*\/blobs\//.test(r));
+
+    it("a fully cached build reads the cache index and its config, and no layer", async () => {
+      proxy.requests.length = 0;
+      proxy.fault = () => undefined;
+      const b = await run({ context: project(), root: freshStore(), buildArgs: SDE, cacheFrom: [{ type: "registry", ref: viaProxy() }] });
+      expect(ran(b.result)).toEqual([]);
+      expect(proxy.requests.filter((r) => r.includes("/manifests/"))).toEqual(["GET /v2/cache/app/manifests/proxied"]);
+      expect(layerGets()).toHaveLength(1); // the cache config
+    });
+
+    it("a step that must run fetches only the layers it runs on", async () => {
+      proxy.requests.length = 0;
+      proxy.fault = () => undefined;
+      const b = await run({ context: project("app v3\n"), root: freshStore(), buildArgs: SDE, cacheFrom: [{ type: "registry", ref: viaProxy() }] });
+      expect(ran(b.result)).toEqual(["COPY app.txt /app.txt", "RUN cat /installed /app.txt > /result"]);
+      // config + the COPY --from layer the rerun COPY sits on (the base comes from its own repository).
+      expect(layerGets()).toHaveLength(2);
+    });
+
+    it.each([
+      ["a 500 on the cache index", (r: { method?: string; url?: string }) => (r.url?.includes("/manifests/") ? { status: 500 } : undefined)],
+      ["a 401 on the cache index", (r: { method?: string; url?: string }) => (r.url?.includes("/manifests/") ? { status: 401 } : undefined)],
+    ] as const)("%s is a warning and a normal build", async (_name, fault) => {
+      proxy.fault = fault as FaultProxy["fault"];
+      const out = path.join(env.work, `fault-out-${stores}`);
+      const b = await run({ context: project(), root: freshStore(), buildArgs: SDE, cacheFrom: [{ type: "registry", ref: viaProxy() }], outputs: [{ type: "local", dest: out }] });
+      expect(b.events.some((e) => e.type === "warning" && e.message.startsWith(`importing cache from ${viaProxy()} failed`))).toBe(true);
+      expect(ran(b.result).filter((i) => !i.startsWith("FROM"))).toHaveLength(5);
+      expect(readFileSync(path.join(out, "result"), "utf8")).toBe("deps v1\ndeps\napp v1\n");
+    });
+
+    it("a layer cut short mid-build is a warning, and the build is made again without the cache", async () => {
+      // The first blob read is the cache config; every layer after it is cut short.
+      proxy.fault = (r) => (r.method === "GET" && /\/blobs\//.test(r.url ?? "") && layerGets().length > 1 ? "truncate" : undefined);
+      proxy.requests.length = 0;
+      const out = path.join(env.work, "truncated-out");
+      const b = await run({ context: project("app v4\n"), root: freshStore(), buildArgs: SDE, cacheFrom: [{ type: "registry", ref: viaProxy() }], outputs: [{ type: "local", dest: out }] });
+      expect(b.events.some((e) => e.type === "warning" && /fetching layer .* failed.*building again without the imported cache/.test(e.message))).toBe(true);
+      expect(readFileSync(path.join(out, "result"), "utf8")).toBe("deps v1\ndeps\napp v4\n");
+    });
+
+    it("a failed export fails the build; with ignore-error=true it is a warning", async () => {
+      proxy.fault = (r) => (r.method === "PUT" && r.url?.includes("/manifests/") ? { status: 500 } : undefined);
+      const to = `${proxy.host}/cache/app:broken`;
+      const h = build({ context: project(), root: freshStore(), buildArgs: SDE, cacheTo: [{ type: "registry", ref: to }] });
+      await expect(h.result).rejects.toThrow(`exporting cache to ${to} failed`);
+      const b = await run({ context: project(), root: freshStore(), buildArgs: SDE, cacheTo: [{ type: "registry", ref: to, ignoreError: true }] });
+      expect(b.events.some((e) => e.type === "warning" && e.message.includes("ignore-error=true"))).toBe(true);
+    });
+  });
+
+  it("an image pushed to the cache's registry mounts the cached layers: none is fetched", async () => {
+    const ref = `${registry.host}/cache/app:push`;
+    await run({ context: project(), root: freshStore(), buildArgs: SDE, cacheTo: [{ type: "registry", ref, mode: "max" }] });
+    const rootB = freshStore();
+    const pushed = `${registry.host}/app/pushed:1`;
+    const b = await run({ context: project(), root: rootB, buildArgs: SDE, cacheFrom: [{ type: "registry", ref }], outputs: [{ type: "registry", name: pushed }] });
+    expect(ran(b.result)).toEqual([]);
+    const store = await Store.open(rootB);
+    const pushedManifest = JSON.parse(execFileSync("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${pushed}`], { encoding: "utf8" }));
+    for (const l of pushedManifest.layers) expect(await store.hasBlob(l.digest)).toBe(false);
+    await store.close();
+    // The pushed image is whole: a build in another store runs on it.
+    const out = path.join(env.work, "pushed-out");
+    await run({ context: env.context({ Dockerfile: `FROM ${pushed}\nRUN cp /result /seen\n` }), root: freshStore(), outputs: [{ type: "local", dest: out }] });
+    expect(readFileSync(path.join(out, "seen"), "utf8")).toBe("deps v1\ndeps\napp v1\n");
+  });
+
+  describe("a registry with htpasswd auth", () => {
+    let authReg: RunningRegistry;
+    const saved = process.env.DOCKER_CONFIG;
+    beforeAll(async () => {
+      authReg = await startRegistry({ auth: { username: "ci", password: "s3cret" } });
+    });
+    afterAll(async () => {
+      if (saved === undefined) delete process.env.DOCKER_CONFIG;
+      else process.env.DOCKER_CONFIG = saved;
+      await authReg?.stop();
+    });
+    const dockerConfig = (auths: Record<string, unknown>) => {
+      const dir = mkdtempSync(path.join(env.work, "docker-config-"));
+      writeFileSync(path.join(dir, "config.json"), JSON.stringify({ auths }));
+      return dir;
+    };
+
+    it("exports and imports with the credentials of docker's config; without them it warns and builds", async () => {
+      const ref = `${authReg.host}/cache/app:auth`;
+      process.env.DOCKER_CONFIG = dockerConfig({ [authReg.host]: { auth: Buffer.from("ci:s3cret").toString("base64") } });
+      await run({ context: project(), root: freshStore(), buildArgs: SDE, cacheTo: [{ type: "registry", ref, mode: "max" }] });
+      const b = await run({ context: project(), root: freshStore(), buildArgs: SDE, cacheFrom: [{ type: "registry", ref }] });
+      expect(ran(b.result)).toEqual([]);
+      process.env.DOCKER_CONFIG = dockerConfig({});
+      const c = await run({ context: project(), root: freshStore(), buildArgs: SDE, cacheFrom: [{ type: "registry", ref }] });
+      expect(c.events.some((e) => e.type === "warning" && e.message.startsWith(`importing cache from ${ref} failed`))).toBe(true);
+      expect(ran(c.result).filter((i) => !i.startsWith("FROM"))).toHaveLength(5);
+    });
   });
 });
