@@ -4,6 +4,7 @@ import { splitCsv } from "./csv.js";
 import { parseDuration, parseUntil } from "./duration.js";
 import { parseBuildArgs, parseLabels } from "./key-value.js";
 import { parseOutputSpec } from "./output-spec.js";
+import { parseCacheExport, parseCacheImport } from "./cache-spec.js";
 import { parsePlatform } from "./platform.js";
 import { parseSecretSpec } from "./secret.js";
 import { parseSize } from "./size.js";
@@ -151,5 +152,26 @@ describe("parsePlatform", () => {
   });
   it.each(["linux", "linux/amd64,linux/arm64", "linux//x", "a/b/c/d"])("rejects %j", (p) => {
     expect(() => parsePlatform(p)).toThrow(UsageError);
+  });
+});
+
+describe("parseCacheImport / parseCacheExport", () => {
+  it("reads buildx's forms", () => {
+    expect(parseCacheImport("user/app:cache")).toEqual({ type: "registry", ref: "user/app:cache" });
+    expect(parseCacheImport("type=registry,ref=r/a,registry.insecure=true")).toEqual({ type: "registry", ref: "r/a", insecure: true });
+    expect(parseCacheImport("type=local,src=dir,tag=t")).toEqual({ type: "local", src: "dir", tag: "t" });
+    expect(parseCacheExport("type=registry,ref=r/a,mode=max,compression=zstd,oci-mediatypes=false,ignore-error=true")).toEqual({
+      type: "registry", ref: "r/a", mode: "max", compression: "zstd", ociMediatypes: false, ignoreError: true,
+    });
+    expect(parseCacheExport("type=local,dest=out")).toEqual({ type: "local", dest: "out" });
+    expect(parseCacheExport("type=inline")).toEqual({ type: "inline" });
+  });
+  it("refuses what it cannot do, as usage errors", () => {
+    expect(() => parseCacheExport("type=s3,bucket=b")).toThrow(/cache type "s3" is not supported/);
+    expect(() => parseCacheExport("type=registry")).toThrow(/missing ref=/);
+    expect(() => parseCacheExport("type=registry,ref=a,mode=all")).toThrow(/mode=all is not min or max/);
+    expect(() => parseCacheExport("type=inline,mode=max")).toThrow(/only mode=min/);
+    expect(() => parseCacheExport("r/a")).toThrow(/needs type=/);
+    expect(() => parseCacheImport("type=local,src=d,bogus=1")).toThrow(UsageError);
   });
 });
