@@ -1,7 +1,7 @@
 // The summary table: per workload and figure, tbuild's median and peak RSS, each peer's
 // median and the ratio tbuild/peer, and the verdict against the targets.
 
-import { BUILDKIT_TARGETS, FIGURE_LABELS, FIGURES, MAX_RSS_MB, TOUCH_OVER_NOOP_MAX, type Figure } from "./figures.js";
+import { BUILDKIT_TARGETS, FIGURE_LABELS, FIGURES, MAX_RSS_MB, REMOTE_CACHE_OVER_COLD_MAX, TOUCH_OVER_NOOP_MAX, type Figure } from "./figures.js";
 import type { Sample } from "./results.js";
 import { maxOf, median } from "./stats.js";
 
@@ -52,6 +52,11 @@ export function summaryTable(samples: readonly Sample[], workloads: readonly str
         const r = t.med / noop;
         targets.push(`= no-op (${fmt(r)}×)`);
         if (r > TOUCH_OVER_NOOP_MAX) verdicts.push("touch > no-op");
+      }
+      if (fig === "remote_cache" && wl === "manylayers") {
+        const r = t.med / medianOf(samples, "tbuild", wl, "cold_build").med;
+        targets.push(`≤${REMOTE_CACHE_OVER_COLD_MAX}× cold (${fmt(r)}×)`);
+        if (r > REMOTE_CACHE_OVER_COLD_MAX) verdicts.push("remote cache > 0.25× cold");
       }
       if (rss >= MAX_RSS_MB) verdicts.push(`RSS ≥ ${MAX_RSS_MB} MB`);
       row.push(targets.join(", ") || "-", t.n === 0 ? "-" : verdicts.length ? verdicts.join("; ") : "ok");

@@ -6,7 +6,7 @@ import { appendFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Command, Engine } from "./engines/engine.js";
 import { buildPhases, phasesNote } from "./events.js";
-import type { Figure } from "./figures.js";
+import { REMOTE_CACHE_WORKLOADS, type Figure } from "./figures.js";
 import { logPath, runOk, shellQuote, tail, timed } from "./proc.js";
 import type { Sample } from "./results.js";
 import { changeMutated, restoreMutated, touchMutated, type Workload } from "./workloads.js";
@@ -51,6 +51,13 @@ function plan(engine: Engine, wl: Workload, run: number, ctx: SequenceContext): 
     steps.push({ figure: "export_build_oci", before: () => rmSync(ociArchive, { force: true }), command: () => exportBuildOci(wl, ociArchive) });
   }
   steps.push({ figure: "push", before: () => engine.preparePush(wl, ref), command: () => engine.push(wl, ref) });
+  // Last: it empties the storage. Runner A exports, runner B (the same storage, emptied) imports.
+  if (engine.prepareRemoteCache && engine.buildFromRemoteCache && REMOTE_CACHE_WORKLOADS.includes(wl.name)) {
+    const prepare = engine.prepareRemoteCache.bind(engine);
+    const importing = engine.buildFromRemoteCache.bind(engine);
+    const cacheRef = `${ctx.registryHost}/bench-cache-${engine.name}-${wl.name}-r${run}-${Date.now().toString(36)}:cache`;
+    steps.push({ figure: "remote_cache", before: () => prepare(wl, cacheRef), command: () => importing(wl, cacheRef) });
+  }
   return steps.filter((s) => !ctx.figures || ctx.figures.has(s.figure));
 }
 

@@ -53,6 +53,21 @@ export class BuildkitEngine implements Engine {
     return { argv: [...dockerBase(), "push", ref], env: this.#env };
   }
 
+  /**
+   * BuildKit's remote-cache scenario (docker build with the docker driver): the image built
+   * with inline cache metadata (BUILDKIT_INLINE_CACHE=1) and pushed; then build cache pruned
+   * and our images removed.
+   */
+  async prepareRemoteCache(wl: Workload, ref: string): Promise<void> {
+    await run([...dockerBase(), "build", "--network", "none", "--build-arg", "BUILDKIT_INLINE_CACHE=1", "-t", ref, "-f", wl.dockerfile, wl.dir], { env: this.#env, log: this.#log });
+    await run([...dockerBase(), "push", ref], { env: this.#env, log: this.#log });
+    await this.reset(wl);
+  }
+
+  buildFromRemoteCache(wl: Workload, ref: string): Command {
+    return { argv: [...dockerBase(), "build", "--network", "none", "--cache-from", ref, "-t", `bench/${wl.name}:latest`, "-f", wl.dockerfile, wl.dir], env: this.#env };
+  }
+
   /** Removes the images this harness made (bench/* and tags on our registry), nobody else's. */
   async cleanup(_wl?: Workload): Promise<void> {
     const ls = await run([...dockerBase(), "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], { env: this.#env });

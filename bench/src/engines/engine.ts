@@ -27,6 +27,12 @@ export interface Engine {
   /** Untimed preparation of a push (e.g. tagging), then the timed push. */
   preparePush(wl: Workload, ref: string): Promise<void>;
   push(wl: Workload, ref: string): Command;
+  /**
+   * "Fresh store, remote cache": untimed, export the built workload's cache to `ref` and
+   * empty the storage; then the timed build that imports it.
+   */
+  prepareRemoteCache?(wl: Workload, ref: string): Promise<void>;
+  buildFromRemoteCache?(wl: Workload, ref: string): Command;
   /** Frees what the last run left (storage, tags); called after each run and at exit. */
   cleanup(wl: Workload): Promise<void>;
   /** Stops whatever the engine started (daemons). */

@@ -60,6 +60,17 @@ export class TbuildEngine implements Engine {
     return { argv: this.#argv(wl, ["push", ref]) };
   }
 
+  /** Runner A: the same build again (all cached) exporting every stage's cache; then an empty store. */
+  async prepareRemoteCache(wl: Workload, ref: string): Promise<void> {
+    await runOk(this.#argv(wl, ["build", "--progress", "plain", "--cache-to", `type=registry,ref=${ref},mode=max`, "-f", wl.dockerfile, wl.dir]), { log: this.#log });
+    await this.reset(wl);
+  }
+
+  /** Runner B: an empty store importing that cache. */
+  buildFromRemoteCache(wl: Workload, ref: string): Command {
+    return { argv: this.#argv(wl, ["build", "--progress", "rawjson", "--cache-from", ref, "-t", `bench/${wl.name}:latest`, "-f", wl.dockerfile, wl.dir]) };
+  }
+
   async cleanup(wl: Workload): Promise<void> {
     rmSync(this.root(wl), { recursive: true, force: true });
   }
