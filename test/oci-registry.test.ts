@@ -196,6 +196,20 @@ describe.runIf(ok)("registry authentication", () => {
     }
   });
 
+  it("reaches a loopback registry over plain HTTP first, and over TLS (unverified) when its port speaks TLS", async () => {
+    const pki = makeTestPki();
+    const reg = await startRegistry({ tls: { cert: pki.serverCert, key: pki.serverKey } });
+    try {
+      const ref = `${reg.host}/tls/loopback:1`;
+      const client = new RegistryClient({ retries: 0, dockerConfig: false });
+      expect((await client.push(ref, { manifest: image.manifest }, image.store.source)).descriptor.digest).toBe(image.digest);
+      expect((await client.transport.base(reg.host)).protocol).toBe("https:");
+      await client.close();
+    } finally {
+      await reg.stop();
+    }
+  });
+
   it("trusts a registry's certificate only through the given CA", async () => {
     const pki = makeTestPki();
     const reg = await startRegistry({ tls: { cert: pki.serverCert, key: pki.serverKey } });

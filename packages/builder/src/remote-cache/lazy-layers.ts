@@ -4,7 +4,7 @@
 // fetched once per build, whoever asks first. A fetch that fails is a CacheImportError:
 // build() then builds again without the imported cache (steps that ran meanwhile are in
 // the local cache by then), as a cache source that breaks must never break the build.
-import type { Descriptor, Digest } from "@tbuild/oci";
+import { mapLimit, type Descriptor, type Digest } from "@tbuild/oci";
 import type { Store } from "@tbuild/cache";
 import { chainsOf, ensureSnapshotFromBlob } from "../image-state/layers.js";
 import type { ImageState } from "../image-state/state.js";
@@ -25,6 +25,8 @@ export class LazyLayers {
   private readonly remotes = new Map<Digest, BlobRemote>();
   private readonly descriptors = new Map<Digest, Descriptor>();
   private readonly fetching = new Map<Digest, Promise<void>>();
+  /** Blobs already leased by a batch (ensureBlobs). */
+  private readonly protectedBlobs = new Set<Digest>();
   private readonly unpacking = new Map<Digest, Promise<void>>();
   /** Blobs fetched by this build, for the figures and the tests. */
   readonly fetched: Digest[] = [];
@@ -67,7 +69,7 @@ export class LazyLayers {
   }
 
   private async fetch(desc: Descriptor, remote: BlobRemote): Promise<void> {
-    await this.protect({ blobs: [desc.digest] });
+    if (!this.protectedBlobs.has(desc.digest)) await this.protect({ blobs: [desc.digest] });
     if (await this.store.hasBlob(desc.digest)) return;
     const w = await this.store.blobWriter();
     try {
@@ -90,7 +92,12 @@ export class LazyLayers {
 
   /** Every imported blob of `state` in the store (for outputs that need the bytes). */
   async ensureBlobs(state: ImageState): Promise<void> {
-    await Promise.all(state.layers.map((l) => (l.blob ? this.ensureBlob(l.blob) : undefined)));
+    const wanted = state.layers.flatMap((l) => (l.blob && this.remotes.has(l.blob.digest) && !this.fetching.has(l.blob.digest) ? [l.blob.digest] : []));
+    // One lease update for all of them (each update rewrites the lease file).
+    if (wanted.length > 0) await this.protect({ blobs: wanted });
+    for (const d of wanted) this.protectedBlobs.add(d);
+    // A few at a time, as docker pull does: kept-alive connections instead of one per blob.
+    await mapLimit(state.layers, 5, async (l) => (l.blob ? this.ensureBlob(l.blob) : undefined));
   }
 
   /**

@@ -173,9 +173,11 @@ export class Transport {
   }
 
   /**
-   * The base URL of a registry. Secure registries: https. Insecure ones (loopback by default):
-   * https without verification if it answers, else http — decided once, by pinging /v2/
-   * (which also teaches us the registry's auth challenge).
+   * The base URL of a registry. Secure registries: https. Insecure ones: https without
+   * verification if it answers, else http; loopback ones (insecure by default, as Docker
+   * treats 127.0.0.0/8) the other way round — plain HTTP first, so that the usual local
+   * registry costs no TLS handshake, and https when the port speaks TLS. Decided once, by
+   * pinging /v2/ (which also teaches us the registry's auth challenge).
    */
   base(registry: string): Promise<URL> {
     let p = this.bases.get(registry);
@@ -191,16 +193,23 @@ export class Transport {
     // Docker Hub's API lives on registry-1.docker.io (credentials stay filed under docker.io).
     if (registry === DOCKER_HUB) return new URL("https://registry-1.docker.io");
     if (!this.insecure(registry)) return new URL(`https://${registry}`);
-    for (const scheme of ["https", "http"]) {
+    const schemes = isLoopback(registry) && this.opts.hosts?.[registry]?.insecure === undefined ? ["http", "https"] : ["https", "http"];
+    for (const [i, scheme] of schemes.entries()) {
+      const last = i === schemes.length - 1;
       const url = new URL(`${scheme}://${registry}/v2/`);
       try {
         const res = await fetch(url, { dispatcher: await this.agentFor(registry, "insecure"), redirect: "manual" });
+        // A TLS port asked in plain HTTP answers 400 (Go: "Client sent an HTTP request to an HTTPS server").
+        if (scheme === "http" && res.status === 400 && !last) {
+          await res.body?.cancel();
+          continue;
+        }
         await res.body?.cancel();
         this.auth.learn(registry, res.headers.get("www-authenticate"));
         return new URL(`${scheme}://${registry}`);
       } catch (err) {
         const e = networkError(err, `connecting to ${registry}`, url.href);
-        if (e.code === "TIMEOUT" || scheme === "http") throw e;
+        if (e.code === "TIMEOUT" || last) throw e;
       }
     }
     throw new OciError("REGISTRY", `cannot reach ${registry} over HTTPS or HTTP.`);
