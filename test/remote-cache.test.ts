@@ -112,6 +112,14 @@ RUN cat /installed /app.txt > /result
     expect(b.result.imageId).toBe(a.result.imageId);
   });
 
+  it("a local cache whose index names a path outside its blobs is refused (warning, normal build)", async () => {
+    const dir = mkdtempSync(path.join(env.work, "evil-cache-"));
+    writeFileSync(path.join(dir, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.index.v1+json", digest: "sha256:../../../../etc/shadow", size: 10 }] }));
+    const b = await run({ context: project(), root: freshStore(), buildArgs: SDE, cacheFrom: [{ type: "local", src: dir }] });
+    expect(b.events.some((e) => e.type === "warning" && e.message.includes("is not a sha256 digest"))).toBe(true);
+    expect(ran(b.result).filter((i) => !i.startsWith("FROM"))).toHaveLength(5);
+  });
+
   it("a missing cache source is a warning and a normal build", async () => {
     const ctx = project();
     const b = await run({ context: ctx, root: freshStore(), buildArgs: SDE, cacheFrom: [{ type: "registry", ref: `${registry.host}/cache/none:1` }] });

@@ -29,8 +29,9 @@ export function layoutRemote(dir: string): BlobRemote {
   return {
     name: `local cache ${dir}`,
     fetch: async (desc, sink) => {
-      const [alg, hex] = desc.digest.split(":");
-      const file = path.join(dir, "blobs", alg!, hex!);
+      // The digest comes from the cache's own index: never let it name a path outside blobs/.
+      if (!/^sha256:[0-9a-f]{64}$/.test(desc.digest)) throw new OciError("INVALID_FORMAT", `${dir}: ${JSON.stringify(desc.digest)} is not a sha256 digest`);
+      const file = path.join(dir, "blobs", "sha256", desc.digest.slice("sha256:".length));
       await pipeline(createReadStream(file), new VerifyStream(desc.digest, desc.size, `blob ${desc.digest} of ${dir}`), sink);
     },
   };
