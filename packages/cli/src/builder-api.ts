@@ -5,6 +5,8 @@ export type {
   BuildHandle,
   BuildOptions,
   BuildResult,
+  ChangedInput,
+  StepCacheInfo,
   OutputSpec,
   SecretSpec,
   StepRef,
