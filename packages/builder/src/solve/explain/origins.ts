@@ -35,7 +35,8 @@ export function storedOrigin(o: Origin | undefined): StoredOrigin | undefined {
  */
 export function stepName(step: StepRef): string {
   const m = /^\[(.*?)\]/.exec(step.label);
-  return `step ${(m?.[1] ?? String(step.index + 1)).replace(/\/\d+$/, "")}`;
+  // The count is padded to the width of the total (`[ 4/12]`): the padding goes too.
+  return `step ${(m?.[1] ?? String(step.index + 1)).replace(/\/\d+$/, "").trim().replace(/\s+/g, " ")}`;
 }
 
 const short = (d: string) => d.replace(/^(sha256:[0-9a-f]{12})[0-9a-f]*$/, "$1");
