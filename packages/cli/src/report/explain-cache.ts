@@ -29,11 +29,14 @@ function why(s: StepResult): string {
   return s.status === "metadata" ? "replayed (no cache entry)" : "";
 }
 
-/** `name=value` for each input but the version and the instruction kind, values cut short. */
+/**
+ * `name=value` for each input but the version and the instruction kind, values cut short;
+ * unset ones (none, [], false) are left out so a row shows what the step actually uses.
+ */
 export function keyInputs(inputs: Record<string, unknown>): string {
   const out: string[] = [];
   for (const [name, value] of Object.entries(inputs)) {
-    if (name === "v" || name === "op") continue;
+    if (name === "v" || name === "op" || value === null || value === false || (Array.isArray(value) && value.length === 0)) continue;
     out.push(`${name}=${brief(value)}`);
   }
   return out.join(" ");
