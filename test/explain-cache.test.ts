@@ -87,6 +87,14 @@ describe("cache-miss reasons", () => {
     expect(misses(opts.events)).toEqual({ "RUN --mount=type=cache,target=/c,sharing=locked true": "--mount type=cache,target=/c: sharing changed (shared → locked)" });
   });
 
+  it("names a COPY --from stage that ran by its step", async () => {
+    const df = (word: string) => ["FROM busybox AS b", `RUN echo ${word} > /o`, "FROM busybox", "COPY --from=b /o /o"].join("\n");
+    const ctx = env.context({ Dockerfile: df("x") });
+    await env.run({ context: ctx });
+    writeFileSync(path.join(ctx, "Dockerfile"), df("y"));
+    expect(misses((await env.run({ context: ctx })).events)).toEqual({ "RUN echo y > /o": "command changed", "COPY --from=b /o /o": "--from changed (step b 2)" });
+  });
+
   it("names a changed base image digest, --no-cache, and an imported cache without the entry", async () => {
     const baseCtx = env.context({ Dockerfile: "FROM busybox\nRUN echo 1 > /base\n" });
     const base1 = await env.run({ context: baseCtx, tags: ["explain-base:1"] });

@@ -79,7 +79,26 @@ export function recordedInputs(session: BuildSession, inputs: KeyInputs): KeyInp
   return { ...inputs, layerEpoch: session.sourceDateEpoch ?? null };
 }
 
+/**
+ * Why the step missed. Never fails the build: an unreadable earlier record is skipped, and
+ * any other error becomes the reason ("reason unknown: …").
+ */
 export async function explainMiss(
+  session: BuildSession,
+  step: StepRef,
+  key: string,
+  inputs: KeyInputs,
+  hints: ExplainHints | undefined,
+  why: { noCache: boolean; layerGone: boolean },
+): Promise<MissExplanation> {
+  try {
+    return await explain(session, step, key, inputs, hints, why);
+  } catch (e) {
+    return { reason: `reason unknown: ${(e as Error)?.message ?? String(e)}`, changed: [], note: { inputs: recordedInputs(session, inputs), scope: scopeOf(session) } };
+  }
+}
+
+async function explain(
   session: BuildSession,
   step: StepRef,
   key: string,
@@ -145,7 +164,7 @@ async function closestRecord(session: BuildSession, step: StepRef, key: string, 
   let best: { key: string; note: ExplainNote; changed: ChangedInput[] } | undefined;
   for (const k of new Set([...slot, ...onParent])) {
     if (k === key) continue;
-    const prev = (await session.store.peekRecord<{ explain?: ExplainNote }>(k))?.value.explain;
+    const prev = (await session.store.peekRecord<{ explain?: ExplainNote }>(k).catch(() => undefined))?.value.explain;
     if (!prev || typeof prev.inputs !== "object" || prev.inputs === null) continue;
     if (!slot.includes(k) && prev.scope !== note.scope) continue;
     const changed = diffInputs(prev.inputs, note.inputs, diffContext(prev, note));
@@ -157,12 +176,17 @@ async function closestRecord(session: BuildSession, step: StepRef, key: string, 
 /** Stores the miss's listing (if any) before the record that will reference it; returns the note to record. */
 export async function keepListing(session: BuildSession, miss: MissExplanation): Promise<ExplainNote> {
   if (!miss.listing) return miss.note;
-  const files = await putListing(session.store, miss.listing, (d) => session.hold({ blobs: [d] }, { pending: true }));
-  return { ...miss.note, files };
+  try {
+    const files = await putListing(session.store, miss.listing, (d) => session.hold({ blobs: [d] }, { pending: true }));
+    return { ...miss.note, files };
+  } catch {
+    return miss.note; // the next miss then says "context files changed" without names
+  }
 }
 
 /** After the record is written: lists its key under its slot and its parent, for the next miss. */
 export async function listRecord(session: BuildSession, step: StepRef, key: string, inputs: KeyInputs): Promise<void> {
-  await session.store.addToKeyList(slotList(session, step), key, SLOT_KEYS);
-  await session.store.addToKeyList(parentList(inputs), key, PARENT_KEYS);
+  // Hints only: a failed write costs the next miss its comparison, never this build.
+  await session.store.addToKeyList(slotList(session, step), key, SLOT_KEYS).catch(() => {});
+  await session.store.addToKeyList(parentList(inputs), key, PARENT_KEYS).catch(() => {});
 }
