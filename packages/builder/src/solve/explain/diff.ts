@@ -47,6 +47,7 @@ const NAMES: Record<string, string> = {
   unpack: "--unpack",
   commits: "git commit",
   sde: "SOURCE_DATE_EPOCH",
+  layerEpoch: "SOURCE_DATE_EPOCH",
 };
 
 /** Every input of `cur` that differs from `prev`, in the order the step names them. */
