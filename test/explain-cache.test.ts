@@ -2,6 +2,7 @@
 // changed on its own and the reason of the step that reads it is asserted word for word,
 // through the library API (the `step-miss` event and BuildResult.steps[i].cache). A hit
 // must do no explaining work: no file listing made or read. Needs root (RUN steps).
+import { spawnSync } from "node:child_process";
 import { chmodSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -67,6 +68,16 @@ describe("cache-miss reasons", () => {
     const arg = await env.run({ context: ctx, buildArgs: { VERSION: "2" } });
     expect(misses(arg.events)).toEqual({ "RUN echo $VERSION > /v": "ARG VERSION changed" });
     expect(cacheOf(arg.result, "RUN echo $VERSION > /v")!.changed).toEqual([{ input: "env", text: "ARG VERSION changed", items: ["VERSION"] }]);
+  });
+
+  it("records a build arg's value only as a digest, and still names it when it changes", async () => {
+    const ctx = env.context({ Dockerfile: "FROM busybox\nARG TOKEN\nRUN test -n \"$TOKEN\"\n" });
+    await env.run({ context: ctx, buildArgs: { TOKEN: "tok-7f3a9c-first" } });
+    const r = await env.run({ context: ctx, buildArgs: { TOKEN: "tok-7f3a9c-second" } });
+    expect(misses(r.events)).toEqual({ 'RUN test -n "$TOKEN"': "ARG TOKEN changed" });
+    const grep = spawnSync("grep", ["-rl", "tok-7f3a9c", path.join(env.root, "index"), path.join(env.root, "key-lists")], { encoding: "utf8" });
+    expect(grep.stdout).toBe("");
+    expect(grep.status).toBe(1); // searched, nothing found
   });
 
   it("names a changed secret id and changed mount options", async () => {

@@ -29,7 +29,8 @@ export async function contextListing(index: ContextIndex, paths: string[], exclu
   const files: [string, string][] = [];
   for (const e of entries) {
     const content = e.type === "file" ? await index.contentHash(e.path) : e.type === "symlink" ? `-> ${e.linkTarget ?? ""}` : "";
-    files.push([e.path, `${e.type} ${(e.mode & 0o7777).toString(8)} ${e.uid}:${e.gid} ${e.type === "file" ? e.size : 0} ${content}`]);
+    // The context root itself is "" in the index: shown as ".".
+    files.push([e.path || ".", `${e.type} ${(e.mode & 0o7777).toString(8)} ${e.uid}:${e.gid} ${e.type === "file" ? e.size : 0} ${content}`]);
   }
   return { v: 1, files };
 }

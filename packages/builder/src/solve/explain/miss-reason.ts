@@ -4,6 +4,7 @@
 // one (fewest differing inputs, newest first) names what changed. With nothing to compare,
 // the reason says why: --no-cache, the parent ran in this build, the imported cache had no
 // entry, or this is the first build.
+import { createHash } from "node:crypto";
 import path from "node:path";
 import type { Digest } from "@tbuild/oci";
 import type { ChangedInput, StepRef } from "../../api-types.js";
@@ -74,9 +75,20 @@ export function importsCache(session: BuildSession): boolean {
   return Array.isArray(from) && from.length > 0;
 }
 
-/** The inputs as recorded and compared: the key's own, plus the epoch layerStep folds in. */
+/**
+ * The inputs as recorded and compared: the key's own, plus the epoch layerStep folds in.
+ * Environment values are kept as digests: a build arg may carry a token, and the store
+ * should not hold it in clear text for the sake of saying "ARG TOKEN changed".
+ */
 export function recordedInputs(session: BuildSession, inputs: KeyInputs): KeyInputs {
-  return { ...inputs, layerEpoch: session.sourceDateEpoch ?? null };
+  const env = Array.isArray(inputs.env) ? { env: inputs.env.map((e) => (typeof e === "string" ? hashValue(e) : e)) } : {};
+  return { ...inputs, ...env, layerEpoch: session.sourceDateEpoch ?? null };
+}
+
+function hashValue(entry: string): string {
+  const i = entry.indexOf("=");
+  if (i < 0) return entry;
+  return `${entry.slice(0, i)}=sha256:${createHash("sha256").update(entry.slice(i + 1)).digest("hex")}`;
 }
 
 /**
