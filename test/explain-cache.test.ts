@@ -3,7 +3,7 @@
 // through the library API (the `step-miss` event and BuildResult.steps[i].cache). A hit
 // must do no explaining work: no file listing made or read. Needs root (RUN steps).
 import { spawnSync } from "node:child_process";
-import { chmodSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BuildEvent, BuildResult } from "@tbuild/builder";
@@ -78,6 +78,19 @@ describe("cache-miss reasons", () => {
     const grep = spawnSync("grep", ["-rl", "tok-7f3a9c", path.join(env.root, "index"), path.join(env.root, "key-lists")], { encoding: "utf8" });
     expect(grep.stdout).toBe("");
     expect(grep.status).toBe(1); // searched, nothing found
+  });
+
+  it("says so when the record is there but its layer was removed", async () => {
+    const ctx = env.context({ Dockerfile: "FROM busybox\nRUN echo gone > /g\n" });
+    const first = await env.run({ context: ctx });
+    const store = await Store.open(env.root);
+    try {
+      const rec = await store.peekRecord(cacheOf(first.result, "RUN echo gone > /g")!.key);
+      rmSync(store.layout.snapshotDir(rec!.refs.snapshots[0]!), { recursive: true });
+    } finally {
+      await store.close();
+    }
+    expect(misses((await env.run({ context: ctx })).events)).toEqual({ "RUN echo gone > /g": "cached layer was removed from the store" });
   });
 
   it("names a changed secret id and changed mount options", async () => {
