@@ -40,6 +40,7 @@ describe("tbuild build: why it missed", { timeout: 300_000 }, () => {
       ["[3/4] COPY a.txt b.txt /", "hit", "local store"],
       ["[4/4] RUN echo $V > /v", "miss", "ARG V changed"],
     ]);
+    expect(lines[1]).toMatch(/image=busybox digest=sha256:[0-9a-f]{12}$/);
     expect(lines[3]).toMatch(/parent=sha256:[0-9a-f]{12} sources=\[a\.txt,b\.txt\] sourceKey=\{context=sha256:[0-9a-f]{12}\}/);
     expect(lines[4]).toMatch(/env=\[\d items\]/);
   });

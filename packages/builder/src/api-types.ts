@@ -217,7 +217,10 @@ export interface StepResult {
    */
   cached: boolean;
   durationMs: number;
-  /** Layer steps (RUN, COPY, ADD, WORKDIR): the key's inputs and the hit's source or the miss's reason. */
+  /**
+   * Layer steps (RUN, COPY, ADD, WORKDIR): the key's inputs and the hit's source or the miss's
+   * reason. A FROM of an image: its key, the manifest digest (`inputs: { image, digest }`).
+   */
   cache?: StepCacheInfo;
 }
 

@@ -16,8 +16,11 @@ export function explainCacheTable(steps: readonly StepResult[]): string {
   return renderTable(["STEP", "CACHE", "SOURCE / REASON", "KEY INPUTS"], rows);
 }
 
+/** FROM (index 0 and neither a hit's source nor a miss's reason: ONBUILD triggers have one). */
+const isFrom = (s: StepResult) => s.step.index === 0 && !s.cache?.source && !s.cache?.reason;
+
 function result(s: StepResult): string {
-  if (s.step.index === 0 && !s.cache) return "base";
+  if (isFrom(s)) return "base";
   if (s.status === "metadata") return "config";
   return s.status === "cached" ? "hit" : "miss";
 }
@@ -25,7 +28,7 @@ function result(s: StepResult): string {
 function why(s: StepResult): string {
   if (s.cache?.source) return SOURCES[s.cache.source];
   if (s.cache?.reason) return s.cache.reason;
-  if (s.step.index === 0 && !s.cache) return s.status === "ran" ? "pulled" : "at hand";
+  if (isFrom(s)) return s.status === "ran" ? "pulled" : "at hand";
   return s.status === "metadata" ? "replayed (no cache entry)" : "";
 }
 

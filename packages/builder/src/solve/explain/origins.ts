@@ -2,7 +2,7 @@
 // manifest digest) or a step (named as progress labels it). A miss whose parent differs
 // from the compared record's says which of them changed: `parent changed (step 3)`,
 // `base image digest changed: app:base sha256:0f1e… → sha256:9a8b…`.
-import type { StepRef } from "../../api-types.js";
+import type { StepCacheInfo, StepRef } from "../../api-types.js";
 import type { BuildSession } from "../session.js";
 
 /** As recorded beside a cache record (no build-local state). */
@@ -50,4 +50,10 @@ export function describeParent(prev: StoredOrigin | undefined, cur: StoredOrigin
     return `base image changed: ${cur.ref}`;
   }
   return "parent changed";
+}
+
+/** A FROM's cache side: its key is the base image's manifest digest (undefined for a stage or scratch). */
+export function fromCacheInfo(session: BuildSession, fsKey: string): StepCacheInfo | undefined {
+  const o = originOf(session, fsKey);
+  return o?.kind === "base" ? { key: o.digest, inputs: { image: o.ref, digest: o.digest } } : undefined;
 }
