@@ -3,7 +3,7 @@
 // snapshot draft, commit it, and record it under the key.
 import type { SnapshotDraft } from "@tbuild/cache";
 import type { Digest } from "@tbuild/oci";
-import type { StepRef } from "../api-types.js";
+import type { CacheSource, StepRef } from "../api-types.js";
 import { chainOf, commitLayerDraft, snapshotFromSibling } from "../image-state/layers.js";
 import { withLayer, type ImageState } from "../image-state/state.js";
 import type { BuildSession } from "./session.js";
@@ -91,10 +91,11 @@ async function runLayerStep(
       // A --link layer found below another parent: the same layer, a new chain to snapshot.
       const sibling = () => snapshotFromSibling(store, hit.refs.snapshots, v.diffID, chainID, parentChain, (refs, pending) => session.hold(refs, { pending }));
       if (!missing.snapshots.includes(chainID) || (await sibling())) {
-        // ── explain (hit): no work beyond naming the source ──
-        session.emit({ type: "step-cached", step, source: "local", time: Date.now() });
+        // ── explain (hit): no work beyond naming the source ("import"/"inline" for imported records) ──
+        const source: CacheSource = "local";
+        session.emit({ type: "step-cached", step, source, time: Date.now() });
         noteOrigin(session, chainID, { kind: "step", name: stepName(step), ran: false });
-        session.recordStep(step, "cached", Date.now() - started, true, { key: opts.key, inputs: opts.inputs, source: "local" });
+        session.recordStep(step, "cached", Date.now() - started, true, { key: opts.key, inputs: opts.inputs, source });
         return withLayer(state, { diffID: v.diffID, size: v.size }, chainID, opts.createdBy, v.created);
       }
       layerGone = true;
