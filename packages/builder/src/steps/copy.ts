@@ -66,8 +66,9 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
     commits,
   };
   // On a miss only: the per-file listing that names changed files next time (no new hashing).
-  const listed = from.kind === "context" ? (plain ?? (selected?.length ? contextPaths(selected) : undefined)) : undefined;
-  const explain = listed && from.kind === "context" ? { listing: () => contextListing(from.index, listed, plain ? [] : inst.excludes) } : undefined;
+  const index = from.kind === "context" ? from.index : undefined;
+  const listed = index && (plain ?? (selected?.length ? contextPaths(selected) : undefined));
+  const explain = index && listed ? { listing: () => contextListing(index, listed, plain ? [] : inst.excludes) } : undefined;
   return layerStep(session, step, state, { inputs, createdBy: copyHistory(inst), noCache: ctx.noCache, explain }, async (draft) => {
     // Only a miss downloads, so only a miss reads the HTTP auth secrets.
     const http = inst.kind === "add" ? await httpAuthOptions(session, inst.sources) : undefined;
