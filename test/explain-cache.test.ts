@@ -70,6 +70,15 @@ describe("cache-miss reasons", () => {
     expect(cacheOf(arg.result, "RUN echo $VERSION > /v")!.changed).toEqual([{ input: "env", text: "ARG VERSION changed", items: ["VERSION"] }]);
   });
 
+  it("names files through a wildcard and --exclude selection, and ignores excluded ones", async () => {
+    const ctx = env.context({ Dockerfile: "FROM busybox\nCOPY --exclude=*.md s* /s/\n", "src/x.txt": "x\n", "src/y.md": "y\n", "sub/z.txt": "z\n" });
+    await env.run({ context: ctx });
+    writeFileSync(path.join(ctx, "src/y.md"), "y2\n");
+    expect(misses((await env.run({ context: ctx })).events)).toEqual({});
+    writeFileSync(path.join(ctx, "sub/z.txt"), "z2\n");
+    expect(misses((await env.run({ context: ctx })).events)).toEqual({ "COPY --exclude=*.md s* /s/": "context files changed: sub/z.txt" });
+  });
+
   it("records a build arg's value only as a digest, and still names it when it changes", async () => {
     const ctx = env.context({ Dockerfile: "FROM busybox\nARG TOKEN\nRUN test -n \"$TOKEN\"\n" });
     await env.run({ context: ctx, buildArgs: { TOKEN: "tok-7f3a9c-first" } });
