@@ -82,7 +82,7 @@ describe("tbuild build", { timeout: 300_000 }, () => {
     const r = await env.run(["build", "--progress", "rawjson", "--no-cache", "app"]);
     expect(r.code, r.stderr).toBe(0);
     const events = rawEvents(r.stderr);
-    const types = new Set(["build-start", "step-start", "step-log", "step-cached", "step-done", "step-error", "warning", "export", "build-done"]);
+    const types = new Set(["build-start", "step-start", "step-miss", "step-log", "step-cached", "step-done", "step-error", "warning", "export", "build-done"]);
     for (const e of events) {
       expect(types.has(e.type), JSON.stringify(e)).toBe(true);
       expect(typeof e.time).toBe("number");
@@ -91,6 +91,8 @@ describe("tbuild build", { timeout: 300_000 }, () => {
     expect(events.at(-1)!.type).toBe("build-done");
     expect(events.filter((e) => e.type === "step-done").length).toBeGreaterThanOrEqual(4);
     expect(events.some((e) => e.type === "step-log" && String(e.data).includes("hi from run"))).toBe(true);
+    // Every layer step of a --no-cache build says why it ran.
+    expect(events.filter((e) => e.type === "step-miss").map((e) => e.reason)).toEqual(["--no-cache", "--no-cache", "--no-cache"]);
   });
 
   it("draws the live view on a terminal, without colours under NO_COLOR", () => {

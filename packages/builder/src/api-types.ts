@@ -187,7 +187,15 @@ export type BuildEvent =
   | { type: "build-start"; stages: { name: string; index: number; steps: number }[]; time: number }
   | { type: "step-start"; step: StepRef; time: number }
   | { type: "step-log"; step: StepRef; stream: "stdout" | "stderr"; data: string; time: number }
-  | { type: "step-cached"; step: StepRef; time: number; source?: "local" | "import" | "inline" }
+  /** `source`: where the cache record came from (see StepCacheInfo.source). */
+  | { type: "step-cached"; step: StepRef; source?: CacheSource; time: number }
+  /**
+   * A layer step found no usable cache record and is about to run: `reason` is one line
+   * ("ARG VERSION changed", "context files changed: src/app.ts (+2 more)", "parent changed
+   * (step 3)", "--no-cache", "not in cache (first build)" …); `changed` lists every key input
+   * that differs from the closest previous record, one entry per difference.
+   */
+  | { type: "step-miss"; step: StepRef; reason: string; changed: ChangedInput[]; time: number }
   /** `status` is "ran", "metadata", or "cached" for a FROM whose base was at hand. */
   | { type: "step-done"; step: StepRef; status: StepStatus; durationMs: number; time: number }
   | { type: "step-error"; step: StepRef; message: string; time: number }
@@ -196,6 +204,39 @@ export type BuildEvent =
   | { type: "export"; output: OutputSpec; digest: Digest; result: OutputResult; time: number }
   | { type: "build-done"; digest: Digest; durationMs: number; time: number }
   | { type: "build-error"; error: BuildErrorInfo; durationMs: number; time: number };
+
+/** Where a cache hit's record came from: this store, an imported cache, inline cache metadata of an image. */
+export type CacheSource = "local" | "import" | "inline";
+
+/** One key input of a layer step that differs from the record it was compared with. */
+export interface ChangedInput {
+  /** The key input's name: "parent", "env", "argv", "context", "mounts", "chmod" … */
+  input: string;
+  /** The difference in words, as progress prints it: "ARG VERSION changed". */
+  text: string;
+  /** What within the input changed: variable names, context paths (all of them, up to 1000). */
+  items?: string[];
+}
+
+/**
+ * The cache side of one layer step: the inputs its key was computed from, and either where
+ * the hit came from or why it missed. Computing the reason costs only on a miss (a few small
+ * reads of earlier records); a hit does no work for it.
+ */
+export interface StepCacheInfo {
+  /** The step's cache key. */
+  key: string;
+  /** The inputs the key digests, by name (the context's files stand in as one digest). */
+  inputs: Record<string, unknown>;
+  /** Hit: where its record came from. */
+  source?: CacheSource;
+  /** Miss: one line, the texts of `changed` (or why nothing was compared). */
+  reason?: string;
+  /** Miss: each input that differs from the closest previous record. */
+  changed?: ChangedInput[];
+  /** Miss: the key of that closest previous record, if there was one. */
+  comparedWith?: string;
+}
 
 export interface StepResult {
   step: StepRef;
@@ -206,6 +247,11 @@ export interface StepResult {
    */
   cached: boolean;
   durationMs: number;
+  /**
+   * Layer steps (RUN, COPY, ADD, WORKDIR): the key's inputs and the hit's source or the miss's
+   * reason. A FROM of an image: its key, the manifest digest (`inputs: { image, digest }`).
+   */
+  cache?: StepCacheInfo;
 }
 
 export interface BuildResult {

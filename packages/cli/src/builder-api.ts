@@ -7,6 +7,8 @@ export type {
   BuildResult,
   CacheExportSpec,
   CacheImportSpec,
+  ChangedInput,
+  StepCacheInfo,
   OutputSpec,
   SecretSpec,
   StepRef,

@@ -9,6 +9,7 @@ import { importOciLayout } from "../image-transfer/import-layout.js";
 import { pullBaseImage } from "../image-transfer/pull.js";
 import { normalizeImageName } from "../image-state/names.js";
 import type { ImageState } from "../image-state/state.js";
+import { noteOrigin } from "./explain/origins.js";
 
 export async function loadBaseImage(session: BuildSession, ref: string, platformText?: string): Promise<ImageState> {
   const platform: Platform = platformText ? parsePlatform(platformText) : session.platforms.target;
@@ -30,7 +31,10 @@ export async function loadBaseImage(session: BuildSession, ref: string, platform
     }
   }
   const img = await readStoredImage(store, manifestDigest, platform);
-  return stateOfStoredImage(store, img, (refs) => session.hold(refs, { pending: true }));
+  const state = await stateOfStoredImage(store, img, (refs) => session.hold(refs, { pending: true }));
+  // A later cache miss on this filesystem can then say "base image digest changed".
+  noteOrigin(session, state.fsKey, { kind: "base", ref, digest: manifestDigest });
+  return state;
 }
 
 /**

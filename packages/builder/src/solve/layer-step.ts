@@ -3,17 +3,30 @@
 // snapshot draft, commit it, and record it under the key.
 import type { SnapshotDraft } from "@tbuild/cache";
 import type { Digest } from "@tbuild/oci";
-import type { StepRef } from "../api-types.js";
+import type { CacheSource, StepRef } from "../api-types.js";
 import { chainOf, commitLayerDraft, snapshotFromSibling } from "../image-state/layers.js";
 import { withLayer, type ImageState } from "../image-state/state.js";
 import type { BuildSession } from "./session.js";
 import { digestJSON } from "../util/digest.js";
+import { explainMiss, keepListing, listRecord, type ExplainHints, type ExplainNote } from "./explain/miss-reason.js";
+import { noteOrigin, stepName } from "./explain/origins.js";
+import type { KeyInputs } from "./explain/diff.js";
 
 /** What the cache index holds for a layer step. */
 export interface LayerRecordValue {
   diffID: Digest;
   size: number;
   created: string;
+  /** The key's inputs and where its parents came from, to explain later misses (explain/). */
+  explain?: ExplainNote;
+}
+
+/** What a layer step hands in: its key is digestJSON(inputs); the rest is not part of it. */
+export interface LayerStepOptions {
+  inputs: KeyInputs;
+  createdBy: string;
+  noCache: boolean;
+  explain?: ExplainHints;
 }
 
 /** Top chain ID of a state (undefined for an empty rootfs). */
@@ -37,15 +50,16 @@ export async function layerStep(
   session: BuildSession,
   step: StepRef,
   state: ImageState,
-  opts: { key: string; createdBy: string; noCache: boolean },
+  opts: LayerStepOptions,
   produce: (draft: SnapshotDraft) => Promise<void>,
 ): Promise<ImageState> {
+  let key = digestJSON(opts.inputs);
   // SOURCE_DATE_EPOCH clamps the times in every layer's tar (commitLayerDraft), so it is an
   // input of every layer: a layer made without it (or with another) is not this step's.
-  if (session.sourceDateEpoch !== undefined) opts = { ...opts, key: digestJSON({ key: opts.key, sde: session.sourceDateEpoch }) };
-  const flightKey = `${session.store.root}\0${opts.key}`;
+  if (session.sourceDateEpoch !== undefined) key = digestJSON({ key, sde: session.sourceDateEpoch });
+  const flightKey = `${session.store.root}\0${key}`;
   for (let running = inflight.get(flightKey); running; running = inflight.get(flightKey)) await running.catch(() => {});
-  const work = runLayerStep(session, step, state, opts, produce);
+  const work = runLayerStep(session, step, state, { ...opts, key }, produce);
   inflight.set(flightKey, work);
   try {
     return await work;
@@ -58,13 +72,14 @@ async function runLayerStep(
   session: BuildSession,
   step: StepRef,
   state: ImageState,
-  opts: { key: string; createdBy: string; noCache: boolean },
+  opts: LayerStepOptions & { key: string },
   produce: (draft: SnapshotDraft) => Promise<void>,
 ): Promise<ImageState> {
   const { store } = session;
   const parentChain = topChain(state);
   const started = Date.now();
   session.emit({ type: "step-start", step, time: started });
+  let layerGone = false;
   if (!opts.noCache) {
     const hit = await store.lookup<LayerRecordValue>(opts.key);
     if (hit) {
@@ -76,18 +91,26 @@ async function runLayerStep(
       // A --link layer found below another parent: the same layer, a new chain to snapshot.
       const sibling = () => snapshotFromSibling(store, hit.refs.snapshots, v.diffID, chainID, parentChain, (refs, pending) => session.hold(refs, { pending }));
       if (!missing.snapshots.includes(chainID) || (await sibling())) {
-        session.emit({ type: "step-cached", step, time: Date.now(), source: "local" });
-        session.recordStep(step, "cached", Date.now() - started);
+        // ── explain (hit): no work beyond naming the source ──
+        const source: CacheSource = "local";
+        session.emit({ type: "step-cached", step, source, time: Date.now() });
+        noteOrigin(session, chainID, { kind: "step", name: stepName(step), ran: false });
+        session.recordStep(step, "cached", Date.now() - started, true, { key: opts.key, inputs: opts.inputs, source });
         return resolved(session, opts.key, withLayer(state, { diffID: v.diffID, size: v.size }, chainID, opts.createdBy, v.created));
       }
+      layerGone = true;
     }
     const imported = await importedHit(session, opts.key, state, opts.createdBy);
     if (imported) {
-      session.emit({ type: "step-cached", step, time: Date.now(), source: imported.source });
-      session.recordStep(step, "cached", Date.now() - started);
+      session.emit({ type: "step-cached", step, source: imported.source, time: Date.now() });
+      noteOrigin(session, imported.chainID, { kind: "step", name: stepName(step), ran: false });
+      session.recordStep(step, "cached", Date.now() - started, true, { key: opts.key, inputs: opts.inputs, source: imported.source });
       return resolved(session, opts.key, imported.state);
     }
   }
+  // ── explain (miss): why, before the step runs ──
+  const miss = await explainMiss(session, step, opts.key, opts.inputs, opts.explain, { noCache: opts.noCache, layerGone });
+  session.emit({ type: "step-miss", step, reason: miss.reason, changed: miss.changed, time: Date.now() });
   session.throwIfAborted();
   const draft = await store.prepareSnapshot();
   let layer;
@@ -100,11 +123,15 @@ async function runLayerStep(
     throw e;
   }
   const created = session.sourceDateEpoch !== undefined ? new Date(session.sourceDateEpoch * 1000).toISOString() : new Date().toISOString();
-  const value: LayerRecordValue = { diffID: layer.diffID, size: layer.size, created };
-  await store.record(opts.key, { value, refs: { snapshots: [layer.chainID] } });
+  const explain = await keepListing(session, miss);
+  const value: LayerRecordValue = { diffID: layer.diffID, size: layer.size, created, explain };
+  await store.record(opts.key, { value, refs: { snapshots: [layer.chainID], blobs: explain.files ? [explain.files] : [] } });
+  await listRecord(session, step, opts.key, opts.inputs);
+  noteOrigin(session, layer.chainID, { kind: "step", name: stepName(step), ran: true });
   const durationMs = Date.now() - started;
   session.emit({ type: "step-done", step, status: "ran", durationMs, time: Date.now() });
-  session.recordStep(step, "ran", durationMs);
+  const cache = { key: opts.key, inputs: opts.inputs, reason: miss.reason, changed: miss.changed, ...(miss.comparedWith ? { comparedWith: miss.comparedWith } : {}) };
+  session.recordStep(step, "ran", durationMs, false, cache);
   return resolved(session, opts.key, withLayer(state, { diffID: layer.diffID, size: layer.size }, layer.chainID, opts.createdBy, created));
 }
 
@@ -125,5 +152,5 @@ async function importedHit(session: BuildSession, key: string, state: ImageState
   if (!hit) return undefined;
   const chainID = chainOf(topChain(state), hit.diffID);
   session.lazy.register(hit.blob, hit.remote, { chainID, key, value: { diffID: hit.diffID, size: hit.size, created: hit.created } });
-  return { source: hit.source, state: withLayer(state, { diffID: hit.diffID, size: hit.size, blob: hit.blob }, chainID, createdBy, hit.created) };
+  return { source: hit.source, chainID, state: withLayer(state, { diffID: hit.diffID, size: hit.size, blob: hit.blob }, chainID, createdBy, hit.created) };
 }

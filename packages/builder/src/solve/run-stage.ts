@@ -13,6 +13,7 @@ import { workdirStep } from "../steps/workdir.js";
 import { BuildAbortedError, StepError, StepFailedError } from "./errors.js";
 import type { BuildSession } from "./session.js";
 import { namedContext } from "./named-contexts.js";
+import { fromCacheInfo } from "./explain/origins.js";
 
 export async function runStage(session: BuildSession, stage: Stage): Promise<ImageState> {
   const total = stage.instructions.length;
@@ -46,7 +47,7 @@ export async function runStage(session: BuildSession, stage: Stage): Promise<Ima
   const fromStatus = base.pulled ? "ran" : "cached";
   const fromMs = Date.now() - started;
   session.emit({ type: "step-done", step: fromStep, status: fromStatus, durationMs: fromMs, time: Date.now() });
-  session.recordStep(fromStep, fromStatus, fromMs);
+  session.recordStep(fromStep, fromStatus, fromMs, undefined, fromCacheInfo(session, base.state.fsKey));
   // Whether everything so far in this stage is the previous build's (metadata steps' `cached`).
   const progress = { reused: fromStatus === "cached" && base.parentReused !== false };
 

@@ -6,7 +6,7 @@ import type { Digest, Platform, RegistryClient } from "@tbuild/oci";
 import { registryClient } from "../image-transfer/pull.js";
 import type { DockerfileIR, Stage, StageEvaluator } from "@tbuild/parser";
 import { hashContext, type ContextIndex, type Lease, type Store } from "@tbuild/cache";
-import type { BuildEvent, BuildOptions, StepRef, StepResult, StepStatus } from "../api-types.js";
+import type { BuildEvent, BuildOptions, StepCacheInfo, StepRef, StepResult, StepStatus } from "../api-types.js";
 import { Limiter } from "../util/limiter.js";
 import { selectExecutor, type Executor } from "../sandbox/index.js";
 import { selectSnapshotter, type Snapshotter } from "../snapshot/index.js";
@@ -186,8 +186,8 @@ export class BuildSession {
   }
 
   /** Records a finished step; `status` decides `cached` except for metadata steps. */
-  recordStep(step: StepRef, status: StepStatus, durationMs: number, cached = status === "cached"): void {
-    this.stepResults.push({ step, status, cached, durationMs });
+  recordStep(step: StepRef, status: StepStatus, durationMs: number, cached = status === "cached", cache?: StepCacheInfo): void {
+    this.stepResults.push({ step, status, cached, durationMs, ...(cache ? { cache } : {}) });
   }
 
   /** How step `id` finished, once it has. */

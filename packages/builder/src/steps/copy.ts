@@ -9,7 +9,7 @@ import { copy, parseGitRef, resolveGitCommit, selectSources, type ContextIndex, 
 import type { ImageState } from "../image-state/state.js";
 import { layerStep } from "../solve/layer-step.js";
 import type { BuildSession } from "../solve/session.js";
-import { digestJSON } from "../util/digest.js";
+import { contextListing } from "../solve/explain/file-listing.js";
 import { resolveCopyFrom } from "./copy-from.js";
 import { httpAuthOptions } from "./http-auth.js";
 
@@ -47,7 +47,7 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
       : { context: plain ? await from.index.digest(plain) : await contextDigest(from, selected ?? [], inst.excludes) };
   // A git source is keyed by the commit its ref points at now, so a new commit reruns it.
   const commits = inst.kind === "add" ? await gitCommits(inst.sources) : [];
-  const key = digestJSON({
+  const inputs = {
     v: 1,
     op: inst.kind,
     // --link layers do not depend on what is below them: that is what makes them reusable.
@@ -66,8 +66,12 @@ export async function copyStep(ctx: CopyContext, state: ImageState, inst: CopyIn
     unpack: inst.kind === "add" ? (inst.unpack ?? null) : null,
     sde: session.sourceDateEpoch ?? null,
     commits,
-  });
-  return layerStep(session, step, state, { key, createdBy: copyHistory(inst), noCache: ctx.noCache }, async (draft) => {
+  };
+  // On a miss only: the per-file listing that names changed files next time (no new hashing).
+  const index = from.kind === "context" ? from.index : undefined;
+  const listed = index && (plain ?? (selected?.length ? contextPaths(selected) : undefined));
+  const explain = index && listed ? { listing: () => contextListing(index, listed, plain ? [] : inst.excludes) } : undefined;
+  return layerStep(session, step, state, { inputs, createdBy: copyHistory(inst), noCache: ctx.noCache, explain }, async (draft) => {
     // Only a miss downloads, so only a miss reads the HTTP auth secrets.
     const http = inst.kind === "add" ? await httpAuthOptions(session, inst.sources) : undefined;
     const targetView = await viewOf(state);
@@ -127,8 +131,12 @@ function plainPaths(index: ContextIndex, sources: readonly string[]): string[] |
 /** Content digest of exactly the context files a COPY reads (selection rules applied). */
 async function contextDigest(from: CopySource, selected: SelectedSource[], excludes: string[]): Promise<string> {
   if (from.kind !== "context" || selected.length === 0) return "none";
-  const paths = [...new Set(selected.map((s) => relative(s.root.path)))].sort();
-  return from.index.digest(paths, excludes.length ? { excludes } : undefined);
+  return from.index.digest(contextPaths(selected), excludes.length ? { excludes } : undefined);
+}
+
+/** The context paths a selection covers, as the key's digest takes them. */
+function contextPaths(selected: SelectedSource[]): string[] {
+  return [...new Set(selected.map((s) => relative(s.root.path)))].sort();
 }
 
 function relative(p: string): string {

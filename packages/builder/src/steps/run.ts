@@ -9,7 +9,6 @@ import { resolveUser } from "../fileops/index.js";
 import type { ImageState } from "../image-state/state.js";
 import { layerStep } from "../solve/layer-step.js";
 import type { BuildSession } from "../solve/session.js";
-import { digestJSON } from "../util/digest.js";
 import { buildRunCommand, runHistory } from "./run-command.js";
 import { prepareRunMounts } from "./run-mounts.js";
 import { StepFailedError } from "../solve/errors.js";
@@ -35,7 +34,7 @@ export async function runStep(ctx: RunContext, state: ImageState, inst: RunInstr
   checkRunnable(session, inst);
   const mounts = await prepareRunMounts(session, state, inst.mounts, cmd.script);
   try {
-    const key = digestJSON({
+    const inputs = {
       v: 1,
       op: "run",
       parent: state.fsKey,
@@ -48,8 +47,9 @@ export async function runStep(ctx: RunContext, state: ImageState, inst: RunInstr
       security: inst.security ?? "sandbox",
       mounts: mounts.keyParts,
       platform: session.platforms.target,
-    });
-    return await layerStep(session, step, state, { key, createdBy: runHistory(cmd.argv, ctx.historyArgs), noCache: ctx.noCache }, async (draft) => {
+    };
+    const explain = { args: ctx.historyArgs.map((a) => a.name) };
+    return await layerStep(session, step, state, { inputs, createdBy: runHistory(cmd.argv, ctx.historyArgs), noCache: ctx.noCache, explain }, async (draft) => {
       const layers = await session.layerDirs(state);
       const who = await resolveUser(new LayeredView(layers), user);
       const [executor, snapshotter] = await Promise.all([session.executor(), session.snapshotter()]);

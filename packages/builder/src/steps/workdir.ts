@@ -7,7 +7,6 @@ import { mkdirInLayer, resolveChown } from "../fileops/index.js";
 import { cloneState, type ImageState } from "../image-state/state.js";
 import { layerStep } from "../solve/layer-step.js";
 import type { BuildSession } from "../solve/session.js";
-import { digestJSON } from "../util/digest.js";
 
 export async function workdirStep(
   ctx: { session: BuildSession; step: StepRef; noCache: boolean },
@@ -19,8 +18,8 @@ export async function workdirStep(
   const withDir = cloneState(state);
   (withDir.config.config ??= {}).WorkingDir = workdir;
   const user = state.config.config?.User ?? "";
-  const key = digestJSON({ v: 1, op: "workdir", parent: state.fsKey, path: workdir, user, sde: session.sourceDateEpoch ?? null });
-  return layerStep(session, ctx.step, withDir, { key, createdBy: `WORKDIR ${workdir}`, noCache: ctx.noCache }, async (draft) => {
+  const inputs = { v: 1, op: "workdir", parent: state.fsKey, path: workdir, user, sde: session.sourceDateEpoch ?? null };
+  return layerStep(session, ctx.step, withDir, { inputs, createdBy: `WORKDIR ${workdir}`, noCache: ctx.noCache }, async (draft) => {
     const view = new LayeredView(await session.layerDirs(state));
     const owner = user ? await resolveChown(view, user, { lenient: true }) : undefined;
     await mkdirInLayer({ view, layerDir: draft.path }, workdir, owner, { createdTime: session.sourceDateEpoch });

@@ -123,6 +123,23 @@ export class CacheIndex {
     return rec as CacheRecord<T>;
   }
 
+  /**
+   * Reads a record without using it: no "last used" bump and no memory entry, so looking
+   * at old records (to explain a miss) does not keep them from an LRU prune.
+   */
+  peek<T = unknown>(key: string): CacheRecord<T> | undefined {
+    const hot = this.#lru.peek(key);
+    if (hot) return hot as CacheRecord<T>;
+    let text: string;
+    try {
+      text = readFileSync(this.layout.record(key), "utf8");
+    } catch (e) {
+      if (errno(e) === "ENOENT") return undefined;
+      throw e;
+    }
+    return parseRecord(text, key) as CacheRecord<T> | undefined;
+  }
+
   /** Writes (or replaces) the record of `key`. Last writer wins; both are valid results. */
   async record<T>(key: string, result: { value: T; refs?: Partial<CacheRefs> }): Promise<CacheRecord<T>> {
     if (typeof key !== "string" || key.length === 0) throw new CacheError("ERR_BAD_KEY", "cache key must be a non-empty string");

@@ -10,6 +10,7 @@ import { writeFileAtomic } from "../util/fs-util.js";
 import { lockFile } from "../util/file-lock.js";
 import { selfStartTime } from "../util/process-info.js";
 import { takeInventory, type Inventory } from "./inventory.js";
+import { pruneKeyLists } from "./key-lists.js";
 import type { Layout } from "./layout.js";
 import { planPrune, stillOld, type PrunePlan, type PruneOptions, type PruneResult } from "./prune.js";
 import { cleanLeftovers, emptyQuarantine } from "./recovery.js";
@@ -45,6 +46,9 @@ export async function runPrune(layout: Layout, index: CacheIndex, opts: PruneOpt
       index.forget(r.record.key);
     }
     for (const f of inv.invalidRecords) await fsp.rm(f, { force: true });
+    const removed = new Set(plan.records.map((r) => r.record.key));
+    const kept = new Set(inv.records.map((r) => r.record.key).filter((k) => !removed.has(k)));
+    await pruneKeyLists(layout, (k) => kept.has(k));
     const blobs: Digest[] = [];
     let reclaimed = plan.reclaimed;
     for (const d of plan.blobs) {

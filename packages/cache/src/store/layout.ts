@@ -47,13 +47,15 @@ export class Layout {
   get tmpDir(): string { return path.join(this.root, "tmp"); }
   get quarantineDir(): string { return path.join(this.root, "quarantine"); }
   get contextsDir(): string { return path.join(this.root, "contexts"); }
+  /** Key lists (key-lists.ts): which cache keys were recorded per step slot or parent. */
+  get keyListsDir(): string { return path.join(this.root, "key-lists"); }
   get gcLock(): string { return path.join(this.locksDir, "gc.lock"); }
   get gcMarker(): string { return path.join(this.locksDir, "gc.running"); }
 
   /** Every directory the store needs. */
   get dirs(): string[] {
     return [this.blobsDir, this.layersDir, this.snapshotsDir, this.imagesDir, this.indexDir,
-      this.leasesDir, this.locksDir, this.tmpDir, this.quarantineDir, this.contextsDir];
+      this.leasesDir, this.locksDir, this.tmpDir, this.quarantineDir, this.contextsDir, this.keyListsDir];
   }
 
   blob(digest: string): string { return path.join(this.blobsDir, digestHex(digest)); }
@@ -69,6 +71,10 @@ export class Layout {
   record(key: string): string {
     const h = sha256Hex(key);
     return path.join(this.indexDir, h.slice(0, 2), `${h}.json`);
+  }
+  keyList(name: string): string {
+    const h = sha256Hex(name);
+    return path.join(this.keyListsDir, h.slice(0, 2), `${h}.json`);
   }
   contextStatCache(contextRoot: string): string {
     return path.join(this.contextsDir, `${sha256Hex(contextRoot)}.json`);

@@ -11,6 +11,7 @@ import * as reader from "./blob-reader.js";
 import { BlobWriter, TempBlob, type BlobInfo, type ExpectedBlob } from "./blob-writer.js";
 import { CacheIndex, type CacheRecord, type CacheRefs } from "./cache-index.js";
 import * as images from "./images.js";
+import { addToKeyList, readKeyList } from "./key-lists.js";
 import { takeInventory } from "./inventory.js";
 import * as layers from "./layers.js";
 import { defaultStoreRoot, Layout, LAYOUT_VERSION } from "./layout.js";
@@ -252,6 +253,11 @@ export class Store implements BlobSource {
     return this.#index.record(key, result);
   }
 
+  /** The record of a key without marking it used (for looking at old records). */
+  async peekRecord<T = unknown>(key: string): Promise<CacheRecord<T> | undefined> {
+    return this.#index.peek<T>(key);
+  }
+
   /** Removes one record. */
   async deleteRecord(key: string): Promise<boolean> {
     return this.#index.delete(key);
@@ -272,6 +278,16 @@ export class Store implements BlobSource {
       return undefined;
     }
     return { record, lease };
+  }
+
+  /** The cache keys listed under `name`, newest first (hints: a listed record may be gone). */
+  async keyList(name: string): Promise<string[]> {
+    return readKeyList(this.layout, name);
+  }
+
+  /** Lists `key` first under `name`, keeping the newest `max` (gc drops keys without a record). */
+  async addToKeyList(name: string, key: string, max = 8): Promise<void> {
+    return addToKeyList(this.layout, name, key, max);
   }
 
   /** Cache index internals for benchmarks and tests (memory size, flushing, clearing). */

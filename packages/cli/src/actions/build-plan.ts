@@ -19,6 +19,8 @@ import { canonicalTags } from "./tags.js";
 /** The flags of `tbuild build` as commander hands them over. */
 export interface BuildFlags {
   file?: string;
+  /** Read by the build action (a report after the build), not by the plan. */
+  explainCache?: boolean;
   tag?: string[];
   buildArg?: string[];
   target?: string;

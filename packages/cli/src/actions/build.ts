@@ -7,6 +7,7 @@ import { createRenderer } from "../progress/create-renderer.js";
 import { type BuildFlags, planBuild } from "./build-plan.js";
 import { onInterrupt, runBuildJobs } from "./run-builds.js";
 import { canonicalTags } from "./tags.js";
+import { explainCacheTable } from "../report/explain-cache.js";
 
 export default async function buildAction(cmd: Command): Promise<number> {
   const [contextArg] = cmd.processedArgs as [string];
@@ -42,6 +43,7 @@ export default async function buildAction(cmd: Command): Promise<number> {
       throw new CommandError(`cannot write --iidfile ${plan.iidfile}: ${(err as Error).message}`, { cause: err });
     }
   }
+  if (flags.explainCache) process.stdout.write(explainCacheTable(result.steps));
   if (plan.quiet) process.stdout.write(`${result.imageId}\n`);
   return 0;
 }

@@ -29,6 +29,7 @@ export function defineBuildCommand(program: Command): void {
     .option("--pids-limit <n>", "most processes a RUN step may run at once")
     .addOption(new Option("--progress <mode>", "progress output").choices([...progressModes]).default("auto"))
     .option("-q, --quiet", "print only the image ID on success")
+    .option("--explain-cache", "after the build, print each step's cache result: where a hit came from, why a miss missed, the key's inputs")
     .option("--iidfile <file>", "write the image ID to a file")
     .option("-o, --output <spec>", "output destination: type=oci|docker|tar,dest=FILE, type=local,dest=DIR, type=registry,name=REF or DIR; repeatable", collect)
     .option("--push", "also push every tag to its registry (shorthand for --output type=registry,name=TAG)")

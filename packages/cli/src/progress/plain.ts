@@ -7,6 +7,9 @@
 //   #4 [3/4] COPY . .
 //   #4 CACHED
 //
+//   #5 [4/4] RUN make install
+//   #5 cache miss: parent changed (step 3)
+//
 // Every line carries its step number so interleaved output of parallel stages stays
 // readable; when output switches to another step, that step's header is repeated.
 
@@ -33,6 +36,10 @@ export class PlainRenderer implements ProgressRenderer {
       case "step-cached":
         this.header(vertex, false);
         this.line(vertex, "CACHED");
+        break;
+      case "step-miss":
+        this.header(vertex, false);
+        this.line(vertex, `cache miss: ${ev.reason}`);
         break;
       case "step-log":
         this.logLines(vertex, lines, ev.time);

@@ -23,6 +23,8 @@ export interface Vertex {
   /** Last complete output lines (at most `logTail`), with the time each arrived. */
   logs: { time: number; text: string }[];
   error?: string;
+  /** Why a layer step missed the cache (its `step-miss` event). */
+  missReason?: string;
 }
 
 export interface Warning {
@@ -70,6 +72,11 @@ export class ProgressState {
         const v = this.vertexFor(ev.step, source, ev.time);
         v.status = "cached";
         v.ended = ev.time;
+        return { vertex: v, lines: [] };
+      }
+      case "step-miss": {
+        const v = this.vertexFor(ev.step, source, ev.time);
+        v.missReason = ev.reason;
         return { vertex: v, lines: [] };
       }
       case "step-log": {
