@@ -78,6 +78,9 @@ RUN cat /installed /app.txt > /result
     const b = await run({ context: project("app v2\n"), root: freshStore(), buildArgs: SDE, cacheFrom: [{ type: "registry", ref }], outputs: [{ type: "local", dest: out }] });
     expect(ran(b.result)).toEqual(["COPY app.txt /app.txt", "RUN cat /installed /app.txt > /result"]);
     expect(readFileSync(path.join(out, "result"), "utf8")).toBe("deps v1\ndeps\napp v2\n");
+    // Why they ran: runner B has no record of its own to compare with.
+    const reasons = b.events.flatMap((e) => (e.type === "step-miss" ? [`${e.step.instruction}: ${e.reason}`] : []));
+    expect(reasons).toEqual(["COPY app.txt /app.txt: imported cache has no entry", expect.stringMatching(/^RUN cat .*: parent changed \(step /)]);
   });
 
   it("mode=min exports only the final image's steps: the deps stage is not in it", async () => {
