@@ -2,7 +2,7 @@
 // exec.LookPath does inside the container, so that a missing executable is reported as
 // the sandbox error BuildKit shows ("executable file not found in $PATH") instead of
 // surfacing as an ambiguous exit code 127 from a helper program.
-import { closeSync, openSync, readdirSync, readSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 import { cleanPath, isWithin } from "../fs/container-path.js";
 import { SandboxError } from "./errors.js";
 import type { RootfsAccess } from "./rootfs-access.js";
@@ -12,18 +12,55 @@ export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 
 type Probe = "ok" | "missing" | "dir" | "noexec" | "format";
 
-let binfmtMisc: boolean | undefined;
+/** A binfmt_misc handler the kernel has: "any" for one that matches by file extension. */
+type BinfmtEntry = { offset: number; magic: Buffer; mask?: Buffer } | "any";
+let binfmtEntries: BinfmtEntry[] | undefined;
 
-/** True if the kernel has binfmt_misc handlers registered (then any file format may run). */
-function hasBinfmtMisc(): boolean {
-  if (binfmtMisc === undefined) {
-    try {
-      binfmtMisc = readdirSync("/proc/sys/fs/binfmt_misc").some((n) => n !== "register" && n !== "status");
-    } catch {
-      binfmtMisc = false;
-    }
+/**
+ * The enabled binfmt_misc handlers (qemu-user's, say), read once. Files they match run
+ * through their interpreter, so those are executable even when not native.
+ */
+function binfmtHandlers(): BinfmtEntry[] {
+  if (binfmtEntries !== undefined) return binfmtEntries;
+  binfmtEntries = [];
+  const dir = "/proc/sys/fs/binfmt_misc";
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n !== "register" && n !== "status");
+  } catch {
+    return binfmtEntries;
   }
-  return binfmtMisc;
+  for (const name of names) {
+    let text: string;
+    try {
+      text = readFileSync(`${dir}/${name}`, "utf8");
+    } catch {
+      continue;
+    }
+    if (!text.startsWith("enabled")) continue;
+    const field = (k: string) => text.match(new RegExp(`^${k} (.*)$`, "m"))?.[1];
+    const magic = field("magic");
+    if (magic === undefined) {
+      binfmtEntries.push("any"); // an extension match: cannot be told from the content
+      continue;
+    }
+    const mask = field("mask");
+    binfmtEntries.push({ offset: Number(field("offset") ?? 0), magic: Buffer.from(magic, "hex"), ...(mask ? { mask: Buffer.from(mask, "hex") } : {}) });
+  }
+  return binfmtEntries;
+}
+
+/** True if a registered binfmt_misc handler takes a file starting with `head`. */
+function binfmtMatches(head: Buffer): boolean {
+  return binfmtHandlers().some((e) => {
+    if (e === "any") return true;
+    if (head.length < e.offset + e.magic.length) return false;
+    for (let i = 0; i < e.magic.length; i++) {
+      const m = e.mask ? e.mask[i]! : 0xff;
+      if ((head[e.offset + i]! & m) !== (e.magic[i]! & m)) return false;
+    }
+    return true;
+  });
 }
 
 /** ELF machine numbers this host's kernel runs natively (32-bit compat included). */
@@ -33,13 +70,13 @@ const HOST_MACHINES: Record<string, number[]> = {
 
 /**
  * False for a file the kernel cannot execute: neither a #! script nor an ELF binary for
- * this machine (an image of another platform, say). runc reports those as "exec format
- * error"; glibc's execvp, which the unshare executor's last helper uses, would instead hand
- * them to /bin/sh as scripts — so both executors refuse them here, the way runc words it.
+ * this machine (an image of another platform, say) that no binfmt_misc handler (qemu-user)
+ * takes. runc reports those as "exec format error"; glibc's execvp, which the unshare
+ * executor's last helper uses, would instead hand them to /bin/sh as scripts — so both
+ * executors refuse them here, the way runc words it.
  */
 function executableFormat(hostPath: string): boolean {
-  if (hasBinfmtMisc()) return true;
-  const head = Buffer.alloc(20);
+  const head = Buffer.alloc(256); // the kernel matches binfmt magic within its first 256 bytes
   const fd = openSync(hostPath, "r");
   let n: number;
   try {
@@ -47,11 +84,15 @@ function executableFormat(hostPath: string): boolean {
   } finally {
     closeSync(fd);
   }
+  const bytes = head.subarray(0, n);
   if (n >= 2 && head[0] === 0x23 && head[1] === 0x21) return true;
-  if (n < 20 || head.toString("latin1", 0, 4) !== "\x7fELF") return false;
-  const machine = head[5] === 2 ? head.readUInt16BE(18) : head.readUInt16LE(18);
-  const native = HOST_MACHINES[process.arch];
-  return native === undefined || native.includes(machine);
+  if (n >= 20 && head.toString("latin1", 0, 4) === "\x7fELF") {
+    const machine = head[5] === 2 ? head.readUInt16BE(18) : head.readUInt16LE(18);
+    const native = HOST_MACHINES[process.arch];
+    if (native === undefined || native.includes(machine)) return true;
+  }
+  // Not native: runnable only through a binfmt_misc handler (qemu-user for a foreign ELF).
+  return binfmtMatches(bytes);
 }
 
 async function probe(rootfs: RootfsAccess, p: string): Promise<Probe> {
