@@ -51,9 +51,12 @@ describe("--cache-to / --cache-from", { timeout: 300_000 }, () => {
   it("compose build honours cache_from and cache_to", async () => {
     const a = await env.run(["compose", "build"], { cwd: join(env.dir, "compose") });
     expect(a.code, a.stderr).toBe(0);
-    const b = await tbuild(["--root", join(env.dir, "runner-c"), "compose", "build", "--progress", "plain"], { cwd: join(env.dir, "compose") });
+    const b = await tbuild(["--root", join(env.dir, "runner-c"), "compose", "build", "--progress", "plain", "--explain-cache"], { cwd: join(env.dir, "compose") });
     expect(b.code, b.stderr).toBe(0);
     expect(b.stderr).toMatch(/RUN cp \/a\.txt \/b\.txt\n#\d+ CACHED/);
+    // --explain-cache: the service's table names where each hit came from.
+    expect(b.stdout).toMatch(/^web:\n/);
+    expect(b.stdout).toMatch(/RUN cp \/a\.txt \/b\.txt\s+hit\s+cache import/);
   });
 
   it("a bad spec is a usage error", async () => {

@@ -91,17 +91,19 @@ async function scanSnapshots(layout: Layout): Promise<Map<Digest, SnapshotItem>>
 
 /** Reads everything gc, prune and du need. */
 export async function takeInventory(layout: Layout, index: CacheIndex): Promise<Inventory> {
-  const [blobs, snapshots, layers, images, listed, leased] = await Promise.all([
+  const [blobs, snapshots, layers, images, listed, leased, keyLists] = await Promise.all([
     scanBlobs(layout),
     scanSnapshots(layout),
     listLayers(layout),
     listImages(layout),
     index.list(),
     readLiveLeases(layout),
+    treeDiskUsage(layout.keyListsDir).catch(() => 0),
   ]);
   const byCompressed = new Map<Digest, Digest>();
   for (const l of layers.values()) for (const v of Object.values(l.compressed)) if (v) byCompressed.set(v.digest, l.diffID);
-  const indexSize = listed.records.reduce((s, r) => s + r.size, 0);
+  // The index is the cache records plus the key lists that explain misses (key-lists.ts).
+  const indexSize = listed.records.reduce((s, r) => s + r.size, keyLists);
   return { blobs, snapshots, layers, byCompressed, images, records: listed.records, invalidRecords: listed.invalid, leased, indexSize };
 }
 

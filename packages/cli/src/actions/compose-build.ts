@@ -22,6 +22,7 @@ interface ComposeBuildFlags {
   progress: ProgressMode;
   quiet?: boolean;
   push?: boolean;
+  explainCache?: boolean;
   root?: string;
 }
 
@@ -68,6 +69,13 @@ export default async function composeBuild(cmd: Command): Promise<number> {
     restore();
   }
   if (controller.signal.aborted) throw new SilentFailure(130);
+  if (f.explainCache) {
+    const { explainCacheTable } = await import("../report/explain-cache.js");
+    for (const o of outcomes) {
+      if (!o.result) continue;
+      process.stdout.write(`${o.job.source ?? project.builds[0]!.service}:\n${explainCacheTable(o.result.steps)}`);
+    }
+  }
   const failed = outcomes.filter((o) => o.error !== undefined);
   for (const o of failed) reportError(o.error, debugEnabled());
   if (failed.length) {

@@ -21,6 +21,7 @@ export function defineComposeCommand(program: Command): void {
     .addOption(new Option("--progress <mode>", "progress output").choices([...progressModes]).default("auto"))
     .option("-q, --quiet", "print nothing but errors")
     .option("--push", "push each service's image after building it")
+    .option("--explain-cache", "after the builds, print each service's steps with their cache result (see build --explain-cache)")
     .addHelpText("after", `
 Examples:
   tbuild compose build

@@ -75,6 +75,22 @@ describe("TtyRenderer", () => {
     ]);
   });
 
+  it("shows why a running step missed the cache, and drops the line once it is done", () => {
+    const term = new VirtualTerminal(60);
+    let now = 1_000_000;
+    const r = renderer(term, () => now);
+    const evs = simpleBuild();
+    const run = (evs[2] as Extract<BuildEvent, { type: "step-start" }>).step;
+    for (const ev of evs.slice(0, 3)) r.event(ev);
+    r.event({ type: "step-miss", step: run, reason: "ARG VERSION changed", changed: [], time: now + 11 });
+    now += 500;
+    r.draw(false);
+    expect(term.screen()).toContain(" => => # cache miss: ARG VERSION changed");
+    for (const ev of evs.slice(3, 7)) r.event(ev);
+    r.draw(false);
+    expect(term.screen().some((l) => l.includes("cache miss"))).toBe(false);
+  });
+
   it("draws a final frame with every step, the export block and the warnings", () => {
     const term = new VirtualTerminal(60);
     const r = renderer(term, () => 1_000_000 + 5000);

@@ -105,6 +105,8 @@ export class TtyRenderer implements ProgressRenderer {
       const text = fitLine(` => ${prefix}${v.label}`, duration, width);
       const colour = v.status === "error" ? c.red : running ? (s: string) => s : c.blue;
       const lines = [colour(text)];
+      // Why it runs, while it runs (BuildKit has no such line; plain prints it too).
+      if (running && v.missReason) lines.push(c.dim(truncate(` => => # cache miss: ${v.missReason}`, width)));
       if (running || (final && v.status === "error")) {
         for (const l of v.logs) lines.push(c.dim(truncate(` => => # ${l.text}`, width)));
       }
