@@ -33,6 +33,9 @@ elif [ -x /etc/init.d/docker-registry ]; then
   /etc/init.d/docker-registry stop >/dev/null 2>&1 || true
 fi
 
+# QEMU user emulation (qemu-user-static in binfmt_misc, F flag) for foreign-platform RUN steps.
+bash scripts/setup-emulation.sh
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
