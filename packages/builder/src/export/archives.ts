@@ -21,7 +21,15 @@ export interface ExportableImage {
 }
 
 /** The image's manifest with its layers in `compression`, and a blob source that serves it all. */
-export async function exportableImage(store: Store, state: ImageState, image: CommittedImage, compression: Compression, ociTypes = true): Promise<ExportableImage> {
+export async function exportableImage(
+  store: Store,
+  state: ImageState,
+  image: CommittedImage,
+  compression: Compression,
+  ociTypes = true,
+  /** A source to add to: the images of one index share it. */
+  source = new StoreBlobSource(store),
+): Promise<ExportableImage> {
   const { layers, sources } = await layerDescriptors(store, state, compression, ociTypes);
   const manifest: Manifest = {
     schemaVersion: 2,
@@ -30,13 +38,12 @@ export async function exportableImage(store: Store, state: ImageState, image: Co
     layers,
   };
   const doc = serializeDocument(manifest);
-  const source = new StoreBlobSource(store);
   source.addLayers(sources);
   source.addDocument(doc.digest, Buffer.from(doc.bytes));
   return { manifest, manifestBytes: Buffer.from(doc.bytes), digest: doc.digest, source };
 }
 
-async function writeFileAtomically(dest: string, write: (out: NodeJS.WritableStream & import("node:stream").Writable) => Promise<unknown>): Promise<void> {
+export async function writeFileAtomically(dest: string, write: (out: NodeJS.WritableStream & import("node:stream").Writable) => Promise<unknown>): Promise<void> {
   await fsp.mkdir(path.dirname(path.resolve(dest)), { recursive: true });
   const part = `${dest}.tbuild-${process.pid}.partial`;
   try {

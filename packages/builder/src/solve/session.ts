@@ -11,6 +11,7 @@ import { selectExecutor, type Executor } from "../sandbox/index.js";
 import { selectSnapshotter, type Snapshotter } from "../snapshot/index.js";
 import type { ImageState } from "../image-state/state.js";
 import { BuildAbortedError } from "./errors.js";
+import { stageShare, type SharedStages, type StageShare } from "./shared-stages.js";
 
 export interface Platforms {
   target: Platform;
@@ -32,8 +33,8 @@ export class BuildSession {
   readonly leases: Lease[] = [];
   /** Finished steps, in the order they finished (`orderedStepResults` sorts them). */
   readonly stepResults: StepResult[] = [];
-  /** Errors already reported with a `step-error` event (kept here, not on the error). */
-  readonly reportedErrors = new WeakSet<object>();
+  /** Errors already reported with a `step-error` event (kept here, not on the error; one set for all targets). */
+  readonly reportedErrors: WeakSet<object>;
   /** Base image refs this build pulled from a registry (their FROM steps "ran"). */
   readonly pulledImages = new Set<string>();
   /** Per stage: whether its result is entirely reused (FROM and every layer step cached). */
@@ -58,8 +59,11 @@ export class BuildSession {
     private readonly solvers: Solvers,
     /** Stages this build runs (they decide the step labels' stage part). */
     readonly stageCount = 1,
+    /** In a multi-platform build: this target's session shares these with the others'. */
+    readonly shared?: SharedStages,
   ) {
-    this.runLimiter = new Limiter(opts.concurrency ?? 4);
+    this.runLimiter = shared?.runLimiter ?? new Limiter(opts.concurrency ?? 4);
+    this.reportedErrors = shared?.reportedErrors ?? new WeakSet<object>();
     const signal = opts.signal;
     if (signal?.aborted) this.abort.abort(signal.reason); // an abort listener would never fire
     else if (signal) {
@@ -85,11 +89,34 @@ export class BuildSession {
     if (!p) {
       const stage = this.ir.stages[index];
       if (!stage) return Promise.reject(new Error(`internal: no stage ${index}`));
-      p = this.solvers.runStage(this, stage);
+      p = this.shared ? this.sharedStage(stage, this.shared) : this.solvers.runStage(this, stage);
       p.catch((e) => this.abort.abort(e));
       this.stageResults.set(index, p);
     }
     return p;
+  }
+
+  /** A stage of a multi-platform build: run here, or taken from the target that ran it. */
+  private async sharedStage(stage: Stage, shared: SharedStages): Promise<ImageState> {
+    const o = await shared.outcome(this.shareOf(stage), async () => {
+      const state = await this.solvers.runStage(this, stage);
+      return { state, scope: this.stageEvaluators.get(stage.index), reused: this.stageReused.get(stage.index) };
+    });
+    if (o.scope) this.stageEvaluators.set(stage.index, o.scope);
+    if (o.reused !== undefined) this.stageReused.set(stage.index, o.reused);
+    return o.state;
+  }
+
+  private readonly shares = new Map<number, StageShare & { perTarget: boolean }>();
+
+  private shareOf(stage: Stage): StageShare {
+    return stageShare(this, stage, this.shares);
+  }
+
+  /** The platform part of a step's label in a multi-platform build ("linux/arm64"); none in a single-platform one. */
+  stepPlatform(stageIndex: number): string | undefined {
+    const stage = this.ir.stages[stageIndex];
+    return this.shared && stage ? this.shareOf(stage).label : undefined;
   }
 
   private readonly dirContexts = new Map<string, Promise<ContextIndex>>();
