@@ -137,4 +137,26 @@ describe("multi-platform builds", () => {
     );
     expect(ran.filter((s) => !s.platform!.endsWith("linux/arm64"))).toEqual([]);
   });
+
+  it("writes an index into an OCI archive, a directory per platform for local, and refuses a docker archive", async () => {
+    const archive = path.join(env.work, "multi-oci.tar");
+    const local = path.join(env.work, "multi-local");
+    const { result } = await env.run({ context: ctx, platform: PLATFORMS, tags: ["multi:oci"], outputs: [{ type: "oci", dest: archive }, { type: "local", dest: local }] });
+    const raw = JSON.parse(execFileSync("skopeo", ["inspect", "--raw", `oci-archive:${archive}`], { encoding: "utf8" }));
+    expect(raw.manifests.map((m: any) => m.platform.architecture)).toEqual(["amd64", "arm64"]);
+    expect(result.outputs[0]!.mediaType).toBe("application/vnd.oci.image.index.v1+json");
+    for (const arch of ["amd64", "arm64"]) {
+      expect(readFileSync(path.join(local, `linux_${arch}`, "final.txt"), "utf8")).toBe(EXPECTED[arch]!.split("\n")[2] + "\n");
+    }
+    // skopeo picks the arm64 image out of the archive's index; umoci unpacks it.
+    const layout = path.join(env.work, "multi-oci-arm64");
+    const bundle = path.join(env.work, "multi-oci-bundle");
+    execFileSync("skopeo", ["--override-arch", "arm64", "copy", "--quiet", `oci-archive:${archive}`, `oci:${layout}:1`], { stdio: "pipe" });
+    execFileSync("umoci", ["unpack", "--image", `${layout}:1`, bundle], { stdio: "pipe" });
+    expect(readFileSync(path.join(bundle, "rootfs/final.txt"), "utf8")).toBe(EXPECTED.arm64!.split("\n")[2] + "\n");
+
+    const err = await env.run({ context: ctx, platform: PLATFORMS, outputs: [{ type: "docker", dest: path.join(env.work, "d.tar") }] }).catch((e: Error) => e);
+    expect(err).toMatchObject({ name: "BuildOptionError" });
+    expect((err as Error).message).toMatch(/docker exporter cannot export a multi-platform build/);
+  });
 });
