@@ -7,7 +7,7 @@ import type { BuildOptions, OutputSpec } from "../builder-api.js";
 import { UsageError } from "../errors.js";
 import { parseBuildArgs, parseLabels } from "../options/key-value.js";
 import { parseOutputSpec } from "../options/output-spec.js";
-import { parsePlatform } from "../options/platform.js";
+import { parsePlatforms } from "../options/platform.js";
 import { parseSecretSpec } from "../options/secret.js";
 import { parseSize } from "../options/size.js";
 import { parseUlimit } from "../options/ulimit.js";
@@ -85,7 +85,7 @@ export function planBuild(contextArg: string, f: BuildFlags, penv: PlanEnv): Bui
   }
   if (!f.cache) options.noCache = true;
   if (Array.isArray(f.cacheFilter) && f.cacheFilter.length) options.noCacheFilter = f.cacheFilter;
-  if (f.platform !== undefined) options.platform = parsePlatform(f.platform);
+  if (f.platform !== undefined) options.platform = parsePlatforms(f.platform);
   const labels = parseLabels(f.label ?? []);
   if (Object.keys(labels).length) options.labels = labels;
   if (f.secret?.length) {
@@ -120,6 +120,10 @@ export function planBuild(contextArg: string, f: BuildFlags, penv: PlanEnv): Bui
     for (const name of tags) if (!outputs.some((o) => o.type === "registry" && o.name === name)) outputs.push({ type: "registry", name });
   }
   checkDistinctDestinations(outputs);
+  if (options.platform?.includes(",") && outputs.some((o) => o.type === "docker")) {
+    // As BuildKit: a docker archive holds no image index (the builder refuses it too).
+    throw new UsageError("--output type=docker: the docker exporter cannot export a multi-platform build (a docker archive holds no image index); build one --platform, or use type=oci or --push");
+  }
   options.outputs = outputs;
 
   const context = resolve(penv.cwd, contextArg);
