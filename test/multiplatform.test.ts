@@ -85,6 +85,24 @@ describe("multi-platform builds", () => {
     expect(result.config.architecture).toBe("arm64");
   });
 
+  it.each(["unshare", "runc"] as const)("keeps the sandbox's rules for an emulated RUN (%s executor: seccomp, capabilities, read-only /proc/sys)", async (executor) => {
+    const runcEnv = await makeBuildEnv({ executor });
+    try {
+      const out = path.join(runcEnv.work, "runc-out");
+      const c = runcEnv.context({
+        Dockerfile: `FROM ${base}\nRUN uname -m > /m && grep CapEff /proc/self/status > /caps && (unshare -U true 2>/dev/null && echo allowed || echo refused) > /userns && ((echo x > /proc/sys/kernel/hostname) 2>/dev/null && echo writable || echo read-only) > /procsys\n`,
+      });
+      await runcEnv.run({ context: c, platform: "linux/arm64", outputs: [{ type: "local", dest: out }] });
+      expect(readFileSync(path.join(out, "m"), "utf8")).toBe("aarch64\n");
+      // Docker's 14 capabilities, no user namespaces (seccomp), /proc/sys read-only.
+      expect(readFileSync(path.join(out, "caps"), "utf8")).toMatch(/^CapEff:\s+00000000a80425fb\n$/);
+      expect(readFileSync(path.join(out, "userns"), "utf8")).toBe("refused\n");
+      expect(readFileSync(path.join(out, "procsys"), "utf8")).toBe("read-only\n");
+    } finally {
+      runcEnv.dispose();
+    }
+  });
+
   it("builds both platforms into one index: pushed, inspected by skopeo, each image run by runc", async () => {
     const ref = `${registry.host}/tbuild/multi:1`;
     const { result, events } = await env.run({ context: ctx, platform: PLATFORMS, tags: ["multi:1"], outputs: [{ type: "registry", name: ref }, { type: "store" }] });
