@@ -177,4 +177,14 @@ describe("multi-platform builds", () => {
     expect(err).toMatchObject({ name: "BuildOptionError" });
     expect((err as Error).message).toMatch(/docker exporter cannot export a multi-platform build/);
   });
+
+  it("builds a Debian base for both platforms: dpkg in the arm64 image is arm64's, run under emulation", { timeout: 1_500_000 }, async () => {
+    // The Debian index: debootstrap for amd64, and --foreign + a second stage under qemu for arm64.
+    const debian = pushMultiarchBase(registry.host, "library/debian-multi:bookworm", "debian");
+    const out = path.join(env.work, "debian-out");
+    const c = env.context({ Dockerfile: `FROM ${debian}\nRUN dpkg --print-architecture > /dpkg-arch && uname -m >> /dpkg-arch\n` });
+    await env.run({ context: c, platform: PLATFORMS, outputs: [{ type: "local", dest: out }] });
+    expect(readFileSync(path.join(out, "linux_amd64/dpkg-arch"), "utf8")).toBe("amd64\nx86_64\n");
+    expect(readFileSync(path.join(out, "linux_arm64/dpkg-arch"), "utf8")).toBe("arm64\naarch64\n");
+  });
 });
