@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BuildEvent, StepRef } from "@tbuild/builder";
+import { build, type BuildEvent, type StepRef } from "@tbuild/builder";
 import { makeBuildEnv, type BuildEnv } from "./support/build-env.js";
 import { startRegistry, type RunningRegistry } from "./support/registry.js";
 import { pushMultiarchBase } from "./support/multiarch-base.js";
@@ -154,6 +154,19 @@ describe("multi-platform builds", () => {
       expect.arrayContaining(["linux/amd64->linux/arm64 COPY $TARGETARCH.conf /arch.conf", "linux/arm64 RUN echo 1 > /r1"]),
     );
     expect(ran.filter((s) => !s.platform!.endsWith("linux/arm64"))).toEqual([]);
+  });
+
+  it("fails the build with the failing target's step, and stops the other target", async () => {
+    const c = env.context({ Dockerfile: `FROM ${base}\nARG TARGETARCH\nRUN [ "$TARGETARCH" != arm64 ] || exit 3\nRUN sleep 30\n` });
+    const h = build({ context: c, platform: PLATFORMS, root: env.root });
+    const events: BuildEvent[] = [];
+    for await (const e of h) events.push(e);
+    const err = await h.result.catch((e: Error) => e);
+    expect(err).toMatchObject({ name: "StepFailedError", exitCode: 3 });
+    expect((err as { step: StepRef }).step.platform).toBe("linux/arm64");
+    // amd64's long step was stopped, not finished (nor reported as a second failure).
+    expect(events.filter((e) => e.type === "step-done" && e.step.instruction === "RUN sleep 30")).toEqual([]);
+    expect(events.filter((e) => e.type === "step-error").map((e) => (e as { step: StepRef }).step.platform)).toEqual(["linux/arm64"]);
   });
 
   it("writes an index into an OCI archive, a directory per platform for local, and refuses a docker archive", async () => {

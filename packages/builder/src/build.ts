@@ -1,6 +1,7 @@
 // build(): the public entry point. Parses the Dockerfile, builds the stages the target
-// needs (independent ones at the same time), commits the image and writes the outputs,
-// streaming typed events all along.
+// needs (independent ones at the same time) for each target platform (a session each,
+// sharing what does not depend on the target), commits the image (several: and their
+// index) and writes the outputs, streaming typed events all along.
 import os from "node:os";
 import path from "node:path";
 import { checkQuotes, defaultPlatform, parseDockerfile, toStages } from "@tbuild/parser";
