@@ -66,7 +66,7 @@ describe("multi-platform builds", () => {
   let base: string;
   let ctx: string;
   beforeAll(async () => {
-    execFileSync("bash", [path.join(__dirname, "../scripts/setup-emulation.sh"), "aarch64"], { stdio: "pipe" });
+    execFileSync("bash", [path.join(__dirname, "../scripts/setup-emulation.sh"), "aarch64", "arm"], { stdio: "pipe" });
     env = await makeBuildEnv();
     registry = await startRegistry();
     base = pushMultiarchBase(registry.host);
@@ -154,6 +154,17 @@ describe("multi-platform builds", () => {
       expect.arrayContaining(["linux/amd64->linux/arm64 COPY $TARGETARCH.conf /arch.conf", "linux/arm64 RUN echo 1 > /r1"]),
     );
     expect(ran.filter((s) => !s.platform!.endsWith("linux/arm64"))).toEqual([]);
+  });
+
+  it("builds linux/arm/v7 from the index's arm/v5 image (v7 runs v5, as containerd matches), under qemu-arm", async () => {
+    const out = path.join(env.work, "armv7-out");
+    const c = env.context({ Dockerfile: `FROM ${base}\nARG TARGETPLATFORM TARGETVARIANT\nRUN echo "$(uname -m) $TARGETPLATFORM $TARGETVARIANT" > /m\n` });
+    const { result } = await env.run({ context: c, platform: "linux/arm64,linux/arm/v7", outputs: [{ type: "local", dest: out }] });
+    expect(readFileSync(path.join(out, "linux_arm_v7/m"), "utf8")).toBe("armv7l linux/arm/v7 v7\n");
+    expect(readFileSync(path.join(out, "linux_arm64/m"), "utf8")).toBe("aarch64 linux/arm64 \n");
+    expect(result.index!.manifests.map((m) => m.platform)).toEqual([{ os: "linux", architecture: "arm64" }, { os: "linux", architecture: "arm", variant: "v7" }]);
+    // The base's arm/v5 image it was built from (its config says so; the index entry says v7).
+    expect(result.index!.manifests[1]!.config).toMatchObject({ architecture: "arm", variant: "v5" });
   });
 
   it("fails the build with the failing target's step, and stops the other target", async () => {
