@@ -141,10 +141,13 @@ export class BuildSession {
 
   /** The build context, walked once with .dockerignore applied; hashing happens on demand. */
   contextIndex(): Promise<ContextIndex> {
-    this.contextIdx ??= hashContext(this.opts.context, {
-      dockerfile: this.opts.dockerfile,
-      statCache: this.store.contextStatCachePath(path.resolve(this.opts.context)),
-    });
+    const walk = () =>
+      hashContext(this.opts.context, {
+        dockerfile: this.opts.dockerfile,
+        statCache: this.store.contextStatCachePath(path.resolve(this.opts.context)),
+      });
+    // One walk for all the targets of a multi-platform build.
+    this.contextIdx ??= this.shared ? (this.shared.contextIndex ??= walk()) : walk();
     return this.contextIdx;
   }
 

@@ -7,9 +7,10 @@
 // stage's text names a TARGET* arg (an ARG of it is in scope only where declared), and the
 // keys of the stages it reads from (FROM, COPY --from, RUN --mount from=). So
 // `FROM --platform=$BUILDPLATFORM golang AS build` with no TARGET* arg builds once, and with
-// `ARG TARGETARCH` once per target, natively each time.
-import { formatPlatform, resolveStageBase, type Stage } from "@tbuild/parser";
-import type { StageEvaluator } from "@tbuild/parser";
+// `ARG TARGETARCH` once per target, natively each time. Besides the stages the sessions
+// share one limit on RUN steps, one walk of the context and one record of reported errors.
+import { formatPlatform, resolveStageBase, type Stage, type StageEvaluator } from "@tbuild/parser";
+import type { ContextIndex } from "@tbuild/cache";
 import type { ImageState } from "../image-state/state.js";
 import type { Limiter } from "../util/limiter.js";
 import type { BuildSession } from "./session.js";
@@ -34,6 +35,8 @@ export class SharedStages {
   private readonly memo = new Map<string, Promise<StageOutcome>>();
   /** A failure of a shared stage is reported once, by the target that ran it. */
   readonly reportedErrors = new WeakSet<object>();
+  /** The build context, walked once for every target. */
+  contextIndex?: Promise<ContextIndex>;
 
   /** `runLimiter`: one limit on RUN steps at once across every target (the machine's cores). */
   constructor(readonly runLimiter: Limiter) {}
