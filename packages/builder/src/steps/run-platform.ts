@@ -31,7 +31,7 @@ export function runsNatively(p: Platform, host: Platform): boolean {
   return p.architecture === host.architecture || (host.architecture === "amd64" && p.architecture === "386");
 }
 
-const checked = new Map<string, string | null>();
+const checked = new Set<string>();
 
 /** Refuses a RUN whose platform this host can neither run nor emulate. */
 export function checkRunPlatform(session: BuildSession, stagePlatform: Platform | undefined): void {
@@ -41,9 +41,11 @@ export function checkRunPlatform(session: BuildSession, stagePlatform: Platform 
   if (p.os !== b.os) throw new Error(`cannot run a RUN step for ${show(p)} on this ${show(b)} host: no emulation runs another operating system`);
   const name = QEMU_NAME[p.architecture];
   if (!name) throw new Error(`cannot run a RUN step for ${show(p)} on this ${show(b)} host: QEMU user emulation has no ${p.architecture}`);
-  if (!checked.has(name)) checked.set(name, emulationProblem(name));
-  const problem = checked.get(name);
-  if (problem) {
+  // Only a usable entry is remembered: one registered after a failure is seen by the next build.
+  if (checked.has(name)) return;
+  const problem = emulationProblem(name);
+  if (!problem) checked.add(name);
+  else {
     throw new Error(
       `cannot run a RUN step for ${show(p)} on this ${show(b)} host: ${problem}. Emulation needs Debian's qemu-user-static registered in binfmt_misc with the F flag (scripts/setup-emulation.sh ${name} installs and registers it).`,
     );
