@@ -1,7 +1,8 @@
 // `tbuild build --platform a,b` and the image commands on the index it makes, through the
 // bundled CLI, checked with skopeo: images/inspect show the index and each manifest,
 // --push sends the index and every manifest, -o type=local writes a directory per
-// platform, -o type=docker is refused (exit 2, one paragraph), save --platform picks one.
+// platform, -o type=docker is refused (exit 2, one paragraph), save --platform picks one,
+// compose's build.platforms builds the index too.
 // Needs root, docker-registry, skopeo, jq, qemu-user-static (arm64 steps run emulated).
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -91,5 +92,13 @@ describe("tbuild build --platform a,b", { timeout: 300_000 }, () => {
     expect(d.code).toBe(2);
     expect(d.stderr).toMatch(/docker exporter cannot export a multi-platform build/);
     expect(d.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("builds compose's build.platforms into one index", async () => {
+    env.write({ "compose/compose.yaml": ["services:", "  app:", "    image: composed-multi:1", "    build:", "      context: ../app", "      platforms: [linux/amd64, linux/arm64]", ""].join("\n") });
+    const c = await env.run(["compose", "-f", join(env.dir, "compose/compose.yaml"), "build", "--progress", "plain"]);
+    expect(c.code, c.stderr).toBe(0);
+    const [doc] = JSON.parse((await env.run(["inspect", "composed-multi:1"])).stdout);
+    expect(doc.Index.Manifests.map((m: any) => m.Platform)).toEqual(["linux/amd64", "linux/arm64"]);
   });
 });
