@@ -1,19 +1,22 @@
-// The multi-platform figures (issue 15): a two-platform build (linux/amd64 + linux/arm64)
-// of a small workload with 5 CPU-bound RUN steps, the arm64 ones run under QEMU user
-// emulation. Each figure is a cold build in an empty store, base pulled from the bench's
-// registry (a two-platform busybox index made offline by fixtures/base/multiarch-layout.sh
-// and copied there by skopeo). Figures: the two-platform build's wall time; each platform
-// built alone, one after the other (their sum is what building the platforms in turn
-// would cost); the speed-up of running them in parallel (that sum / the two-platform
-// build); and the time per RUN step, emulated (arm64) and native (amd64), from the
-// build's own step timings (--progress rawjson).
+// The multi-platform figures (issue 15): a two-platform build of a small workload with 5
+// CPU-bound RUN steps, both platforms foreign to an amd64 host (linux/arm64 and
+// linux/arm/v7), so every RUN step runs under QEMU user emulation. Each figure is a cold
+// build in an empty store, base pulled from the bench's registry (the multi-platform
+// busybox index made offline by fixtures/base/multiarch-layout.sh, copied there by
+// skopeo). Figures: the two-platform build's wall time; each platform built alone, one
+// after the other (their sum is what building the platforms in turn would cost); the
+// speed-up of running them in parallel (that sum / the two-platform build); the time per
+// RUN step emulated, from the builds' own step timings (--progress rawjson), and native
+// (the same workload for linux/amd64) for comparison.
 
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { run, runOk } from "./proc.js";
 import { REPO_ROOT } from "./paths.js";
 import { say, type BenchEnv } from "./setup.js";
 import { median } from "./stats.js";
+import { loadAverage } from "./load.js";
 import { tbuildArgv } from "./tbuild-cli.js";
 
 /** One RUN step's work: a shell loop (CPU only, no I/O), so emulation is what differs. */
@@ -52,7 +55,7 @@ async function coldBuild(env: BenchEnv, ctx: string, platform: string, tag: stri
 
 /** Runs the figures `runs` times and prints a markdown table of medians on stdout. */
 export async function measureMultiplatform(env: BenchEnv, runs: number): Promise<void> {
-  await runOk(["bash", path.join(REPO_ROOT, "scripts/setup-emulation.sh"), "aarch64"], { log: env.setupLog });
+  await runOk(["bash", path.join(REPO_ROOT, "scripts/setup-emulation.sh"), "aarch64", "arm"], { log: env.setupLog });
   const layout = path.join(env.dirs.root, "multiarch-busybox");
   await runOk(["bash", path.join(REPO_ROOT, "fixtures/base/multiarch-layout.sh"), layout], { log: env.setupLog });
   const base = `${env.registry.host}/library/busybox-multi:latest`;
@@ -60,34 +63,37 @@ export async function measureMultiplatform(env: BenchEnv, runs: number): Promise
   const ctx = path.join(env.dirs.workloads, "multiplatform");
   mkdirSync(ctx, { recursive: true });
   writeFileSync(path.join(ctx, "Dockerfile"), dockerfile(base));
-  say(`multiplatform: 2 platforms × 5 RUN steps, base ${base}`);
+  say(`multiplatform: 2 emulated platforms × 5 RUN steps, base ${base}`);
 
+  const loads: number[] = [];
   const both: number[] = [];
-  const amd: number[] = [];
-  const arm: number[] = [];
+  const alone: [number[], number[]] = [[], []];
   const emulatedStep: number[] = [];
   const nativeStep: number[] = [];
+  const [p1, p2] = ["linux/arm64", "linux/arm/v7"] as const;
   for (let i = 1; i <= runs; i++) {
-    const b = await coldBuild(env, ctx, "linux/amd64,linux/arm64", "both");
-    const a = await coldBuild(env, ctx, "linux/amd64", "amd64");
-    const r = await coldBuild(env, ctx, "linux/arm64", "arm64");
+    loads.push(loadAverage());
+    const b = await coldBuild(env, ctx, `${p1},${p2}`, "both");
+    const a1 = await coldBuild(env, ctx, p1, "arm64");
+    const a2 = await coldBuild(env, ctx, p2, "armv7");
+    const n = await coldBuild(env, ctx, "linux/amd64", "amd64");
     both.push(b.seconds);
-    amd.push(a.seconds);
-    arm.push(r.seconds);
-    emulatedStep.push(...(r.runMs.get("linux/arm64") ?? []));
-    nativeStep.push(...(a.runMs.get("linux/amd64") ?? []));
-    say(`multiplatform run ${i}: both ${b.seconds.toFixed(2)} s, amd64 alone ${a.seconds.toFixed(2)} s, arm64 alone ${r.seconds.toFixed(2)} s`);
+    alone[0].push(a1.seconds);
+    alone[1].push(a2.seconds);
+    emulatedStep.push(...(a1.runMs.get(p1) ?? []), ...(a2.runMs.get(p2) ?? []));
+    nativeStep.push(...(n.runMs.get("linux/amd64") ?? []));
+    say(`multiplatform run ${i}: both ${b.seconds.toFixed(2)} s, ${p1} alone ${a1.seconds.toFixed(2)} s, ${p2} alone ${a2.seconds.toFixed(2)} s, linux/amd64 ${n.seconds.toFixed(2)} s`);
   }
-  const seq = median(amd.map((a, i) => a + arm[i]!));
+  const seq = median(alone[0].map((a, i) => a + alone[1][i]!));
   const par = median(both);
   const rows = [
-    ["2-platform build (amd64 + arm64, in parallel)", `${par.toFixed(2)} s`],
-    ["amd64 alone + arm64 alone (in turn)", `${seq.toFixed(2)} s (${median(amd).toFixed(2)} + ${median(arm).toFixed(2)})`],
+    [`2-platform build (${p1} + ${p2}, in parallel)`, `${par.toFixed(2)} s`],
+    [`${p1} alone + ${p2} alone (in turn)`, `${seq.toFixed(2)} s (${median(alone[0]).toFixed(2)} + ${median(alone[1]).toFixed(2)})`],
     ["speed-up of building the platforms in parallel", `${(seq / par).toFixed(2)}×`],
-    ["RUN step, emulated (arm64 under qemu-aarch64)", `${(median(emulatedStep) / 1000).toFixed(3)} s`],
-    ["RUN step, native (amd64)", `${(median(nativeStep) / 1000).toFixed(3)} s`],
+    ["RUN step, emulated (qemu-aarch64, qemu-arm)", `${(median(emulatedStep) / 1000).toFixed(3)} s`],
+    ["RUN step, native (linux/amd64)", `${(median(nativeStep) / 1000).toFixed(3)} s`],
     ["emulation slow-down per step", `${(median(emulatedStep) / median(nativeStep)).toFixed(1)}×`],
   ];
-  process.stdout.write(`\n### multi-platform build — median of ${runs} run(s), cold (empty store, base pulled), 5 RUN steps per platform\n\n`);
+  process.stdout.write(`\n### multi-platform build — median of ${runs} run(s), cold (empty store, base pulled), 5 RUN steps per platform, ${os.availableParallelism()} cores, load average at each run's start ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)} (the parallel speed-up needs idle cores)\n\n`);
   process.stdout.write(`| figure | value |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v} |`).join("\n")}\n`);
 }
