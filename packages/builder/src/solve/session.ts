@@ -11,7 +11,7 @@ import { selectExecutor, type Executor } from "../sandbox/index.js";
 import { selectSnapshotter, type Snapshotter } from "../snapshot/index.js";
 import type { ImageState } from "../image-state/state.js";
 import { BuildAbortedError } from "./errors.js";
-import { stageShare, type SharedStages, type StageShare } from "./shared-stages.js";
+import { stageShare, type SharedStages, type StageShare, type StageShareInfo } from "./shared-stages.js";
 
 export interface Platforms {
   target: Platform;
@@ -107,7 +107,7 @@ export class BuildSession {
     return o.state;
   }
 
-  private readonly shares = new Map<number, StageShare & { perTarget: boolean }>();
+  private readonly shares = new Map<number, StageShareInfo>();
 
   private shareOf(stage: Stage): StageShare {
     return stageShare(this, stage, this.shares);

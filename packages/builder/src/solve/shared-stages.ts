@@ -4,8 +4,9 @@
 // by what a stage's result depends on, so two targets meet on one key exactly when their
 // runs of the stage would be the same — the stage's index, its resolved base and the
 // platform its steps run on (FROM --platform, else the target), the target itself when the
-// stage's text names a TARGET* arg (an ARG of it is in scope only where declared), and the
-// keys of the stages it reads from (FROM, COPY --from, RUN --mount from=). So
+// stage's text names a TARGET* arg (an ARG of it is in scope only where declared) or it
+// reads an image (COPY --from=alpine: the target's), and the keys of the stages it reads
+// from (FROM, COPY --from, RUN --mount from=). So
 // `FROM --platform=$BUILDPLATFORM golang AS build` with no TARGET* arg builds once, and with
 // `ARG TARGETARCH` once per target, natively each time. Besides the stages the sessions
 // share one limit on RUN steps, one walk of the context and one record of reported errors.
@@ -31,6 +32,13 @@ export interface StageShare {
   label: string;
 }
 
+/** What the keys of the stages that read a stage need of it. */
+export interface StageShareInfo extends StageShare {
+  perTarget: boolean;
+  /** The platform its steps run on. */
+  runsOn: string;
+}
+
 export class SharedStages {
   private readonly memo = new Map<string, Promise<StageOutcome>>();
   /** A failure of a shared stage is reported once, by the target that ran it. */
@@ -49,8 +57,21 @@ export class SharedStages {
   }
 }
 
+/**
+ * True when a COPY/ADD --from or a RUN --mount from= names an image (or a named context, or
+ * a word with variables) rather than a stage: the image is the target's platform's, as in
+ * BuildKit, so the stage is per target.
+ */
+function readsImage(stage: Stage): boolean {
+  return stage.instructions.some((i) => {
+    if (i.kind === "copy" || i.kind === "add") return "from" in i && i.from !== undefined && i.fromStage === undefined;
+    if (i.kind === "run") return i.mounts.some((m) => (("from" in m && m.from !== undefined) || (m.hasVariables && /\bfrom=/.test(m.raw))) && m.fromStage === undefined);
+    return false;
+  });
+}
+
 /** The share key and label of `stage` in `session` (keys of the stages it reads are computed alike). */
-export function stageShare(session: BuildSession, stage: Stage, seen = new Map<number, StageShare & { perTarget: boolean }>()): StageShare & { perTarget: boolean } {
+export function stageShare(session: BuildSession, stage: Stage, seen = new Map<number, StageShareInfo>()): StageShareInfo {
   const known = seen.get(stage.index);
   if (known) return known;
   const target = formatPlatform(session.platforms.target);
@@ -64,16 +85,23 @@ export function stageShare(session: BuildSession, stage: Stage, seen = new Map<n
     if (r.platform && base !== "scratch") [runsOn, fromTarget] = [r.platform, false];
   } catch {
     // An unresolvable FROM fails in the stage's run; such a stage is not shared.
-    return { key: JSON.stringify([stage.index, "!", target]), label: target, perTarget: true };
+    return { key: JSON.stringify([stage.index, "!", target]), label: target, perTarget: true, runsOn: target };
   }
   const reads = new Set(stage.dependencies.map((d) => d.stage));
-  const named = session.ir.stages.find((s) => s.index < stage.index && s.name === base.toLowerCase());
-  if (named) reads.add(named.index);
+  // FROM <stage> (a named build context wins over a stage, as in resolveBase): its steps run
+  // where the parent's did, whatever this FROM's --platform says.
+  const contexts = session.opts?.buildContexts ?? {};
+  const isContext = base in contexts || base.toLowerCase() in contexts;
+  const parent = isContext ? undefined : (stage.baseStage ?? session.ir.stages.find((s) => s.index < stage.index && s.name === base.toLowerCase())?.index);
+  if (parent !== undefined) {
+    reads.add(parent);
+    [runsOn, fromTarget] = [stageShare(session, session.ir.stages[parent]!, seen).runsOn, false];
+  }
   const deps = [...reads].sort((a, b) => a - b).map((i) => stageShare(session, session.ir.stages[i]!, seen));
   const usesTarget = TARGET_ARG.test(stage.original) || stage.instructions.some((i) => TARGET_ARG.test(i.original));
-  const perTarget = fromTarget || usesTarget || deps.some((d) => d.perTarget);
+  const perTarget = fromTarget || usesTarget || readsImage(stage) || deps.some((d) => d.perTarget);
   const key = JSON.stringify([stage.index, base, runsOn, perTarget ? target : null, deps.map((d) => d.key)]);
-  const share = { key, label: perTarget && runsOn !== target ? `${runsOn}->${target}` : runsOn, perTarget };
+  const share = { key, label: perTarget && runsOn !== target ? `${runsOn}->${target}` : runsOn, perTarget, runsOn };
   seen.set(stage.index, share);
   return share;
 }
