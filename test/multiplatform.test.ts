@@ -137,6 +137,16 @@ describe("multi-platform builds", () => {
     const single = await env.run({ context: ctx, platform: "linux/amd64" });
     expect(single.result.manifestDigest).toBe(multi.result.index!.manifests[0]!.manifestDigest);
     expect(single.result.steps.every((s) => s.cached)).toBe(true);
+    // Not only through the cache: two empty stores, SOURCE_DATE_EPOCH, the same bytes.
+    const fresh = async (name: string, platform: string) => {
+      const h = build({ context: ctx, platform, root: path.join(env.work, name), buildArgs: { SOURCE_DATE_EPOCH: "1700000000" } });
+      for await (const _ of h);
+      return h.result;
+    };
+    const [m, s1] = [await fresh("fresh-multi", PLATFORMS), await fresh("fresh-single", "linux/amd64")];
+    expect(s1.steps.filter((s) => s.status === "ran").length).toBeGreaterThan(3);
+    expect(m.index!.manifests[0]!.manifestDigest).toBe(s1.manifestDigest);
+    expect(m.index!.manifests[0]!.imageId).toBe(s1.imageId);
   });
 
   it("rebuilds both platforms fully cached, and reruns only the arm64 path when its input changes", async () => {
