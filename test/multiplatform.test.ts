@@ -190,10 +190,19 @@ describe("multi-platform builds", () => {
     expect(events.filter((e) => e.type === "step-error").map((e) => (e as { step: StepRef }).step.platform)).toEqual(["linux/arm64"]);
   });
 
-  it("writes an index into an OCI archive, a directory per platform for local, and refuses a docker archive", async () => {
+  it("writes an index into an OCI archive, a directory per platform for local and tar, and refuses a docker archive", async () => {
     const archive = path.join(env.work, "multi-oci.tar");
     const local = path.join(env.work, "multi-local");
-    const { result } = await env.run({ context: ctx, platform: PLATFORMS, tags: ["multi:oci"], outputs: [{ type: "oci", dest: archive }, { type: "local", dest: local }] });
+    const rootfsTar = path.join(env.work, "multi-rootfs.tar");
+    const { result } = await env.run({
+      context: ctx,
+      platform: PLATFORMS,
+      tags: ["multi:oci"],
+      outputs: [{ type: "oci", dest: archive }, { type: "local", dest: local }, { type: "tar", dest: rootfsTar }],
+    });
+    // type=tar: the same directory per platform, in one tarball.
+    const arm64Final = execFileSync("tar", ["-xOf", rootfsTar, "linux_arm64/final.txt"], { encoding: "utf8" });
+    expect(arm64Final).toBe(EXPECTED.arm64!.split("\n")[2] + "\n");
     const raw = JSON.parse(execFileSync("skopeo", ["inspect", "--raw", `oci-archive:${archive}`], { encoding: "utf8" }));
     expect(raw.manifests.map((m: any) => m.platform.architecture)).toEqual(["amd64", "arm64"]);
     expect(result.outputs[0]!.mediaType).toBe("application/vnd.oci.image.index.v1+json");
