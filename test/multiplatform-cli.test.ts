@@ -101,4 +101,14 @@ describe("tbuild build --platform a,b", { timeout: 300_000 }, () => {
     const [doc] = JSON.parse((await env.run(["inspect", "composed-multi:1"])).stdout);
     expect(doc.Index.Manifests.map((m: any) => m.Platform)).toEqual(["linux/amd64", "linux/arm64"]);
   });
+
+  it("fails a RUN for a platform without emulation with one paragraph naming it and the package (exit 1)", async () => {
+    // scripts/setup-emulation.sh registers no mips64el: this platform has no emulation here.
+    expect((await env.run(["import", "--platform", "linux/mips64le", env.busyboxTar, "mipsbox:1"])).code).toBe(0);
+    env.write({ "mips/Dockerfile": "FROM mipsbox:1\nRUN true\n" });
+    const r = await env.run(["build", "--platform", "linux/amd64,linux/mips64le", "mips"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/RUN step for linux\/mips64le on this linux\/amd64 host: no qemu-mips64el entry in \/proc\/sys\/fs\/binfmt_misc\. Emulation needs Debian's qemu-user-static/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
 });

@@ -198,8 +198,10 @@ describe("multi-platform builds", () => {
       context: ctx,
       platform: PLATFORMS,
       tags: ["multi:oci"],
-      outputs: [{ type: "oci", dest: archive }, { type: "local", dest: local }, { type: "tar", dest: rootfsTar }],
+      outputs: [{ type: "oci", dest: archive }, { type: "local", dest: local }, { type: "tar", dest: rootfsTar }, { type: "oci-layout", dest: path.join(env.work, "multi-layout") }],
     });
+    const fromLayout = JSON.parse(execFileSync("skopeo", ["inspect", "--raw", `oci:${path.join(env.work, "multi-layout")}:oci`], { encoding: "utf8" }));
+    expect(fromLayout.manifests.map((m: any) => m.platform.architecture)).toEqual(["amd64", "arm64"]);
     // type=tar: the same directory per platform, in one tarball.
     const arm64Final = execFileSync("tar", ["-xOf", rootfsTar, "linux_arm64/final.txt"], { encoding: "utf8" });
     expect(arm64Final).toBe(EXPECTED.arm64!.split("\n")[2] + "\n");
