@@ -33,6 +33,11 @@ elif [ -x /etc/init.d/docker-registry ]; then
   /etc/init.d/docker-registry stop >/dev/null 2>&1 || true
 fi
 
+# QEMU user emulation (qemu-user-static in binfmt_misc, F flag) for foreign-platform RUN steps.
+# A host that cannot register it (a container without binfmt_misc) still gets everything else;
+# such a RUN then fails naming what is missing.
+bash scripts/setup-emulation.sh || echo "setup: QEMU user emulation is not available; RUN steps of foreign platforms will fail" >&2
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi

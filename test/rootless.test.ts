@@ -135,6 +135,25 @@ describe.skipIf(skip !== undefined)("rootless tbuild", { timeout: 300_000 }, () 
     expect(out).not.toMatch(/ \d+\.\d{3} (home\/tbuild-rootless|work|root-store)$/m);
   });
 
+  it("contains an emulated RUN step (arm64 under qemu-user-static) the same way", () => {
+    execFileSync("bash", [path.join(repoRoot, "scripts/setup-emulation.sh"), "aarch64"], { stdio: "pipe" });
+    execFileSync("bash", [path.join(repoRoot, "fixtures/base/busybox-rootfs.sh"), `${work}/busybox-arm64.tar`, "arm64"], { stdio: "ignore" });
+    chmodSync(`${work}/busybox-arm64.tar`, 0o644);
+    const probe = readFileSync(`${work}/ctx/probe.Dockerfile`, "utf8").replace("FROM busybox", "FROM busybox-arm64:1").replace("; id -u", "; id -u; uname -m");
+    writeFileSync(`${work}/ctx/arm64.Dockerfile`, probe);
+    chownSync(`${work}/ctx/arm64.Dockerfile`, who.uid, who.gid);
+    const imp = run(["import", "--platform", "linux/arm64", `${work}/busybox-arm64.tar`, "busybox-arm64:1"]);
+    expect(imp.code, imp.stderr).toBe(0);
+    const r = run(["build", "--progress", "plain", "--no-cache", "--platform", "linux/arm64", "-f", "ctx/arm64.Dockerfile", "ctx"]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = r.stderr.split("\n").filter((l) => /^#\d+ \d+\.\d{3} /.test(l)).join("\n");
+    expect(out).toMatch(/ aarch64$/m);
+    expect(out).toMatch(/Seccomp:\s+2/);
+    expect(out).toMatch(/CapBnd:\s+00000000a80425fb/);
+    for (const bad of ["NESTED_USERNS", "MOUNTED", "CORE", "CHMOD_DEVNULL"]) expect(out).not.toContain(bad);
+    for (const good of ["no-userns", "no-mount", "no-core", "no-chmod", "devnull-ok"]) expect(out).toContain(good);
+  });
+
   it("shows the escape probe what BuildKit's sandbox shows, less mknod (refused in a user namespace)", () => {
     // Same findings as test/sandbox-parity.test.ts; in a user namespace mknod is refused outright.
     const ctx = `${work}/parity`;

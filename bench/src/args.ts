@@ -13,10 +13,12 @@ export interface BenchOptions {
   profile: boolean;
   strace: boolean;
   verifyWorkloads: boolean;
+  /** The multi-platform figures (bench/src/multiplatform.ts): the positional `multiplatform`, or no positional at all. */
+  multiplatform: boolean;
 }
 
 export const USAGE = `usage: npm run bench -- [WORKLOAD…] [options]
-workloads: ${WORKLOAD_NAMES.join(", ")} (default: all)
+workloads: ${WORKLOAD_NAMES.join(", ")}, multiplatform (default: all)
   --runs N           runs per workload and engine (default 3; the table shows medians)
   --peers            also run buildah and BuildKit (dockerd 20.10), interleaved with tbuild
   --max-load L       wait before each sequence until the 1-min load average is below L (default 1.5)
@@ -52,12 +54,13 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
     return n;
   };
   const workloads: WorkloadName[] = [];
-  for (const p of positionals) {
+  const multiplatform = positionals.length === 0 || positionals.includes("multiplatform");
+  for (const p of positionals.filter((x) => x !== "multiplatform")) {
     if (!(WORKLOAD_NAMES as readonly string[]).includes(p)) throw new Error(`unknown workload "${p}" (known: ${WORKLOAD_NAMES.join(", ")})`);
     if (!workloads.includes(p as WorkloadName)) workloads.push(p as WorkloadName);
   }
   return {
-    workloads: workloads.length ? workloads : [...WORKLOAD_NAMES],
+    workloads: workloads.length || positionals.length ? workloads : [...WORKLOAD_NAMES],
     runs: Math.floor(num("runs", values.runs, 3, 1)),
     peers: values.peers ?? false,
     maxLoad: num("max-load", values["max-load"], 1.5, 0),
@@ -66,5 +69,6 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
     profile: values.profile ?? false,
     strace: values.strace ?? false,
     verifyWorkloads: values["verify-workloads"] ?? false,
+    multiplatform,
   };
 }

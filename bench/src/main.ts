@@ -16,6 +16,7 @@ import { killActiveChildren } from "./proc.js";
 import { runSequence } from "./sequence.js";
 import { say, setUp, type BenchEnv } from "./setup.js";
 import { verifyWorkloads } from "./verify-workloads.js";
+import { measureMultiplatform } from "./multiplatform.js";
 import path from "node:path";
 
 function printSample(s: Sample): void {
@@ -103,7 +104,10 @@ async function main(): Promise<number> {
     if (opts.verifyWorkloads) return await verifyWorkloads(env);
     engines.push(...(await makeEngines(env, opts.peers && !opts.profile && !opts.strace)));
     if (opts.profile || opts.strace) await runDiagnostics(env, opts, engines[0] as TbuildEngine);
-    else await measure(env, opts, engines);
+    else {
+      if (env.workloads.length > 0) await measure(env, opts, engines);
+      if (opts.multiplatform) await measureMultiplatform(env, opts.runs);
+    }
     return 0;
   } finally {
     await shutdown();

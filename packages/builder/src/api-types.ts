@@ -69,8 +69,14 @@ export interface BuildOptions {
   buildArgs?: Record<string, string>;
   target?: string;
   tags?: string[];
-  /** Target platform, e.g. "linux/amd64". Default: the host's. */
+  /**
+   * Target platform, e.g. "linux/amd64", or several separated by commas
+   * ("linux/amd64,linux/arm64"): a multi-platform build, whose result is an image index.
+   * Default: the host's.
+   */
   platform?: string;
+  /** Target platforms as a list (wins over `platform`); more than one makes an image index. */
+  platforms?: string[];
   labels?: Record<string, string>;
   secrets?: SecretSpec[];
   /**
@@ -136,6 +142,12 @@ export interface StepRef {
   instruction: string;    // the source text, continuation lines joined
   line: number;           // 1-based line in the Dockerfile
   label: string;          // "[stage-1 2/5] RUN make", as the CLI prints it
+  /**
+   * Only in a multi-platform build: the platform the stage was built for, "linux/arm64", or
+   * "linux/amd64->linux/arm64" for a build-platform stage run per target; a stage built once
+   * for every target has the platform it ran on. Part of `id` and `label` there.
+   */
+  platform?: string;
 }
 
 /**
@@ -267,6 +279,21 @@ export interface BuildResult {
   /** One entry per output, in the order of `BuildOptions.outputs`. */
   outputs: OutputResult[];
   durationMs: number;
+  /**
+   * A multi-platform build's image index in the local store (`digest`), with one image per
+   * target platform in the order they were asked for. The fields above are then the first
+   * platform's image.
+   */
+  index?: { digest: Digest; mediaType: string; manifests: PlatformImageResult[] };
+}
+
+/** One platform's image of a multi-platform build. */
+export interface PlatformImageResult {
+  platform: Platform;
+  imageId: Digest;
+  manifestDigest: Digest;
+  manifest: Manifest;
+  config: ImageConfig;
 }
 
 /**

@@ -1,6 +1,8 @@
 // build(): the public entry point. Parses the Dockerfile, builds the stages the target
-// needs (independent ones at the same time), commits the image and writes the outputs,
-// streaming typed events all along.
+// needs (independent ones at the same time) for each target platform (a session each,
+// sharing what does not depend on the target), commits the image (several: and their
+// index) and writes the outputs, streaming typed events all along.
+import os from "node:os";
 import path from "node:path";
 import { checkQuotes, defaultPlatform, parseDockerfile, toStages } from "@tbuild/parser";
 import { Store } from "@tbuild/cache";
@@ -13,7 +15,14 @@ import { applyBuildLabels } from "./image-state/config-ops.js";
 import { commitImage } from "./image-state/commit-image.js";
 import { writeOutputs } from "./export/outputs.js";
 import { BuildAbortedError, BuildCheckError } from "./solve/errors.js";
-import { checkContext, planTarget, readDockerfile, targetPlatform } from "./solve/build-inputs.js";
+import { checkContext, planTarget, readDockerfile, targetPlatforms } from "./solve/build-inputs.js";
+import { SharedStages } from "./solve/shared-stages.js";
+import { Limiter } from "./util/limiter.js";
+import { commitIndex } from "./image-state/commit-index.js";
+import { checkMultiPlatformOutputs, writeIndexOutputs } from "./export/index-outputs.js";
+import type { ImageState } from "./image-state/state.js";
+import type { CommittedImage } from "./image-state/commit-image.js";
+import type { Platform } from "@tbuild/oci";
 import { unusedBuildArgs, unusedBuildArgsMessage } from "./solve/unused-build-args.js";
 import { errorInfo, finalError } from "./solve/outcome.js";
 import { stepDirsRemoved } from "./sandbox/runtime-dir.js";
@@ -74,7 +83,9 @@ async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void, start
   // A word no shell could read fails the build before any step runs, as in BuildKit.
   checkQuotes(ir, needed);
   const target = needed[needed.length - 1]!;
-  const platforms = { target: opts.platform ? targetPlatform(opts.platform) : defaultPlatform(), build: defaultPlatform() };
+  const targets = targetPlatforms(opts);
+  if (targets.length > 1) checkMultiPlatformOutputs(opts.outputs ?? []);
+  const buildPlatform = defaultPlatform();
   const buildArgs = new Map(Object.entries(opts.buildArgs ?? {}));
   const unused = unusedBuildArgs(ir, needed, buildArgs.keys());
   if (unused.length > 0) emit({ type: "warning", message: unusedBuildArgsMessage(unused), time: Date.now() });
@@ -82,45 +93,94 @@ async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void, start
   const sourceDateEpoch = sde !== undefined && /^\d+$/.test(sde) ? Number(sde) : undefined;
   if (opts.signal?.aborted) throw new BuildAbortedError(opts.signal.reason);
   const store = await Store.open(opts.root);
-  const session = new BuildSession({ ...opts, context, dockerfile }, ir, text, store, platforms, buildArgs, emit, sourceDateEpoch, { runStage, loadBaseImage }, needed.length);
+  // One session per target platform; with several they share stages and one limit on RUNs.
+  const shared = targets.length > 1 ? new SharedStages(new Limiter(opts.concurrency ?? os.availableParallelism())) : undefined;
+  const sessions = targets.map(
+    (t) => new BuildSession({ ...opts, context, dockerfile }, ir, text, store, { target: t, build: buildPlatform }, buildArgs, emit, sourceDateEpoch, { runStage, loadBaseImage }, needed.length, shared),
+  );
+  // A failing target stops the others, as a failing stage stops its siblings.
+  for (const s of sessions) s.signal.addEventListener("abort", () => sessions.forEach((o) => o.signal.aborted || o.abort.abort(s.signal.reason)), { once: true });
   try {
+    // The targets share one reading of the imported caches and one set of lazy layers (a
+    // shared stage's imported layers are fetched by whichever target runs a step on them).
     if (opts.cacheFrom?.length) {
       const warn = (message: string) => emit({ type: "warning", message, time: Date.now() });
-      session.imports = importCaches(opts.cacheFrom, { client: () => session.registry(), platform: platforms.target, warn });
+      const imports = importCaches(opts.cacheFrom, { client: () => sessions[0]!.registry(), platform: targets[0]!, warn });
+      for (const s of sessions) s.imports = imports;
     }
+    for (const s of sessions.slice(1)) s.lazy = sessions[0]!.lazy;
     emit({
       type: "build-start",
       stages: needed.map((i) => ({ name: ir.stages[i]!.name ?? String(i), index: i, steps: ir.stages[i]!.instructions.length })),
       time: Date.now(),
     });
-    for (const i of needed) session.stage(i).catch(() => {}); // start independent stages now
-    let state;
-    try {
-      state = await session.stage(target);
-    } catch (e) {
-      // A sibling stage's failure aborts this one; report the failure that came first.
-      const reason = session.signal.reason;
-      if (e instanceof BuildAbortedError && reason instanceof Error && !(reason instanceof BuildAbortedError) && !opts.signal?.aborted) throw reason;
-      throw e;
+    const built = await firstFailure(sessions.map((s) => solveTarget(s, needed, target)), opts.signal);
+    const steps = sessions.flatMap((s) => s.orderedStepResults());
+    const first = built[0]!;
+    const platformOf = (p: Platform) => ({ os: p.os, architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}) });
+    const result = {
+      imageId: first.image.configDigest,
+      manifestDigest: first.image.manifestDigest,
+      manifest: first.image.manifest,
+      config: first.image.config,
+      platform: platformOf(targets[0]!),
+      steps,
+      durationMs: 0,
+    };
+    if (sessions.length === 1) {
+      const outputs = await writeOutputs(sessions[0]!, first.state, first.image);
+      await exportCaches([{ session: sessions[0]!, final: first.state }], () => sessions[0]!.registry());
+      return { ...result, outputs, durationMs: Date.now() - started };
     }
-    state = applyBuildLabels(state, opts.labels ?? {});
-    if (opts.cacheTo?.some((c) => c.type === "inline")) state = await withInlineCache(session, state);
-    const image = await commitImage(store, state, sourceDateEpoch, (refs) => session.hold(refs, { pending: true }));
-    const outputs = await writeOutputs(session, state, image);
-    await exportCaches(session, state, () => session.registry());
+    const images = built.map((b, i) => ({ platform: platformOf(targets[i]!), state: b.state, image: b.image }));
+    const index = await commitIndex(store, images, (refs) => sessions[0]!.hold(refs, { pending: true }));
+    // Every output of an index needs the layers' bytes (no cross-repository mount here).
+    for (const b of built) await sessions[0]!.lazy.ensureBlobs(b.state);
+    const outputs = await writeIndexOutputs(sessions[0]!, images, index);
+    await exportCaches(sessions.map((session, i) => ({ session, final: built[i]!.state })), () => sessions[0]!.registry());
     return {
-      imageId: image.configDigest,
-      manifestDigest: image.manifestDigest,
-      manifest: image.manifest,
-      config: image.config,
-      platform: { os: platforms.target.os, architecture: platforms.target.architecture, ...(platforms.target.variant ? { variant: platforms.target.variant } : {}) },
-      steps: session.orderedStepResults(),
+      ...result,
+      index: {
+        digest: index.digest,
+        mediaType: index.index.mediaType!,
+        manifests: images.map((m) => ({ platform: m.platform, imageId: m.image.configDigest, manifestDigest: m.image.manifestDigest, manifest: m.image.manifest, config: m.image.config })),
+      },
       outputs,
       durationMs: Date.now() - started,
     };
   } finally {
-    await session.close();
+    await Promise.all(sessions.map((s) => s.close()));
     await store.close();
     await stepDirsRemoved(); // a build leaves no step directory behind once it resolves
   }
+}
+
+/** One target's image: its stages built, build labels applied, committed to the store. */
+async function solveTarget(session: BuildSession, needed: number[], target: number): Promise<{ state: ImageState; image: CommittedImage }> {
+  for (const i of needed) session.stage(i).catch(() => {}); // start independent stages now
+  let state;
+  try {
+    state = await session.stage(target);
+  } catch (e) {
+    // A sibling stage's failure aborts this one; report the failure that came first.
+    const reason = session.signal.reason;
+    if (e instanceof BuildAbortedError && reason instanceof Error && !(reason instanceof BuildAbortedError) && !session.opts.signal?.aborted) throw reason;
+    throw e;
+  }
+  state = applyBuildLabels(state, session.opts.labels ?? {});
+  if (session.opts.cacheTo?.some((c) => c.type === "inline")) state = await withInlineCache(session, state);
+  const image = await commitImage(session.store, state, session.sourceDateEpoch, (refs) => session.hold(refs, { pending: true }));
+  return { state, image };
+}
+
+/**
+ * Every target's result, or the error that stopped the build: the first failure that is not
+ * the abort it caused in the other targets (all settle first, so no step is left running).
+ */
+async function firstFailure<T>(runs: Promise<T>[], signal: AbortSignal | undefined): Promise<T[]> {
+  const settled = await Promise.allSettled(runs);
+  const failed = settled.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason as unknown);
+  if (failed.length === 0) return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+  if (signal?.aborted) throw failed[0];
+  throw failed.find((e) => !(e instanceof BuildAbortedError)) ?? failed[0];
 }

@@ -28,6 +28,8 @@ export async function exportableImage(
   compression: Compression,
   ociTypes = true,
   remote?: { elsewhere: (blob: Descriptor) => boolean; fetchMissing: (digest: Digest) => Promise<boolean> },
+  /** A source to add to: the images of one index share it. */
+  source = new StoreBlobSource(store, remote?.fetchMissing),
 ): Promise<ExportableImage> {
   const { layers, sources } = await layerDescriptors(store, state, compression, ociTypes, remote?.elsewhere);
   const manifest: Manifest = {
@@ -37,13 +39,12 @@ export async function exportableImage(
     layers,
   };
   const doc = serializeDocument(manifest);
-  const source = new StoreBlobSource(store, remote?.fetchMissing);
   source.addLayers(sources);
   source.addDocument(doc.digest, Buffer.from(doc.bytes));
   return { manifest, manifestBytes: Buffer.from(doc.bytes), digest: doc.digest, source };
 }
 
-async function writeFileAtomically(dest: string, write: (out: NodeJS.WritableStream & import("node:stream").Writable) => Promise<unknown>): Promise<void> {
+export async function writeFileAtomically(dest: string, write: (out: NodeJS.WritableStream & import("node:stream").Writable) => Promise<unknown>): Promise<void> {
   await fsp.mkdir(path.dirname(path.resolve(dest)), { recursive: true });
   const part = `${dest}.tbuild-${process.pid}.partial`;
   try {

@@ -51,7 +51,7 @@ async function writeOutput(session: BuildSession, state: ImageState, image: Comm
 }
 
 /** The image's root filesystem as a plain directory (layers applied, whiteouts honoured). */
-async function flattenInto(session: BuildSession, state: ImageState, dest: string): Promise<void> {
+export async function flattenInto(session: BuildSession, state: ImageState, dest: string): Promise<void> {
   try {
     await fsp.mkdir(dest, { recursive: true });
     for (const layer of await layerSources(session.store, state)) {
@@ -62,10 +62,12 @@ async function flattenInto(session: BuildSession, state: ImageState, dest: strin
   }
 }
 
-async function flattenToTar(session: BuildSession, state: ImageState, dest: string): Promise<void> {
+/** The root filesystem as a tar; `states` by directory name makes one directory per entry (a multi-platform build). */
+export async function flattenToTar(session: BuildSession, state: ImageState | Map<string, ImageState>, dest: string): Promise<void> {
   const tmp = await session.store.tempDir("flatten");
   try {
-    await flattenInto(session, state, path.join(tmp, "rootfs"));
+    if (state instanceof Map) for (const [dir, s] of state) await flattenInto(session, s, path.join(tmp, "rootfs", dir));
+    else await flattenInto(session, state, path.join(tmp, "rootfs"));
     const part = `${dest}.tbuild-${process.pid}.partial`;
     try {
       // Opened first: an unwritable destination rejects here, not as an unheard stream error.

@@ -12,6 +12,8 @@ export interface CommittedImage {
   configDigest: Digest;
   manifest: Manifest;
   manifestDigest: Digest;
+  /** Size of the manifest's bytes (an index's descriptor of it needs it). */
+  manifestSize: number;
 }
 
 /** The config as written: history times filled in, image time = the newest history entry. */
@@ -52,5 +54,5 @@ export async function commitImage(
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
   await protect({ blobs: [sha256(manifestBytes)] });
   const m = await store.putBlob(manifestBytes);
-  return { config, configDigest: cfg.digest, manifest, manifestDigest: m.digest };
+  return { config, configDigest: cfg.digest, manifest, manifestDigest: m.digest, manifestSize: m.size };
 }

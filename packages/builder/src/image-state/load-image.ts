@@ -1,7 +1,7 @@
 // Turns an image of the local store into a build state: its config, and a snapshot for
 // every layer (unpacked once, shared by every build that uses the image).
 import type { Digest, ImageConfig, Index, Manifest, Platform } from "@tbuild/oci";
-import { MediaType } from "@tbuild/oci";
+import { MediaType, bestForPlatform } from "@tbuild/oci";
 import type { Store } from "@tbuild/cache";
 import { chainsOf, ensureSnapshotFromBlob } from "./layers.js";
 import type { ImageState } from "./state.js";
@@ -17,11 +17,13 @@ function isIndex(doc: { mediaType?: string; manifests?: unknown }): boolean {
   return doc.mediaType === MediaType.ociIndex || doc.mediaType === MediaType.dockerManifestList || Array.isArray(doc.manifests);
 }
 
-/** Picks the manifest for `platform` from an index (exact variant first, then any variant). */
+/**
+ * Picks the manifest for `platform` from an index with containerd's matching rules
+ * (`bestForPlatform`); an index of one manifest that names no platform is that manifest.
+ */
 export function pickPlatform(index: Index, platform: Platform): Digest | undefined {
-  const candidates = index.manifests.filter((m) => m.platform && m.platform.os === platform.os && m.platform.architecture === platform.architecture);
-  const exact = candidates.find((m) => (m.platform?.variant ?? "") === (platform.variant ?? ""));
-  return (exact ?? candidates[0] ?? (index.manifests.length === 1 && !index.manifests[0]!.platform ? index.manifests[0] : undefined))?.digest;
+  const only = index.manifests.length === 1 && !index.manifests[0]!.platform ? index.manifests[0] : undefined;
+  return (bestForPlatform(index.manifests, platform) ?? only)?.digest;
 }
 
 /** Reads a manifest (or the right one from an index) and its config from the store. */

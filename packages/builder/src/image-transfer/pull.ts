@@ -9,6 +9,12 @@ export interface PullOptions {
   /** Registries reached over plain HTTP besides localhost, 127.0.0.0/8 and ::1. */
   insecureRegistries?: string[];
   client?: RegistryClient;
+  /**
+   * Name the registry's index (when the tag is multi-platform) instead of the one manifest
+   * pulled: the index's other platforms are then pulled when a build first needs them, and
+   * one name serves every target of a multi-platform build (as in containerd's store).
+   */
+  nameIndex?: boolean;
 }
 
 export interface PulledToStore {
@@ -46,7 +52,12 @@ export async function pullToStore(store: Store, ref: ImageReference, opts: PullO
     await store.putBlob(image.configBytes, { digest: image.manifest.config.digest });
     await store.putBlob(image.manifestBytes, { digest: image.descriptor.digest });
     const name = ref.toString();
-    await store.putImage(name, { manifest: image.descriptor.digest, mediaType: image.descriptor.mediaType });
+    const named = opts.nameIndex && image.index ? image.index.descriptor : image.descriptor;
+    if (named !== image.descriptor) {
+      await protect([named.digest]);
+      await store.putBlob(image.index!.bytes, { digest: named.digest });
+    }
+    await store.putImage(name, { manifest: named.digest, mediaType: named.mediaType });
     return { manifestDigest: image.descriptor.digest, descriptor: image.descriptor, name };
   } finally {
     for (const w of writers) await w.writer.abort().catch(() => {});
@@ -63,7 +74,7 @@ export async function pullToStore(store: Store, ref: ImageReference, opts: PullO
 export async function pullBaseImage(store: Store, name: string, platform: Platform, insecureRegistries?: string[]): Promise<Digest> {
   const ref = parseReference(name);
   try {
-    return (await pullToStore(store, ref, { platform, insecureRegistries })).manifestDigest;
+    return (await pullToStore(store, ref, { platform, insecureRegistries, nameIndex: true })).manifestDigest;
   } catch (e) {
     throw new Error(`failed to resolve source image ${ref.familiar}: ${(e as Error).message}`, { cause: e });
   }

@@ -1,6 +1,6 @@
 // Pushes an image (manifest + a blob source that serves its blobs, for a built image one
 // that re-creates built layers) to a registry under `name`.
-import { parseReference, type BlobSource, type Descriptor, type Digest, type Manifest } from "@tbuild/oci";
+import { parseReference, type BlobSource, type Descriptor, type Digest, type Index, type Manifest, type PushContent } from "@tbuild/oci";
 import { registryClient } from "./pull.js";
 
 /** What a push sends: the manifest, its exact bytes, and where its blobs come from. */
@@ -19,10 +19,19 @@ export interface PushOptions {
 }
 
 export async function pushImage(img: PushableImage, name: string, opts: PushOptions): Promise<Digest> {
+  return push({ manifest: img.manifest, manifestBytes: img.manifestBytes }, img.source, name, opts);
+}
+
+/** Pushes an image index and every manifest it lists (their blobs come from `source`). */
+export async function pushIndex(index: Index, indexBytes: Buffer, source: BlobSource, name: string, opts: PushOptions): Promise<Digest> {
+  return push({ index, indexBytes }, source, name, opts);
+}
+
+async function push(content: PushContent, source: BlobSource, name: string, opts: PushOptions): Promise<Digest> {
   const ref = parseReference(name);
   const client = registryClient([...(opts.insecureRegistries ?? []), ...(opts.insecure ? [ref.registry] : [])]);
   try {
-    const r = await client.push(ref, { manifest: img.manifest, manifestBytes: img.manifestBytes }, img.source, opts.mountFrom ? { mountFrom: opts.mountFrom } : {});
+    const r = await client.push(ref, content, source, opts.mountFrom ? { mountFrom: opts.mountFrom } : {});
     return r.descriptor.digest;
   } finally {
     await client.close();

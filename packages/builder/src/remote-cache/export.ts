@@ -18,11 +18,20 @@ import { buildCacheConfig, cacheIndex, CACHE_CONFIG_MEDIA_TYPE, INLINE_CACHE_KEY
 
 type Compression = "gzip" | "zstd";
 
-/** The records an export of `mode` writes, one per distinct key. */
-function selectRecords(session: BuildSession, final: ImageState, mode: "min" | "max") {
-  const inImage = new Set(chainsOf(final.layers.map((l) => l.diffID)));
+/** What an export covers: each target's session and final image (one for most builds). */
+export interface ExportPart {
+  session: BuildSession;
+  final: ImageState;
+}
+
+/**
+ * The records an export of `mode` writes, one per distinct key: `min` the steps whose layer
+ * is in a final image, `max` every layer step the targets resolved.
+ */
+function selectRecords(parts: readonly ExportPart[], mode: "min" | "max") {
+  const inImage = new Set(parts.flatMap((p) => chainsOf(p.final.layers.map((l) => l.diffID))));
   const seen = new Set<string>();
-  return session.layerRecords.filter((r) => {
+  return parts.flatMap((p) => p.session.layerRecords).filter((r) => {
     if (seen.has(r.key) || r.layers.length === 0) return false;
     const top = chainsOf(r.layers.map((l) => l.diffID)).at(-1)!;
     if (mode === "min" && !inImage.has(top)) return false;
@@ -58,8 +67,9 @@ async function describeLayers(
 }
 
 /** The cache config and layer descriptors for `records`. */
-async function cacheContent(session: BuildSession, final: ImageState, opts: { mode: "min" | "max"; compression: Compression; ociTypes: boolean; mountable: (b: Descriptor) => boolean }) {
-  const records = selectRecords(session, final, opts.mode);
+async function cacheContent(parts: readonly ExportPart[], opts: { mode: "min" | "max"; compression: Compression; ociTypes: boolean; mountable: (b: Descriptor) => boolean }) {
+  const session = parts[0]!.session; // the targets of a build share the store and the lazy layers
+  const records = selectRecords(parts, opts.mode);
   const blobs = await describeLayers(session, records, opts.compression, opts.ociTypes, opts.mountable);
   const keyOfChain = new Map<Digest, string>();
   const createdOfChain = new Map<Digest, string>();
@@ -78,12 +88,13 @@ async function cacheContent(session: BuildSession, final: ImageState, opts: { mo
 }
 
 /** Writes every cache export but inline (which commitImage's config carries). */
-export async function exportCaches(session: BuildSession, final: ImageState, client: () => RegistryClient): Promise<void> {
+export async function exportCaches(parts: readonly ExportPart[], client: () => RegistryClient): Promise<void> {
+  const session = parts[0]!.session;
   for (const spec of session.opts.cacheTo ?? []) {
     if (spec.type === "inline") continue;
     try {
-      if (spec.type === "registry") await exportToRegistry(session, final, spec, client());
-      else await exportToLayout(session, final, spec);
+      if (spec.type === "registry") await exportToRegistry(parts, spec, client());
+      else await exportToLayout(parts, spec);
     } catch (e) {
       const what = spec.type === "registry" ? spec.ref : `local:${spec.dest}`;
       const message = `exporting cache to ${what} failed: ${(e as Error).message}`;
@@ -93,7 +104,8 @@ export async function exportCaches(session: BuildSession, final: ImageState, cli
   }
 }
 
-async function exportToRegistry(session: BuildSession, final: ImageState, spec: Extract<CacheExportSpec, { type: "registry" }>, client: RegistryClient): Promise<void> {
+async function exportToRegistry(parts: readonly ExportPart[], spec: Extract<CacheExportSpec, { type: "registry" }>, client: RegistryClient): Promise<void> {
+  const session = parts[0]!.session;
   const ref = parseReference(spec.ref);
   const compression = spec.compression ?? "gzip";
   const ociTypes = spec.ociMediatypes ?? true;
@@ -101,7 +113,7 @@ async function exportToRegistry(session: BuildSession, final: ImageState, spec: 
     const r = session.lazy.remoteOf(blob.digest)?.repository;
     return r && r.registry === ref.registry && compressionOfMediaType(blob.mediaType) === compression ? r.repository : undefined;
   };
-  const { config, layers } = await cacheContent(session, final, { mode: spec.mode ?? "min", compression, ociTypes, mountable: (b) => mountFrom(b) !== undefined });
+  const { config, layers } = await cacheContent(parts, { mode: spec.mode ?? "min", compression, ociTypes, mountable: (b) => mountFrom(b) !== undefined });
   const configDoc = serializeDocument(config);
   const configDesc: Descriptor = { mediaType: CACHE_CONFIG_MEDIA_TYPE, digest: configDoc.digest, size: configDoc.size };
   const source = new StoreBlobSource(session.store, (d) => session.lazy.fetchByDigest(d));
@@ -112,10 +124,11 @@ async function exportToRegistry(session: BuildSession, final: ImageState, spec: 
 }
 
 /** An OCI layout, as buildx's local cache: blobs, and index.json naming the cache by tag. */
-async function exportToLayout(session: BuildSession, final: ImageState, spec: Extract<CacheExportSpec, { type: "local" }>): Promise<void> {
+async function exportToLayout(parts: readonly ExportPart[], spec: Extract<CacheExportSpec, { type: "local" }>): Promise<void> {
+  const session = parts[0]!.session;
   const compression = spec.compression ?? "gzip";
   const ociTypes = spec.ociMediatypes ?? true;
-  const { config, layers } = await cacheContent(session, final, { mode: spec.mode ?? "min", compression, ociTypes, mountable: () => false });
+  const { config, layers } = await cacheContent(parts, { mode: spec.mode ?? "min", compression, ociTypes, mountable: () => false });
   const dir = spec.dest;
   await fsp.mkdir(path.join(dir, "blobs", "sha256"), { recursive: true });
   const source = new StoreBlobSource(session.store);
@@ -139,7 +152,7 @@ async function exportToLayout(session: BuildSession, final: ImageState, spec: Ex
  */
 export async function withInlineCache(session: BuildSession, final: ImageState): Promise<ImageState> {
   try {
-    const { config } = await cacheContent(session, final, { mode: "min", compression: "gzip", ociTypes: true, mountable: (b) => session.lazy.remoteOf(b.digest) !== undefined && compressionOfMediaType(b.mediaType) === "gzip" });
+    const { config } = await cacheContent([{ session, final }], { mode: "min", compression: "gzip", ociTypes: true, mountable: (b) => session.lazy.remoteOf(b.digest) !== undefined && compressionOfMediaType(b.mediaType) === "gzip" });
     const state = cloneState(final);
     (state.config as unknown as Record<string, unknown>)[INLINE_CACHE_KEY] = Buffer.from(JSON.stringify(config)).toString("base64");
     return state;

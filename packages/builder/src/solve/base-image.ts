@@ -1,7 +1,7 @@
 // FROM (and COPY --from) of an image: an OCI layout on disk (`oci-layout://path[:tag]`),
 // an image in the local store, or else one pulled from its registry into the store.
 import { parsePlatform } from "@tbuild/parser";
-import { parseReference, type Digest, type Platform } from "@tbuild/oci";
+import { formatPlatform, parseReference, platformRank, type Digest, type ImageConfig, type Platform } from "@tbuild/oci";
 import { registryRemote } from "../remote-cache/blob-remote.js";
 import type { BuildSession } from "./session.js";
 import { readStoredImage, stateOfImage, stateOfStoredImage } from "../image-state/load-image.js";
@@ -20,14 +20,23 @@ export async function loadBaseImage(session: BuildSession, ref: string, platform
   } else {
     const name = normalizeImageName(ref);
     const rec = (await store.getImage(name)) ?? (await storedByDigest(session, name));
-    if (rec) manifestDigest = rec.manifest;
-    else if (session.opts.cacheFrom?.length) {
+    // A pulled name holds the one platform it was pulled for; another target pulls its own.
+    const stored = rec && (await readStoredImage(store, rec.manifest, platform).catch(() => undefined));
+    if (stored && runsAs(stored.config, platform)) manifestDigest = rec!.manifest;
+    else if (!rec && session.opts.cacheFrom?.length) {
       // With an imported cache, the base's layers may never be needed: read its manifest and
       // config only, and fetch a layer when a step must run on it (or an output needs it).
       return lazyBaseImage(session, name, platform);
     } else {
-      session.pulledImages.add(ref); // its FROM reports "ran", not "cached"
-      manifestDigest = await pullBaseImage(store, name, platform, session.opts.insecureRegistries);
+      try {
+        manifestDigest = await pullBaseImage(store, name, platform, session.opts.insecureRegistries);
+        session.pulledImages.add(ref); // its FROM reports "ran", not "cached"
+      } catch (e) {
+        if (!rec) throw e;
+        // Only a local image of another platform: used as it is, as Docker does, with a word.
+        session.emit({ type: "warning", message: `FROM ${ref}: the local image is for ${formatPlatform(configPlatform(stored?.config))}, not ${formatPlatform(platform)}, and no ${formatPlatform(platform)} image could be pulled (${(e as Error).message})`, time: Date.now() });
+        manifestDigest = rec.manifest;
+      }
     }
   }
   const img = await readStoredImage(store, manifestDigest, platform);
@@ -79,4 +88,11 @@ async function lazyBaseImage(session: BuildSession, name: string, platform: Plat
   } catch (e) {
     throw new Error(`failed to resolve source image ${ref.familiar}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+const configPlatform = (c: ImageConfig | undefined): Platform => ({ os: c?.os ?? "unknown", architecture: c?.architecture ?? "unknown", ...(c?.variant ? { variant: c.variant } : {}) });
+
+/** True if an image with this config runs as `platform` (containerd's matching rules). */
+function runsAs(config: ImageConfig, platform: Platform): boolean {
+  return platformRank(platform, configPlatform(config)) >= 0;
 }

@@ -5,7 +5,7 @@
 import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { ContextError } from "@tbuild/cache";
-import { DockerfileSyntaxError, findStageByName, parsePlatform, planStages, type DockerfileIR, type Platform } from "@tbuild/parser";
+import { DockerfileSyntaxError, defaultPlatform, findStageByName, formatPlatform, parsePlatform, planStages, type DockerfileIR, type Platform } from "@tbuild/parser";
 import { readFileInRoot } from "../fs/index.js";
 import { BuildOptionError } from "./errors.js";
 
@@ -57,4 +57,20 @@ export function targetPlatform(text: string): Platform {
   } catch (e) {
     throw new BuildOptionError("platform", (e as Error).message, { cause: e });
   }
+}
+
+/**
+ * The target platforms: `BuildOptions.platforms`, else `platform` split at commas (as
+ * `--platform linux/amd64,linux/arm64`), else the host's; duplicates (after normalising:
+ * linux/arm64/v8 is linux/arm64) count once.
+ */
+export function targetPlatforms(opts: { platform?: string; platforms?: string[] }): Platform[] {
+  const texts = opts.platforms?.length ? opts.platforms : (opts.platform ?? "").split(",").map((p) => p.trim()).filter((p) => p);
+  if (texts.length === 0) return [defaultPlatform()];
+  const seen = new Map<string, Platform>();
+  for (const t of texts) {
+    const p = targetPlatform(t);
+    seen.set(formatPlatform(p), p);
+  }
+  return [...seen.values()];
 }

@@ -18,8 +18,19 @@ import { fromCacheInfo } from "./explain/origins.js";
 export async function runStage(session: BuildSession, stage: Stage): Promise<ImageState> {
   const total = stage.instructions.length;
   const stageLabel = stage.name ?? String(stage.index);
+  // A multi-platform build runs a stage per target (or once for all): ids and labels say which.
+  const platform = session.stepPlatform(stage.index);
   const ref = (index: number, inst: { original: string; line: number }, id = `s${stage.index}.${index}`): StepRef => {
-    const r = { id, stage: stageLabel, stageIndex: stage.index, index, total, instruction: inst.original, line: inst.line };
+    const r = {
+      id: platform ? `${platform} ${id}` : id,
+      stage: stageLabel,
+      stageIndex: stage.index,
+      index,
+      total,
+      instruction: inst.original,
+      line: inst.line,
+      ...(platform ? { platform } : {}),
+    };
     return { ...r, label: stepLabel(r, session.stageCount) };
   };
 

@@ -14,6 +14,7 @@ import { lowerStack, type ImageState, type LayerRef } from "../image-state/state
 import { LazyLayers } from "../remote-cache/lazy-layers.js";
 import { insecureCacheRegistries, type ImportedCache } from "../remote-cache/import.js";
 import { BuildAbortedError } from "./errors.js";
+import { stageShare, type SharedStages, type StageShare, type StageShareInfo } from "./shared-stages.js";
 
 export interface Platforms {
   target: Platform;
@@ -35,8 +36,8 @@ export class BuildSession {
   readonly leases: Lease[] = [];
   /** Finished steps, in the order they finished (`orderedStepResults` sorts them). */
   readonly stepResults: StepResult[] = [];
-  /** Errors already reported with a `step-error` event (kept here, not on the error). */
-  readonly reportedErrors = new WeakSet<object>();
+  /** Errors already reported with a `step-error` event (kept here, not on the error; one set for all targets). */
+  readonly reportedErrors: WeakSet<object>;
   /** Base image refs this build pulled from a registry (their FROM steps "ran"). */
   readonly pulledImages = new Set<string>();
   /** Per stage: whether its result is entirely reused (FROM and every layer step cached). */
@@ -45,8 +46,8 @@ export class BuildSession {
   readonly imageResults = new Map<string, Promise<ImageState>>();
   /** Each built stage's variable scope at its end, inherited by `FROM <stage>`. */
   readonly stageEvaluators = new Map<number, { ev: StageEvaluator; declared: string[] }>();
-  /** Layers of imported-cache hits, fetched only when needed. */
-  readonly lazy: LazyLayers;
+  /** Layers of imported-cache hits, fetched only when needed (one set for all targets of a build). */
+  lazy: LazyLayers;
   /** The --cache-from sources' records, read while the first stages resolve their bases. */
   imports?: Promise<ImportedCache>;
   /** Every layer step this build resolved, for --cache-to: its key and the layers of its result. */
@@ -68,8 +69,11 @@ export class BuildSession {
     private readonly solvers: Solvers,
     /** Stages this build runs (they decide the step labels' stage part). */
     readonly stageCount = 1,
+    /** In a multi-platform build: this target's session shares these with the others'. */
+    readonly shared?: SharedStages,
   ) {
-    this.runLimiter = new Limiter(opts.concurrency ?? 4);
+    this.runLimiter = shared?.runLimiter ?? new Limiter(opts.concurrency ?? 4);
+    this.reportedErrors = shared?.reportedErrors ?? new WeakSet<object>();
     this.lazy = new LazyLayers(store, (refs) => this.hold(refs, { pending: true }));
     const signal = opts.signal;
     if (signal?.aborted) this.abort.abort(signal.reason); // an abort listener would never fire
@@ -96,11 +100,34 @@ export class BuildSession {
     if (!p) {
       const stage = this.ir.stages[index];
       if (!stage) return Promise.reject(new Error(`internal: no stage ${index}`));
-      p = this.solvers.runStage(this, stage);
+      p = this.shared ? this.sharedStage(stage, this.shared) : this.solvers.runStage(this, stage);
       p.catch((e) => this.abort.abort(e));
       this.stageResults.set(index, p);
     }
     return p;
+  }
+
+  /** A stage of a multi-platform build: run here, or taken from the target that ran it. */
+  private async sharedStage(stage: Stage, shared: SharedStages): Promise<ImageState> {
+    const o = await shared.outcome(this.shareOf(stage), async () => {
+      const state = await this.solvers.runStage(this, stage);
+      return { state, scope: this.stageEvaluators.get(stage.index), reused: this.stageReused.get(stage.index) };
+    });
+    if (o.scope) this.stageEvaluators.set(stage.index, o.scope);
+    if (o.reused !== undefined) this.stageReused.set(stage.index, o.reused);
+    return o.state;
+  }
+
+  private readonly shares = new Map<number, StageShareInfo>();
+
+  private shareOf(stage: Stage): StageShare {
+    return stageShare(this, stage, this.shares);
+  }
+
+  /** The platform part of a step's label in a multi-platform build ("linux/arm64"); none in a single-platform one. */
+  stepPlatform(stageIndex: number): string | undefined {
+    const stage = this.ir.stages[stageIndex];
+    return this.shared && stage ? this.shareOf(stage).label : undefined;
   }
 
   private readonly dirContexts = new Map<string, Promise<ContextIndex>>();
@@ -125,10 +152,13 @@ export class BuildSession {
 
   /** The build context, walked once with .dockerignore applied; hashing happens on demand. */
   contextIndex(): Promise<ContextIndex> {
-    this.contextIdx ??= hashContext(this.opts.context, {
-      dockerfile: this.opts.dockerfile,
-      statCache: this.store.contextStatCachePath(path.resolve(this.opts.context)),
-    });
+    const walk = () =>
+      hashContext(this.opts.context, {
+        dockerfile: this.opts.dockerfile,
+        statCache: this.store.contextStatCachePath(path.resolve(this.opts.context)),
+      });
+    // One walk for all the targets of a multi-platform build.
+    this.contextIdx ??= this.shared ? (this.shared.contextIndex ??= walk()) : walk();
     return this.contextIdx;
   }
 

@@ -11,6 +11,7 @@ import { layerStep } from "../solve/layer-step.js";
 import type { BuildSession } from "../solve/session.js";
 import { buildRunCommand, runHistory } from "./run-command.js";
 import { prepareRunMounts } from "./run-mounts.js";
+import { runPlatformOf } from "./run-platform.js";
 import { StepFailedError } from "../solve/errors.js";
 import type { RunLimits } from "../sandbox/limits.js";
 
@@ -46,7 +47,8 @@ export async function runStep(ctx: RunContext, state: ImageState, inst: RunInstr
       network,
       security: inst.security ?? "sandbox",
       mounts: mounts.keyParts,
-      platform: session.platforms.target,
+      // The platform it runs on (a build-platform stage's RUN is the same under every target).
+      platform: runPlatformOf(session, state),
     };
     const explain = { args: ctx.historyArgs.map((a) => a.name) };
     return await layerStep(session, step, state, { inputs, createdBy: runHistory(cmd.argv, ctx.historyArgs), noCache: ctx.noCache, explain }, async (draft) => {
@@ -131,7 +133,7 @@ function checkRunnable(session: BuildSession, inst: RunInstruction): void {
   }
   if (inst.devices.length > 0) throw new Error(`RUN --device=${inst.devices[0]!.name}: CDI devices are not supported by tbuild`);
   // The platform is the stage's (FROM --platform, else the target), checked before this step
-  // by checkRunPlatform (run-platform.ts): a build-platform stage runs under any target.
+  // by checkRunPlatform (run-platform.ts): natively, else under QEMU user emulation.
 }
 
 const PROXY = /^(http_proxy|https_proxy|ftp_proxy|no_proxy|all_proxy)$/i;

@@ -8,7 +8,7 @@ import { UsageError } from "../errors.js";
 import { parseBuildArgs, parseLabels } from "../options/key-value.js";
 import { parseOutputSpec } from "../options/output-spec.js";
 import { parseCacheExport, parseCacheImport } from "../options/cache-spec.js";
-import { parsePlatform } from "../options/platform.js";
+import { parsePlatforms } from "../options/platform.js";
 import { parseSecretSpec } from "../options/secret.js";
 import { parseSize } from "../options/size.js";
 import { parseUlimit } from "../options/ulimit.js";
@@ -92,7 +92,7 @@ export function planBuild(contextArg: string, f: BuildFlags, penv: PlanEnv): Bui
   if (Array.isArray(f.cacheFilter) && f.cacheFilter.length) options.noCacheFilter = f.cacheFilter;
   if (f.cacheFrom?.length) options.cacheFrom = f.cacheFrom.map(parseCacheImport).map((c) => (c.type === "local" ? { ...c, src: resolve(penv.cwd, c.src) } : c));
   if (f.cacheTo?.length) options.cacheTo = f.cacheTo.map(parseCacheExport).map((c) => (c.type === "local" ? { ...c, dest: resolve(penv.cwd, c.dest) } : c));
-  if (f.platform !== undefined) options.platform = parsePlatform(f.platform);
+  if (f.platform !== undefined) options.platform = parsePlatforms(f.platform);
   const labels = parseLabels(f.label ?? []);
   if (Object.keys(labels).length) options.labels = labels;
   if (f.secret?.length) {
@@ -127,6 +127,10 @@ export function planBuild(contextArg: string, f: BuildFlags, penv: PlanEnv): Bui
     for (const name of tags) if (!outputs.some((o) => o.type === "registry" && o.name === name)) outputs.push({ type: "registry", name });
   }
   checkDistinctDestinations(outputs);
+  if (options.platform?.includes(",") && outputs.some((o) => o.type === "docker")) {
+    // As BuildKit: a docker archive holds no image index (the builder refuses it too).
+    throw new UsageError("--output type=docker: the docker exporter cannot export a multi-platform build (a docker archive holds no image index); build one --platform, or use type=oci or --push");
+  }
   options.outputs = outputs;
 
   const context = resolve(penv.cwd, contextArg);

@@ -36,14 +36,16 @@ export default async function buildAction(cmd: Command): Promise<number> {
   if (controller.signal.aborted) throw new SilentFailure(130);
   if (outcome!.error !== undefined) throw outcome!.error;
   const result = outcome!.result!;
+  // A multi-platform build's ID is its index's digest (BuildKit's --iidfile holds it too).
+  const imageId = result.index?.digest ?? result.imageId;
   if (plan.iidfile) {
     try {
-      writeFileSync(plan.iidfile, result.imageId);
+      writeFileSync(plan.iidfile, imageId);
     } catch (err) {
       throw new CommandError(`cannot write --iidfile ${plan.iidfile}: ${(err as Error).message}`, { cause: err });
     }
   }
   if (flags.explainCache) process.stdout.write(explainCacheTable(result.steps));
-  if (plan.quiet) process.stdout.write(`${result.imageId}\n`);
+  if (plan.quiet) process.stdout.write(`${imageId}\n`);
   return 0;
 }

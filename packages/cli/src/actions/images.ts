@@ -1,6 +1,7 @@
 // `tbuild images`: the named images in the local store, like `docker images`.
 
 import type { Command } from "commander";
+import { formatPlatform } from "@tbuild/oci";
 import { humanSize, shortId, timeAgo } from "../format/human.js";
 import { renderTable } from "../format/table.js";
 import { familiarParts, normalizeName } from "../images/image-ref.js";
@@ -42,6 +43,7 @@ export default async function imagesAction(cmd: Command): Promise<number> {
         CreatedAt: r.image.config.created ?? null,
         CreatedSince: timeAgo(r.image.config.created),
         Size: r.image.size,
+        ...(r.image.index ? { Platforms: r.image.index.manifests.map((m) => (m.descriptor.platform ? formatPlatform(m.descriptor.platform) : "unknown")) } : {}),
       })}\n`);
     }
     return 0;

@@ -2,6 +2,7 @@
 // `docker image inspect` (an array, one object per image) and `skopeo inspect`.
 
 import type { Command } from "commander";
+import { formatPlatform } from "@tbuild/oci";
 import { familiarName } from "../images/image-ref.js";
 import { type StoreFlags, withStore } from "../images/open-store.js";
 import { resolveImage, type StoredImage } from "../images/stored-image.js";
@@ -44,5 +45,20 @@ function describe(img: StoredImage): Record<string, unknown> {
     Layers: img.manifest.layers.map((l) => ({ MIMEType: l.mediaType, Digest: l.digest, Size: l.size })),
     Manifest: img.manifest,
     ImageConfig: c,
+    // A multi-platform image: the index and each platform's manifest (Digest above is the one shown).
+    ...(img.index
+      ? {
+          Index: {
+            Digest: img.digest,
+            MediaType: img.index.index.mediaType ?? "application/vnd.oci.image.index.v1+json",
+            Manifests: img.index.manifests.map(({ descriptor: d, present }) => ({
+              Digest: d.digest,
+              Platform: d.platform ? formatPlatform(d.platform) : "unknown",
+              Size: d.size,
+              InStore: present,
+            })),
+          },
+        }
+      : {}),
   };
 }

@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { storedImagesBlobSource } from "@tbuild/builder";
 import { familiarName, parseImageRef } from "../images/image-ref.js";
 import { type StoreFlags, withStore } from "../images/open-store.js";
-import { resolveImage } from "../images/stored-image.js";
+import { indexChildren, resolveImage } from "../images/stored-image.js";
 
 interface PushFlags extends StoreFlags {
   insecure?: boolean;
@@ -23,7 +23,8 @@ export default async function pushAction(cmd: Command): Promise<number> {
     const result = await withStore(f, async (store) => {
       const img = await resolveImage(store, ref.toString());
       if (!f.quiet) process.stderr.write(`pushing ${familiarName(ref.toString())} to ${ref.registry}\n`);
-      const source = storedImagesBlobSource(store, [img]);
+      // Every platform's layers: built ones are re-created from their snapshots.
+      const source = storedImagesBlobSource(store, img.index ? await indexChildren(store, img) : [img]);
       if (img.digest !== img.manifestDigest) {
         const indexBytes = await store.readBlob(img.digest);
         return client.push(ref, { index: JSON.parse(indexBytes.toString("utf8")), indexBytes }, source);

@@ -49,7 +49,7 @@ export async function runBuildJobs(jobs: BuildJob[], renderer: ProgressRenderer,
     try {
       const result = await handle.result;
       if (streamError !== undefined) throw streamError;
-      renderer.buildFinished({ source: job.source, imageId: result.imageId, stored: job.stored, tags: job.displayTags });
+      renderer.buildFinished({ source: job.source, imageId: result.index?.digest ?? result.imageId, stored: job.stored, tags: job.displayTags });
       return { job, result };
     } catch (err) {
       // Make sure the failed step shows as failed even if no step-error event named it.

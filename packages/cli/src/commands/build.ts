@@ -18,7 +18,7 @@ export function defineBuildCommand(program: Command): void {
     .option("--no-cache-filter <stage>", "do not use the cache for the steps of this stage; repeatable", collect)
     .option("--cache-from <spec>", "import build cache: REF, type=registry,ref=REF or type=local,src=DIR; repeatable", collect)
     .option("--cache-to <spec>", "export build cache: type=registry,ref=REF | type=local,dest=DIR | type=inline [,mode=min|max]; repeatable", collect)
-    .option("--platform <os/arch>", "target platform (default: the host's)")
+    .option("--platform <os/arch[,…]>", "target platform, or several separated by commas for an image index (default: the host's)")
     .option("--label <key=value>", "set a label on the image; repeatable", collect)
     .option("--secret <spec>", "expose a secret to RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR; repeatable", collect)
     .addOption(new Option("--network <mode>", "network mode of RUN steps").choices(["default", "none", "host"]))

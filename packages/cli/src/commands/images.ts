@@ -52,7 +52,8 @@ export function defineImageCommands(program: Command): void {
       .description("write images to a tarball (OCI archive by default, or docker-archive)")
       .argument("<ref...>", "images to save")
       .requiredOption("-o, --output <file>", "destination tarball")
-      .addOption(new Option("--format <format>", "archive format").choices(["oci", "docker"]).default("oci")),
+      .addOption(new Option("--format <format>", "archive format").choices(["oci", "docker"]).default("oci"))
+      .option("--platform <os/arch>", "of a multi-platform image, save only this platform's image (default: the whole index)"),
     () => import("../actions/save.js"),
   );
   lazyAction(

@@ -182,6 +182,10 @@ describe("loadComposeProject edge cases", () => {
     });
     expect(p().warnings).toEqual(["app: ignoring unsupported build option shm_size"]);
   });
+  it("builds every platform of build.platforms in one multi-platform build", () => {
+    const { p } = project(["services:", "  app:", "    build:", "      context: .", "      platforms: [linux/x86_64, linux/arm64, linux/arm/v7]"].join("\n"));
+    expect(p().builds[0]!.options.platform).toBe("linux/amd64,linux/arm64,linux/arm/v7");
+  });
   it("warns about unset variables and rejects remote contexts and bad shapes", () => {
     expect(project("services:\n  a:\n    build: .\n    image: x${TAG}\n").p().warnings).toEqual([
       'the "TAG" variable is not set; defaulting to a blank string',

@@ -8,7 +8,7 @@ import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { BuildOptions, SecretSpec } from "../builder-api.js";
 import { CommandError, UsageError } from "../errors.js";
-import { parsePlatform } from "../options/platform.js";
+import { parsePlatforms } from "../options/platform.js";
 import { parseCacheExport, parseCacheImport } from "../options/cache-spec.js";
 import { parseDotEnv } from "./dotenv.js";
 import { interpolateTree, type Lookup } from "./interpolate.js";
@@ -142,8 +142,10 @@ function planService(service: string, svc: Record<string, unknown>, ctx: PlanCon
   if (cacheFrom.length) options.cacheFrom = cacheFrom.map((c) => (c.type === "local" ? { ...c, src: resolve(ctx.dir, c.src) } : c));
   const cacheTo = strList(build.cache_to, `${where}.cache_to`).map((v) => inKey(`${where}.cache_to`, () => parseCacheExport(v)));
   if (cacheTo.length) options.cacheTo = cacheTo.map((c) => (c.type === "local" ? { ...c, dest: resolve(ctx.dir, c.dest) } : c));
-  const platform = str(svc.platform) ?? strList(build.platforms, `${where}.platforms`)[0];
-  if (platform !== undefined) options.platform = parsePlatform(platform);
+  // build.platforms builds every platform listed (an image index); service.platform only one.
+  const platforms = strList(build.platforms, `${where}.platforms`);
+  const platform = platforms.length ? platforms.join(",") : str(svc.platform);
+  if (platform !== undefined) options.platform = parsePlatforms(platform);
   const secrets = secretsFor(build.secrets, `${where}.secrets`, ctx);
   if (secrets.length) options.secrets = secrets;
   return { service, options, dockerfileName };

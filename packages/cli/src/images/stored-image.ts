@@ -1,9 +1,10 @@
 // Reading images out of the local store: resolving what the user typed (a name, a
 // tag, a full or short image ID) to a stored image, and loading its manifest and
-// config. A multi-platform index resolves to the host platform's manifest.
+// config. A multi-platform index resolves to the host platform's manifest (or the one
+// asked for), and keeps its list of platforms for inspect and save.
 
 import type { Store, ImageRecord } from "@tbuild/cache";
-import type { Digest, ImageConfig, Index, Manifest } from "@tbuild/oci";
+import { bestForPlatform, formatPlatform, hostPlatform, parsePlatform, type Descriptor, type Digest, type ImageConfig, type Index, type Manifest } from "@tbuild/oci";
 import { CommandError } from "../errors.js";
 import { normalizeName } from "./image-ref.js";
 
@@ -23,24 +24,39 @@ export interface StoredImage {
   size: number;
   /** The stored name `resolveImage` found the image by, when it was a name. */
   matchedName?: string;
+  /** When `digest` is an image index: it, its bytes, and which of its manifests the store holds. */
+  index?: { index: Index; bytes: Buffer; manifests: { descriptor: Descriptor; present: boolean }[] };
 }
-
-const goArch: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x" };
 
 /** Reads and parses a JSON blob from the store. */
 export async function readJson<T>(store: Store, digest: Digest): Promise<T> {
   return JSON.parse((await store.readBlob(digest)).toString("utf8")) as T;
 }
 
-/** Loads the manifest and config behind `digest`, choosing the host platform in an index. */
-export async function loadImage(store: Store, digest: Digest, names: string[] = []): Promise<StoredImage> {
+/**
+ * Loads the manifest and config behind `digest`. In an index: the manifest for `platform`
+ * ("os/arch[/variant]"; a CommandError if the index has none), else the host's, else the
+ * first the store holds (a pulled index may hold only the platforms builds needed).
+ */
+export async function loadImage(store: Store, digest: Digest, names: string[] = [], platform?: string): Promise<StoredImage> {
   let manifestDigest = digest;
   let bytes = await store.readBlob(digest);
   let doc = JSON.parse(bytes.toString("utf8")) as Manifest | Index;
+  let index: StoredImage["index"];
   if ("manifests" in doc) {
-    const arch = goArch[process.arch] ?? process.arch;
-    const pick = doc.manifests.find((m) => m.platform?.os === "linux" && m.platform.architecture === arch) ?? doc.manifests[0];
-    if (!pick) throw new CommandError(`image index ${digest} lists no manifests`);
+    const manifests = await Promise.all(doc.manifests.map(async (d) => ({ descriptor: d, present: await store.hasBlob(d.digest) })));
+    index = { index: doc, bytes, manifests };
+    const present = manifests.filter((m) => m.present).map((m) => m.descriptor);
+    let pick: Descriptor | undefined;
+    if (platform !== undefined) {
+      const want = parsePlatform(platform);
+      pick = bestForPlatform(present, want);
+      if (!pick) {
+        const offered = present.filter((d) => d.platform).map((d) => formatPlatform(d.platform!));
+        throw new CommandError(`image index ${digest} has no image for ${formatPlatform(want)} in the store${offered.length ? ` (it holds ${offered.join(", ")})` : ""}`);
+      }
+    } else pick = bestForPlatform(present, hostPlatform()) ?? present[0];
+    if (!pick) throw new CommandError(`image index ${digest} lists no manifest the store holds`);
     manifestDigest = pick.digest;
     bytes = await store.readBlob(manifestDigest);
     doc = JSON.parse(bytes.toString("utf8")) as Manifest;
@@ -49,7 +65,7 @@ export async function loadImage(store: Store, digest: Digest, names: string[] = 
   if (!manifest.config) throw new CommandError(`blob ${manifestDigest} is not an image manifest`);
   const config = await readJson<ImageConfig>(store, manifest.config.digest);
   const size = manifest.layers.reduce((n, l) => n + l.size, 0);
-  return { names, digest, manifestDigest, manifest, manifestBytes: bytes, configDigest: manifest.config.digest, config, size };
+  return { names, digest, manifestDigest, manifest, manifestBytes: bytes, configDigest: manifest.config.digest, config, size, ...(index ? { index } : {}) };
 }
 
 /** Every named image, grouped by the digest the names point at, sorted by name. */
@@ -78,14 +94,14 @@ export async function listStoredImages(store: Store): Promise<{ record: ImageRec
  * image ID (config digest, `sha256:` optional, at least 4 hex digits when shortened),
  * or a manifest digest. Throws a CommandError when nothing or several images match.
  */
-export async function resolveImage(store: Store, ref: string): Promise<StoredImage> {
+export async function resolveImage(store: Store, ref: string, platform?: string): Promise<StoredImage> {
   const idLike = /^(sha256:)?[0-9a-f]{4,64}$/.test(ref);
   // Names first, as docker does: `tbuild inspect cafe` means the image named cafe if there is one.
   const name = tryNormalize(ref);
   const rec = (name !== undefined ? await store.getImage(name) : undefined) ?? (name !== ref ? await store.getImage(ref) : undefined);
   if (rec) {
     const names = (await store.listImages()).filter((r) => r.manifest === rec.manifest).map((r) => r.name);
-    return { ...(await loadImage(store, rec.manifest, names)), matchedName: rec.name };
+    return { ...(await loadImage(store, rec.manifest, names, platform)), matchedName: rec.name };
   }
   if (idLike) {
     const hex = ref.replace(/^sha256:/, "");
@@ -114,4 +130,13 @@ function tryNormalize(ref: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The images an index lists; all must be in the store (to save or push it whole). */
+export async function indexChildren(store: Store, img: StoredImage): Promise<StoredImage[]> {
+  const missing = img.index!.manifests.filter((m) => !m.present);
+  if (missing.length) {
+    throw new CommandError(`${img.names[0] ?? img.digest}: the store holds only some platforms of this index (missing ${missing.map((m) => m.descriptor.digest).join(", ")})`);
+  }
+  return Promise.all(img.index!.manifests.map((m) => loadImage(store, m.descriptor.digest)));
 }

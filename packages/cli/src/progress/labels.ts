@@ -11,7 +11,7 @@ export function stepLabel(step: StepRef, stageCount: number, source?: string): s
   const m = step.total + 1;
   const named = !/^\d+$/.test(step.stage);
   const stage = named ? step.stage : stageCount > 1 ? `stage-${step.stageIndex}` : "";
-  const prefix = [source, stage].filter((p) => p).join(" ");
+  const prefix = [source, step.platform, stage].filter((p) => p).join(" ");
   const counter = `${String(n).padStart(String(m).length)}/${m}`;
   return `[${prefix ? `${prefix} ` : ""}${counter}] ${oneLineInstruction(step.instruction)}`;
 }

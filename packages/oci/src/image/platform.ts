@@ -1,6 +1,6 @@
 // Platforms: parsing "os/arch/variant", the host's platform, and choosing a manifest from
 // an index the way containerd's platform matcher does (normalised architecture names,
-// arm variants defaulted, and for arm64 v8 ≡ no variant).
+// arm variants defaulted, for arm64 v8 ≡ no variant, and older variants accepted).
 import { OciError } from "../errors.js";
 import type { Descriptor, Index, Platform } from "../types.js";
 
@@ -54,17 +54,77 @@ export function platformMatches(want: Platform, have: Platform): boolean {
   return w.variant === undefined || h.variant === undefined || w.variant === h.variant;
 }
 
+const variantNumber = (v: string | undefined, dflt: number) => {
+  const n = v === undefined ? dflt : Number(v.replace(/^v/, ""));
+  return Number.isInteger(n) ? n : undefined;
+};
+
 /**
- * Picks the manifest for `want` from an index: the first entry whose platform matches exactly
- * (variant included), else the first compatible one. Attestation manifests (BuildKit's
- * "unknown/unknown" entries) never match. Throws NOT_FOUND listing what the index offers.
+ * The platforms whose images run as `want`, best first — containerd's `platforms.Only`
+ * rules: an arm variant runs the older ones (arm/v7 → v7, v6, v5), arm64 runs arm64 (any
+ * variant up to its own; no variant ≡ v8) and then 32-bit arm from v8 down, amd64 runs its
+ * older micro-architecture levels and then 386. Everything else matches only itself.
+ */
+export function compatiblePlatforms(want: Platform): Platform[] {
+  const w = normalizePlatform(want);
+  const at = (architecture: string, variant?: string): Platform => ({ os: w.os, architecture, ...(variant ? { variant } : {}) });
+  const down = (architecture: string, from: number, to: number) => {
+    const out: Platform[] = [];
+    for (let v = from; v >= to; v--) out.push(at(architecture, `v${v}`));
+    return out;
+  };
+  switch (w.architecture) {
+    case "arm": {
+      const v = variantNumber(w.variant, 7);
+      return v !== undefined && v >= 5 ? down("arm", v, 5) : [w];
+    }
+    case "arm64": {
+      const v = variantNumber(w.variant, 8);
+      return v !== undefined && v >= 8 ? [...down("arm64", v, 8), ...down("arm", 8, 5)] : [w];
+    }
+    case "amd64": {
+      const v = variantNumber(w.variant, 1);
+      return v !== undefined && v >= 1 ? [...down("amd64", v, 2), at("amd64"), at("386")] : [w, at("386")];
+    }
+    default:
+      return [w];
+  }
+}
+
+/** Where `have` stands among the platforms that run as `want` (0 = best), or -1 if it does not run. */
+export function platformRank(want: Platform, have: Platform): number {
+  const h = normalizePlatform(have);
+  if (h.os === "unknown") return -1; // BuildKit's attestation manifests
+  return compatiblePlatforms(want).findIndex((c) => c.os === h.os && c.architecture === h.architecture && (c.variant ?? "") === (normalizeAmd64(h).variant ?? ""));
+}
+
+// amd64's baseline level is written either way ("amd64", "amd64/v1"); compared without it.
+function normalizeAmd64(p: Platform): Platform {
+  return p.architecture === "amd64" && p.variant === "v1" ? { os: p.os, architecture: p.architecture } : p;
+}
+
+/**
+ * Picks the manifest for `want` from an index the way containerd does: among the entries
+ * whose platform runs as `want` (`compatiblePlatforms`), the best ranked, the first of equals.
+ * Attestation manifests (BuildKit's "unknown/unknown" entries) never match. Throws NOT_FOUND
+ * listing what the index offers.
  */
 export function selectManifest(index: Index, want: Platform, what = "the image index"): Descriptor {
   const w = normalizePlatform(want);
-  const candidates = index.manifests.filter((d) => d.platform && d.platform.os !== "unknown" && platformMatches(w, d.platform));
-  const exact = candidates.find((d) => normalizePlatform(d.platform!).variant === w.variant);
-  const chosen = exact ?? candidates[0];
+  const chosen = bestForPlatform(index.manifests, w);
   if (chosen) return chosen;
   const offered = index.manifests.filter((d) => d.platform && d.platform.os !== "unknown").map((d) => formatPlatform(d.platform!));
   throw new OciError("NOT_FOUND", `${what} has no manifest for ${formatPlatform(w)}${offered.length ? `; it offers ${offered.join(", ")}` : ""}.`);
+}
+
+/** The best-ranked descriptor for `want` (see `selectManifest`), or undefined. */
+export function bestForPlatform(manifests: readonly Descriptor[], want: Platform): Descriptor | undefined {
+  let best: Descriptor | undefined;
+  let bestRank = Infinity;
+  for (const d of manifests) {
+    if (!d.platform) continue;
+    const r = platformRank(want, d.platform);
+    if (r >= 0 && r < bestRank) [best, bestRank] = [d, r];
+  }
+  return best;
 }
