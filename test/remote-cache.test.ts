@@ -11,6 +11,7 @@ import { makeBuildEnv, type BuildEnv } from "./support/build-env.js";
 import { startRegistry, type RunningRegistry } from "./support/registry.js";
 import { startFaultProxy, type FaultProxy } from "./support/fault-proxy.js";
 import { Store } from "@tbuild/cache";
+import { pushMultiarchBase } from "./support/multiarch-base.js";
 
 const SDE = { SOURCE_DATE_EPOCH: "1700000000" };
 
@@ -208,6 +209,20 @@ RUN cat /installed /app.txt > /result
     const out = path.join(env.work, "pushed-out");
     await run({ context: env.context({ Dockerfile: `FROM ${pushed}\nRUN cp /result /seen\n` }), root: freshStore(), outputs: [{ type: "local", dest: out }] });
     expect(readFileSync(path.join(out, "seen"), "utf8")).toBe("deps v1\ndeps\napp v1\n");
+  });
+
+  it("a two-platform build exports one cache for both targets; a fresh store reuses every step of both", async () => {
+    const multi = pushMultiarchBase(registry.host, "lib/busybox-multi:1");
+    const ref = `${registry.host}/cache/multi:1`;
+    const ctx = env.context({ Dockerfile: `FROM ${multi}\nARG TARGETARCH\nCOPY a.txt /a.txt\nRUN echo "$TARGETARCH $(uname -m)" > /arch\n`, "a.txt": "a\n" });
+    const platform = "linux/amd64,linux/arm64";
+    const a = await run({ context: ctx, root: freshStore(), buildArgs: SDE, platform, cacheTo: [{ type: "registry", ref, mode: "max" }] });
+    expect(ran(a.result).filter((i) => i.startsWith("RUN"))).toHaveLength(2);
+    const b = await run({ context: ctx, root: freshStore(), buildArgs: SDE, platform, cacheFrom: [{ type: "registry", ref }] });
+    expect(ran(b.result)).toEqual([]);
+    // The same images (config digests); the store's manifests list B's imported layers by
+    // their compressed blobs and A's built ones uncompressed, so only the IDs compare.
+    expect(b.result.index?.manifests.map((m) => m.imageId)).toEqual(a.result.index?.manifests.map((m) => m.imageId));
   });
 
   describe("a registry with htpasswd auth", () => {
