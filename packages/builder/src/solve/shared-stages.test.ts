@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { parseDockerfile, parsePlatform, toStages } from "@tbuild/parser";
-import { stageShare } from "./shared-stages.js";
-import type { BuildSession } from "./session.js";
+import { stageShare, type ShareContext } from "./shared-stages.js";
 
 /** The share label of every stage under two targets, and whether the two targets share it. */
 function shares(dockerfile: string) {
   const ir = toStages(parseDockerfile(dockerfile));
   const under = (target: string) => {
     // stageShare reads only these fields of a session.
-    const session = { ir, buildArgs: new Map(), platforms: { target: parsePlatform(target), build: parsePlatform("linux/amd64") } } as unknown as BuildSession;
+    const session = { ir, buildArgs: new Map(), platforms: { target: parsePlatform(target), build: parsePlatform("linux/amd64") } } satisfies ShareContext;
     const seen = new Map();
     return ir.stages.map((s) => stageShare(session, s, seen));
   };

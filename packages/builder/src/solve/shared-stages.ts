@@ -14,7 +14,16 @@ import { formatPlatform, resolveStageBase, type Stage, type StageEvaluator } fro
 import type { ContextIndex } from "@tbuild/cache";
 import type { ImageState } from "../image-state/state.js";
 import type { Limiter } from "../util/limiter.js";
-import type { BuildSession } from "./session.js";
+import type { DockerfileIR } from "@tbuild/parser";
+import type { Platform } from "@tbuild/oci";
+
+/** What the share key of a stage is computed from: a session's view of the build (not the session itself, which uses this module). */
+export interface ShareContext {
+  ir: DockerfileIR;
+  buildArgs: ReadonlyMap<string, string>;
+  platforms: { target: Platform; build: Platform };
+  opts?: { buildContexts?: Record<string, string> };
+}
 
 const TARGET_ARG = /\bTARGET(?:PLATFORM|OS|ARCH|VARIANT)\b/;
 
@@ -71,7 +80,7 @@ function readsImage(stage: Stage): boolean {
 }
 
 /** The share key and label of `stage` in `session` (keys of the stages it reads are computed alike). */
-export function stageShare(session: BuildSession, stage: Stage, seen = new Map<number, StageShareInfo>()): StageShareInfo {
+export function stageShare(session: ShareContext, stage: Stage, seen = new Map<number, StageShareInfo>()): StageShareInfo {
   const known = seen.get(stage.index);
   if (known) return known;
   const target = formatPlatform(session.platforms.target);
