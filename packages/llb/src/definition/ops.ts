@@ -109,15 +109,16 @@ export function chown(spec: string | undefined, lookupInput: number): pb.ChownOp
   return create(pb.ChownOptSchema, { user: opt(user), ...(group !== undefined ? { group: opt(group) } : {}) });
 }
 
+/** `owner` is a `user[:group]` spec (names or ids), resolved against the action's input as llb.WithUser does. */
 export type FileActionSpec =
-  | { kind: "copy"; src: string; dest: string; from: Output; copy: Partial<Omit<pb.FileActionCopy, "$typeName" | "src" | "dest">> }
-  | { kind: "mkdir"; path: string; mode: number; makeParents: boolean; owner?: pb.ChownOpt }
-  | { kind: "mkfile"; path: string; mode: number; data: Uint8Array; owner?: pb.ChownOpt };
+  | { kind: "copy"; src: string; dest: string; from: Output; owner?: string; copy: Partial<Omit<pb.FileActionCopy, "$typeName" | "src" | "dest" | "owner">> }
+  | { kind: "mkdir"; path: string; mode: number; makeParents: boolean; owner?: string }
+  | { kind: "mkfile"; path: string; mode: number; data: Uint8Array; owner?: string };
 
 /**
- * A file op of one chain of actions on `base`: each action works on the previous one's
- * result (input -(i+1)… in llb's numbering: a negative input is an earlier action's output),
- * a copy's source is a secondary input. Returns the last action's output.
+ * A file op of one chain of actions on `base` (llb's FileAction chaining, client/llb/
+ * fileop.go): each action works on the previous one's result, a copy's source is a
+ * secondary input, and only the last action has an output. Returns that output.
  */
 export function file(base: Output, actions: FileActionSpec[], opts: { platform?: PlatformSpec; name?: string } = {}): Output {
   const inputs: Output[] = [];
@@ -129,25 +130,22 @@ export function file(base: Output, actions: FileActionSpec[], opts: { platform?:
     return BigInt(inputs.length - 1);
   };
   const baseIndex = inputIndex(base);
-  const pbActions = actions.map((a, i) => {
-    // The first action works on the base input; each later one on the output of the one before it,
-    // which llb numbers as input index (number of inputs + relative action index).
-    const input = i === 0 ? baseIndex : -1n; // fixed below once every input is known
-    const common = { input, output: i === actions.length - 1 ? 0n : -1n, secondaryInput: -1n };
-    switch (a.kind) {
-      case "copy":
-        return { a, common: { ...common, secondaryInput: inputIndex(a.from) }, action: { case: "copy" as const, value: create(pb.FileActionCopySchema, { src: a.src, dest: a.dest, mode: -1, timestamp: -1n, ...a.copy }) } };
-      case "mkdir":
-        return { a, common, action: { case: "mkdir" as const, value: create(pb.FileActionMkDirSchema, { path: a.path, mode: a.mode, makeParents: a.makeParents, timestamp: -1n, ...(a.owner ? { owner: a.owner } : {}) }) } };
-      case "mkfile":
-        return { a, common, action: { case: "mkfile" as const, value: create(pb.FileActionMkFileSchema, { path: a.path, mode: a.mode, data: a.data, timestamp: -1n, ...(a.owner ? { owner: a.owner } : {}) }) } };
-    }
-  });
+  // Secondary inputs first, so that every input index is known before an action refers to
+  // an earlier action's output, which llb numbers after the inputs: (inputs + action index).
+  const secondary = actions.map((a) => (a.kind === "copy" ? inputIndex(a.from) : -1n));
   const n = BigInt(inputs.length);
   const op = create(pb.FileOpSchema, {
-    actions: pbActions.map((p, i) =>
-      create(pb.FileActionSchema, { ...p.common, input: i === 0 ? p.common.input : n + BigInt(i - 1), action: p.action }),
-    ),
+    actions: actions.map((a, i) => {
+      const input = i === 0 ? baseIndex : n + BigInt(i - 1);
+      const owner = chown(a.owner, Number(input));
+      const action =
+        a.kind === "copy"
+          ? { case: "copy" as const, value: create(pb.FileActionCopySchema, { src: a.src, dest: a.dest, mode: -1, timestamp: -1n, ...a.copy, ...(owner ? { owner } : {}) }) }
+          : a.kind === "mkdir"
+            ? { case: "mkdir" as const, value: create(pb.FileActionMkDirSchema, { path: a.path, mode: a.mode, makeParents: a.makeParents, timestamp: -1n, ...(owner ? { owner } : {}) }) }
+            : { case: "mkfile" as const, value: create(pb.FileActionMkFileSchema, { path: a.path, mode: a.mode, data: a.data, timestamp: -1n, ...(owner ? { owner } : {}) }) };
+      return create(pb.FileActionSchema, { input, secondaryInput: secondary[i]!, output: i === actions.length - 1 ? 0n : -1n, action });
+    }),
   });
   const v = vertex({ op: { case: "file", value: op }, ...(opts.platform ? { platform: platform(opts.platform) } : {}) }, inputs, named(opts.name));
   return { vertex: v, index: 0 };

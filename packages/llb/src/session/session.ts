@@ -21,6 +21,7 @@ import { fileSyncHandlers, type SyncedDir, type TransferStats } from "./file-syn
 import { secretsHandlers, type SecretSource } from "./secrets.js";
 import { authHandlers } from "./auth.js";
 import { healthHandlers } from "./health.js";
+import { fileSendDefinition, makeReceiver, type ReceiveTarget, type Receiver } from "./file-send.js";
 
 export interface SessionOptions {
   /** Directories served by name (`context`, `dockerfile`, named contexts). */
@@ -30,10 +31,14 @@ export interface SessionOptions {
   sharedKey: string;
   name?: string;
   onTransfer?: (dirName: string, s: TransferStats) => void;
+  /** Where an exporter's result comes back (local, tar, oci, docker); offers FileSend. */
+  receive?: ReceiveTarget;
 }
 
 export interface Session {
   id: string;
+  /** Present when `receive` was given: settles once the export is written. */
+  receiver?: Receiver;
   close(): void;
 }
 
@@ -64,6 +69,13 @@ export async function startSession(conn: ControlConnection, opts: SessionOptions
     server.addService(grpcDefinition(svc), impl);
     for (const m of offered) methods.push(methodPath(svc, m));
   }
+  let receiver: Receiver | undefined;
+  if (opts.receive) {
+    const r = makeReceiver(opts.receive);
+    server.addService(fileSendDefinition as unknown as grpc.ServiceDefinition, r.handlers as unknown as grpc.UntypedServiceImplementation);
+    methods.push(fileSendDefinition.DiffCopy.path);
+    receiver = r.receiver;
+  }
   const headers = {
     "X-Docker-Expose-Session-Uuid": id,
     "X-Docker-Expose-Session-Name": opts.name ?? "tbuild",
@@ -81,6 +93,7 @@ export async function startSession(conn: ControlConnection, opts: SessionOptions
   injector.injectConnection(socket);
   return {
     id,
+    ...(receiver ? { receiver } : {}),
     close() {
       socket.destroy();
       injector.destroy();

@@ -1,0 +1,14 @@
+// Options a local build honours that the remote backend does not (yet), refused up front
+// with the reason, instead of being silently ignored.
+import type { BuildOptions } from "../api-types.js";
+import { BuildOptionError } from "../solve/errors.js";
+
+export function checkRemoteOptions(opts: BuildOptions): void {
+  const refuse = (option: keyof BuildOptions, what: string, why: string) => {
+    throw new BuildOptionError(option, `${what} is not supported with --builder ${opts.builder}: ${why}`);
+  };
+  if (opts.cacheFrom?.length || opts.cacheTo?.length) refuse("cacheFrom", "--cache-from/--cache-to", "tbuild's travelling cache is keyed by its own solver; the daemon keeps its own cache");
+  if (opts.buildContexts && Object.keys(opts.buildContexts).length) refuse("buildContexts", "--build-context", "not converted to LLB yet");
+  if (opts.ulimits?.length) refuse("ulimits", "--ulimit", "not converted to LLB yet");
+  if (opts.memory !== undefined || opts.memorySwap !== undefined || opts.pidsLimit !== undefined) refuse("memory", "--memory/--memory-swap/--pids-limit", "BuildKit's ExecOp has no per-step limits in the versions tbuild drives");
+}
