@@ -15,6 +15,15 @@ export interface ExporterChoice {
 }
 
 export function chooseExporter(address: BuilderAddress, outputs: OutputSpec[], tags: string[]): ExporterChoice {
+  // `-t a -t b --push` is the store plus one registry output per tag: one image exporter
+  // that names and pushes them all (buildx: type=image,name=a,b,push=true).
+  const pushes = outputs.filter((o): o is Extract<OutputSpec, { type: "registry" }> => o.type === "registry");
+  if (pushes.length > 0 && outputs.every((o) => o.type === "registry" || o.type === "store")) {
+    if (address.kind === "docker") throw new BuildOptionError("outputs", `--push with --builder ${address.text}: Docker's embedded BuildKit has no image exporter that pushes; build with -t, then docker push, or use a buildkitd (unix:// or tcp://)`);
+    const names = [...new Set([...tags, ...pushes.map((p) => p.name)])];
+    const insecure = pushes.some((p) => p.insecure);
+    return { exporter: "image", attrs: { name: names.join(","), push: "true", ...(insecure ? { "registry.insecure": "true" } : {}) }, output: pushes[0]! };
+  }
   if (outputs.length > 1) {
     throw new BuildOptionError("outputs", `--builder ${address.text}: one output per build (BuildKit 0.8's Solve takes one exporter); run the build once per output, the daemon's cache makes the others cheap`);
   }
