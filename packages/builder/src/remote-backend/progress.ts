@@ -18,6 +18,8 @@ export class RemoteProgress {
   private readonly byDigest = new Map<string, Tracked[]>();
   private readonly byStage = new Map<number, Tracked[]>();
   private readonly results = new Map<string, StepResult>();
+  /** Vertices that reported transfer progress (an image source that pulled layers). */
+  private readonly transferred = new Set<string>();
   /** The step whose vertex reported an error first. */
   failed?: { step: StepRef; argv?: string[]; error: string; tail: string[] };
 
@@ -40,6 +42,7 @@ export class RemoteProgress {
 
   update(s: control.StatusResponse): void {
     const now = Date.now();
+    for (const st of s.statuses) this.transferred.add(st.vertex);
     for (const v of s.vertexes) for (const t of this.byDigest.get(v.digest) ?? []) {
       if (t.finished) continue;
       if (t.started === undefined && (v.started || v.completed || v.cached)) {
@@ -55,9 +58,12 @@ export class RemoteProgress {
       if (v.completed) {
         t.finished = true;
         const ms = now - (t.started ?? now);
+        // FROM does work only when it pulls (transfer statuses); a base at hand is cached, as
+        // for a local build.
+        const atHand = t.sv.step.index === 0 && !this.transferred.has(v.digest);
         if (v.cached) this.emit({ type: "step-cached", step: t.sv.step, time: now });
-        else this.emit({ type: "step-done", step: t.sv.step, status: "ran", durationMs: ms, time: now });
-        this.record(t.sv.step, v.cached ? "cached" : "ran", ms);
+        else this.emit({ type: "step-done", step: t.sv.step, status: atHand ? "cached" : "ran", durationMs: ms, time: now });
+        this.record(t.sv.step, v.cached || atHand ? "cached" : "ran", ms);
         this.flush(this.byStage.get(t.sv.step.stageIndex)!);
       }
     }
