@@ -90,6 +90,8 @@ describe.skipIf(missing)(`remote backend on Docker's BuildKit ${missing ? `(skip
     const ctx = context("secret", {
       Dockerfile: [
         "FROM tbuild-fixture/busybox:latest",
+        // A secret's value is not part of BuildKit's cache key: a fresh step for a fresh value.
+        `RUN echo ${value.length}-${process.pid}-${Date.now()} > /nonce`,
         "RUN --mount=type=secret,id=tok sha256sum /run/secrets/tok | cut -d' ' -f1 > /tok.sha",
         "RUN --mount=type=secret,id=tok,target=/etc/tok,uid=1000,mode=0440 stat -c '%a %u' /etc/tok > /tok.stat",
         "RUN --mount=type=secret,id=absent,required=false test ! -e /run/secrets/absent && echo skipped > /absent",

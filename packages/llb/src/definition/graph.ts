@@ -40,6 +40,7 @@ export interface Marshalled {
 /** Marshals the graph that ends at `root` (BuildKit's llb.State.Marshal). */
 export function marshal(root: Output): Marshalled {
   const digests = new Map<Vertex, string>();
+  const emitted = new Set<string>();
   const defs: Uint8Array[] = [];
   const metadata: Record<string, OpMetadata> = {};
   const visit = (v: Vertex): string => {
@@ -51,8 +52,10 @@ export function marshal(root: Output): Marshalled {
     });
     const bytes = toBinary(OpSchema, { ...v.op, inputs });
     const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-    if (!digests.has(v)) {
-      digests.set(v, digest);
+    digests.set(v, digest);
+    // Two vertices with the same op are one op of the definition (two stages FROM one image).
+    if (!emitted.has(digest)) {
+      emitted.add(digest);
       defs.push(bytes);
       if (v.description || v.ignoreCache) {
         metadata[digest] = create(OpMetadataSchema, { description: sortedRecord(v.description), ignoreCache: v.ignoreCache ?? false });

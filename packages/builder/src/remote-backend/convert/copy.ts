@@ -1,11 +1,12 @@
-// COPY and ADD as one FileOp, as dockerfile2llb's dispatchCopy makes it (convert.go): one
+// COPY and ADD as one FileOp, as dockerfile2llb's dispatchCopy makes it (convert_copy.go): one
 // copy action per source, chained, each with BuildKit's CopyInfo for Dockerfile copies —
 // FollowSymlinks, CopyDirContentsOnly, CreateDestPath, AllowWildcard, AllowEmptyWildcard,
 // AttemptUnpack for ADD — and the --chown user (looked up in the destination's /etc files)
 // and an octal --chmod as the mode. The destination is resolved against WORKDIR and keeps
 // a trailing "/" (pathRelativeToWorkingDir). A heredoc is a file made in scratch ("preparing
-// inline document") and copied like a source; a URL is an https:// source op
-// (llb.HTTP with the file name and --checksum); a git URL is a git:// source op.
+// inline document", 0644) and copied with only Mode and CreateDestPath; a URL is an https://
+// source op (llb.HTTP with the file name and --checksum) and a git URL a git:// source op,
+// both copied with only Mode and CreateDestPath (and --unpack for a URL).
 import path from "node:path";
 import type { AddInstruction, CopyInstruction } from "@tbuild/parser";
 import { parseReference } from "@tbuild/oci";
@@ -29,24 +30,27 @@ export async function convertCopy(ctx: InstructionContext, st: StageLLB, inst: C
   if (inst.excludes.length) throw new Error("COPY --exclude is not supported with --builder yet");
   const source = await copySource(ctx, inst);
   const actions: ops.FileActionSpec[] = [];
-  const info = { followSymlink: true, dirCopyContents: true, attemptUnpackDockerCompatibility: inst.kind === "add", createDestPath: true, allowWildcard: true, allowEmptyWildcard: true, mode };
+  const unpack = inst.kind === "add" && inst.unpack !== false;
+  const info = { followSymlink: true, dirCopyContents: true, attemptUnpackDockerCompatibility: unpack, createDestPath: true, allowWildcard: true, allowEmptyWildcard: true, mode };
   for (const src of inst.sources) {
     if (inst.kind === "add" && isGit(src)) {
       const [url, ref] = src.split("#", 2) as [string, string | undefined];
       const git = ops.source(`git://${url.replace(/^(https?|git):\/\//, "")}${ref ? `#${ref}` : ""}`, { "git.fullurl": url, ...(inst.keepGitDir ? { "git.keepgitdir": "true" } : {}) }, { name: `[internal] load git source ${src}` });
-      actions.push({ kind: "copy", src: "/", dest, from: git, owner: inst.chown, copy: { ...info, attemptUnpackDockerCompatibility: false } });
+      actions.push({ kind: "copy", src: "/", dest, from: git, owner: inst.chown, copy: { mode, createDestPath: true } });
     } else if (inst.kind === "add" && isHttp(src)) {
-      const name = path.posix.basename(new URL(src).pathname) || "__unnamed__";
+      const base = path.posix.basename(new URL(src).pathname);
+      const name = base && base !== "/" && base !== "." ? base : "__unnamed__";
       const http = ops.source(src, { "http.filename": name, ...(inst.checksum ? { "http.checksum": inst.checksum } : {}) }, { name: `[internal] load remote file ${src}` });
-      actions.push({ kind: "copy", src: `/${name}`, dest, from: http, owner: inst.chown, copy: { ...info, attemptUnpackDockerCompatibility: false, dirCopyContents: false } });
+      // Remote files are not unpacked unless --unpack (convert_copy.go).
+      actions.push({ kind: "copy", src: `/${name}`, dest, from: http, owner: inst.chown, copy: { mode, createDestPath: true, attemptUnpackDockerCompatibility: inst.unpack === true } });
     } else {
-      actions.push({ kind: "copy", src: path.posix.join("/", src), dest, from: source, owner: inst.chown, copy: info });
+      actions.push({ kind: "copy", src: goClean(`/${src}`), dest, from: source, owner: inst.chown, copy: info });
     }
   }
   for (const h of inst.heredocs) {
     // BuildKit ≥ 0.12 makes COPY heredoc files 0644 (moby/buildkit#3992), as tbuild does.
     const body = h.chomp ? chompHeredoc(h.content) : h.content;
-    const doc = ops.file(undefined, [{ kind: "mkfile", path: `/${h.name}`, mode: 0o644, data: Buffer.from(body) }], { name: "[internal] preparing inline document" });
+    const doc = ops.file(undefined, [{ kind: "mkfile", path: `/${h.name}`, mode: 0o644, data: Buffer.from(body) }], { name: "[internal] preparing inline document", platform: st.image.platform ?? cs.inputs.platforms.target });
     actions.push({ kind: "copy", src: `/${h.name}`, dest, from: doc, owner: inst.chown, copy: { mode, createDestPath: true } });
   }
   const fs = ops.file(st.fs, actions, { name: step.label, platform: st.image.platform ?? cs.inputs.platforms.target });
@@ -63,6 +67,12 @@ async function copySource(ctx: InstructionContext, inst: CopyInstruction | AddIn
   if (named) return (await cs.stage(named.index)).fs;
   if (/^\d+$/.test(inst.from)) return (await cs.stage(Number(inst.from))).fs;
   return ops.source(`docker-image://${parseReference(inst.from).toString()}`, {}, { platform: cs.inputs.platforms.target });
+}
+
+/** Go's filepath.Join("/", src): cleaned, no trailing slash. */
+function goClean(p: string): string {
+  const n = path.posix.normalize(p);
+  return n.length > 1 && n.endsWith("/") ? n.slice(0, -1) : n;
 }
 
 function octalMode(spec: string): number {

@@ -1,9 +1,11 @@
-// RUN as an ExecOp, as dockerfile2llb's dispatchRun and runmount.go make it: the argv after
+// RUN as an ExecOp, as dockerfile2llb's dispatchRun (convert.go) and dispatchRunMounts /
+// dispatchSecret (convert_runmount.go, convert_secrets.go) make it: the argv after
 // SHELL wrapping (heredocs as tbuild's front end reads them), the environment of ARGs in
 // scope and ENV, the config's WorkingDir and User, the root mount "/" (output 0), and each
-// --mount: bind (readonly unless rw, source as a selector), cache (a persistent cache
-// dir, sharing mode; uid/gid/mode through a scratch mkdir as BuildKit's "settings cache mount
-// permissions"), tmpfs, secret (a file, default /run/secrets/<id>, mode 0400). Network and
+// --mount: bind (readonly unless rw, never an output; a source other than "/" as selector),
+// cache (id "<namespace>/<id or target>" with an empty namespace, from scratch, sharing;
+// uid/gid/mode through a scratch mkdir "[internal] setting cache mount permissions"), tmpfs,
+// secret (default /run/secrets/<id>, 0/0/0400, optional unless required). Network and
 // security map to pb.NetMode / pb.SecurityMode.
 import path from "node:path";
 import type { MountSpec, RunInstruction } from "@tbuild/parser";
@@ -29,8 +31,8 @@ export async function convertRun(ctx: InstructionContext, st: StageLLB, inst: Ru
   for (const m of inst.mounts) mounts.push(await convertMount(cs, m, cwd));
   if (cmd.script) {
     // BuildKit runs a lone `RUN <<EOF` with a #! line as a file at /dev/pipes/<name>.
-    const file = ops.file(undefined, [{ kind: "mkfile", path: `/${cmd.script.name}`, mode: 0o755, data: Buffer.from(cmd.script.content) }], { name: "[internal] preparing inline document" });
-    mounts.push({ dest: "/dev/pipes/", from: file, readonly: true });
+    const file = ops.file(undefined, [{ kind: "mkfile", path: `/${cmd.script.name}`, mode: 0o755, data: Buffer.from(cmd.script.content) }], { name: "[internal] preparing inline document", platform: st.image.platform ?? cs.inputs.platforms.target });
+    mounts.push({ dest: "/dev/pipes/", from: file, selector: "/", readonly: true, output: false });
   }
   const network = inst.network ?? cs.inputs.network ?? "default";
   const outs = ops.exec({
@@ -54,20 +56,18 @@ async function convertMount(cs: ConvertState, m: MountSpec, cwd: string): Promis
   const target = "target" in m && m.target ? path.posix.resolve(cwd, m.target) : undefined;
   switch (m.type) {
     case "bind":
-      return { dest: target!, from: await mountSource(cs, m), selector: path.posix.normalize("/" + (m.source ?? "/")), readonly: m.readonly, output: false };
+      return { dest: target!, from: await mountSource(cs, m), ...selectorOf(m.source), readonly: m.readonly, output: false };
     case "cache": {
-      const id = m.id || target!;
+      // cacheIDNamespace (BUILDKIT_CACHE_MOUNT_NS, empty here) + "/" + id: the ids docker build uses.
+      const id = `/${m.id || path.posix.normalize(target!)}`;
       const sharing = m.sharing === "private" ? pb.CacheSharingOpt.PRIVATE : m.sharing === "locked" ? pb.CacheSharingOpt.LOCKED : pb.CacheSharingOpt.SHARED;
-      let from: Output;
-      let selector = "";
-      if (m.from !== undefined) {
-        from = await mountSource(cs, m);
-        selector = path.posix.normalize("/" + (m.source ?? "/"));
-      } else if (m.uid !== undefined || m.gid !== undefined || m.mode !== undefined) {
-        from = ops.file(undefined, [{ kind: "mkdir", path: "/cache", mode: m.mode ?? 0o755, makeParents: false, owner: `${m.uid ?? 0}:${m.gid ?? 0}` }], { name: "[internal] settings cache mount permissions" });
-        selector = "/cache";
+      let from: Output = m.from !== undefined ? await mountSource(cs, m) : undefined;
+      let sel = selectorOf(m.source);
+      if (!sel.selector && (m.uid !== undefined || m.gid !== undefined || m.mode !== undefined)) {
+        from = ops.file(from, [{ kind: "mkdir", path: "/cache", mode: m.mode ?? 0o755, makeParents: false, owner: `${m.uid ?? 0}:${m.gid ?? 0}` }], { name: "[internal] setting cache mount permissions" });
+        sel = { selector: "/cache" };
       }
-      return { dest: target!, type: pb.MountType.CACHE, from: from!, selector, readonly: m.readonly, output: false, cache: { id, sharing } };
+      return { dest: target!, type: pb.MountType.CACHE, from, ...sel, readonly: m.readonly, output: false, cache: { id, sharing } };
     }
     case "tmpfs":
       return { dest: target!, type: pb.MountType.TMPFS, output: false, ...(m.size ? { tmpfsSize: m.size } : {}) };
@@ -76,7 +76,7 @@ async function convertMount(cs: ConvertState, m: MountSpec, cwd: string): Promis
       if (!id) throw new Error(`RUN --mount=type=secret needs an id (or a target): ${m.raw}`);
       if (m.env) throw new Error(`RUN --mount=type=secret,env=${m.env}: secrets as environment variables need a newer BuildKit than --builder drives; mount it as a file`);
       return {
-        dest: path.posix.resolve(cwd, m.target ?? `/run/secrets/${id}`),
+        dest: m.target ?? `/run/secrets/${path.posix.basename(id)}`,
         type: pb.MountType.SECRET,
         output: false,
         secret: { id, uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o400, optional: !m.required },
@@ -85,6 +85,12 @@ async function convertMount(cs: ConvertState, m: MountSpec, cwd: string): Promis
     case "ssh":
       throw new Error("RUN --mount=type=ssh is not supported with --builder yet");
   }
+}
+
+/** A mount's source as llb.SourcePath: only when it is not the root. */
+function selectorOf(source: string | undefined): { selector?: string } {
+  const s = path.posix.normalize("/" + (source ?? ""));
+  return s === "/" ? {} : { selector: s.length > 1 && s.endsWith("/") ? s.slice(0, -1) : s };
 }
 
 /** What `from=` names: a stage, else an image; without it, the build context. */
