@@ -143,3 +143,32 @@ describe.skipIf(missing)(`remote backend on Docker's BuildKit ${missing ? `(skip
     expect(existsSync(path.join(work, "x.tar"))).toBe(false);
   });
 });
+
+describe.skipIf(missing)("remote backend: a buildkitd address (unix://)", { timeout: 300_000 }, () => {
+  // No buildkitd runs here; Docker's BuildKit serves the same Control API, so a relay that
+  // upgrades each connection to its /grpc stands in for buildkitd's socket. The session then
+  // goes through Control.Session (buildkitd's way), not Docker's /session endpoint.
+  it("builds through Control.Session and gets -o type=local back through the session", async () => {
+    const { createServer } = await import("node:net");
+    const { dockerUpgrade } = await import("@tbuild/llb");
+    const sock = path.join(work, "relay.sock");
+    const relay = createServer((c) => {
+      dockerUpgrade("/tmp/dockerd.sock", "/grpc").then((u) => {
+        c.pipe(u).pipe(c);
+        c.on("close", () => u.destroy());
+        u.on("close", () => c.destroy());
+      }, () => c.destroy());
+    }).listen(sock);
+    try {
+      const ctx = context("viaunix", { Dockerfile: "FROM scratch\nCOPY a.txt /a.txt\nCOPY <<EOF /b.txt\nfrom a heredoc\nEOF\n", "a.txt": "via unix\n" });
+      const out = path.join(work, "viaunix-out");
+      const handle = build({ context: ctx, builder: `unix://${sock}`, outputs: [{ type: "local", dest: out }] });
+      const result = await handle.result;
+      expect(result.remote?.transfers[0]).toMatchObject({ dir: "context", files: 2 });
+      expect(readFileSync(path.join(out, "a.txt"), "utf8")).toBe("via unix\n");
+      expect(readFileSync(path.join(out, "b.txt"), "utf8")).toBe("from a heredoc\n");
+    } finally {
+      relay.close();
+    }
+  });
+});
