@@ -172,3 +172,32 @@ describe.skipIf(missing)("remote backend: a buildkitd address (unix://)", { time
     }
   });
 });
+
+describe.skipIf(missing || !existsSync("/usr/bin/docker-registry") || !existsSync("/usr/bin/htpasswd"))("remote backend: registry credentials through the session", { timeout: 300_000 }, () => {
+  // The daemon pulls the base image from a registry that requires a password; it asks the
+  // session's Auth service, which answers from DOCKER_CONFIG (as the docker CLI would).
+  it("pulls a base image from an htpasswd registry with the credentials of docker's config", async () => {
+    const { startRegistry } = await import("./support/registry.js");
+    const reg = await startRegistry({ auth: { username: "ci", password: "s3cret" } });
+    const saved = process.env.DOCKER_CONFIG;
+    try {
+      const config = path.join(work, "docker-config");
+      mkdirSync(config, { recursive: true });
+      writeFileSync(path.join(config, "config.json"), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from("ci:s3cret").toString("base64") } } }));
+      const ref = `${reg.host}/fixture/busybox:auth`;
+      docker("tag", "tbuild-fixture/busybox:latest", ref);
+      execFileSync("/usr/bin/docker", ["--config", config, "-H", "unix:///tmp/dockerd.sock", "push", ref], { stdio: "pipe" });
+      docker("rmi", ref); // the build must pull it
+      process.env.DOCKER_CONFIG = config;
+      const ctx = context("authbase", { Dockerfile: `FROM ${ref}\nRUN echo pulled > /p\n` });
+      const out = path.join(work, "authbase-out");
+      const { result } = await remote({ context: ctx, outputs: [{ type: "local", dest: out }] });
+      expect(readFileSync(path.join(out, "p"), "utf8")).toBe("pulled\n");
+      expect(result.steps[0]?.status).toBe("ran"); // FROM pulled
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_CONFIG;
+      else process.env.DOCKER_CONFIG = saved;
+      await reg.stop();
+    }
+  });
+});

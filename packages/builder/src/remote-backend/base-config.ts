@@ -35,7 +35,7 @@ function getJSON(socketPath: string, path: string): Promise<{ status: number; bo
           }
         });
       })
-      .on("error", reject);
+      .on("error", (e) => reject(new Error(`cannot reach Docker at ${socketPath}: ${e.message} (is dockerd running?)`, { cause: e })));
   });
 }
 

@@ -120,7 +120,7 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
   } catch (e) {
     await statusDone;
     if (opts.signal?.aborted) throw new BuildAbortedError(opts.signal.reason);
-    throw solveError(e, progress);
+    throw solveError(e, progress, address.text);
   } finally {
     opts.signal?.removeEventListener("abort", onCancel);
     abort.abort();
@@ -130,8 +130,10 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
 }
 
 /** The daemon's error as tbuild's: the failing step (its Dockerfile line) and, for a RUN, its exit code. */
-function solveError(e: unknown, progress: RemoteProgress): Error {
+function solveError(e: unknown, progress: RemoteProgress, builder: string): Error {
   const details = (e as { details?: string }).details ?? (e as Error).message ?? String(e);
+  // gRPC UNAVAILABLE: nothing answered at the address.
+  if ((e as { code?: number }).code === 14) return new Error(`cannot reach BuildKit at ${builder}: ${details.replace(/\s*Resolution note:.*$/s, "")}`, { cause: e });
   const failed = progress.failed;
   if (!failed) return new Error(`BuildKit: ${details}`, { cause: e });
   const code = /exit code: (\d+)/.exec(failed.error) ?? /exit code: (\d+)/.exec(details);
