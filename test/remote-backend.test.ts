@@ -201,3 +201,44 @@ describe.skipIf(missing || !existsSync("/usr/bin/docker-registry") || !existsSyn
     }
   });
 });
+
+describe.skipIf(missing || !existsSync("/usr/bin/openssl"))("remote backend: a buildkitd address over TCP with mutual TLS", { timeout: 300_000 }, () => {
+  // A TLS endpoint in front of the same BuildKit (each accepted connection relayed to
+  // Docker's /grpc) stands in for `buildkitd --addr tcp://… --tlscacert … --tlscert … --tlskey …`:
+  // the client must present a certificate signed by the CA, and checks the server's.
+  it("builds through tcp://host:port,cacert=…,cert=…,key=… and is refused without a client certificate", async () => {
+    const tls = await import("node:tls");
+    const { dockerUpgrade } = await import("@tbuild/llb");
+    const pki = path.join(work, "pki");
+    mkdirSync(pki, { recursive: true });
+    const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: pki, stdio: "pipe" });
+    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=tbuild-test-ca");
+    writeFileSync(path.join(pki, "san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+    for (const who of ["server", "client"]) {
+      ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", `${who}.key`, "-out", `${who}.csr`, "-subj", `/CN=${who}`);
+      ssl("x509", "-req", "-in", `${who}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${who}.pem`, "-days", "1", "-extfile", "san.ext");
+    }
+    const read = (f: string) => readFileSync(path.join(pki, f));
+    const server = tls.createServer({ key: read("server.key"), cert: read("server.pem"), ca: read("ca.pem"), requestCert: true, rejectUnauthorized: true, ALPNProtocols: ["h2"] }, (c) => {
+      dockerUpgrade("/tmp/dockerd.sock", "/grpc").then((u) => {
+        c.pipe(u).pipe(c);
+        c.on("close", () => u.destroy());
+        u.on("close", () => c.destroy());
+      }, () => c.destroy());
+    });
+    server.on("tlsClientError", () => {});
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const ctx = context("viatls", { Dockerfile: "FROM scratch\nCOPY a.txt /a.txt\n", "a.txt": "via tls\n" });
+      const addr = `tcp://127.0.0.1:${port}`;
+      const out = path.join(work, "viatls-out");
+      await build({ context: ctx, builder: `${addr},cacert=${pki}/ca.pem,cert=${pki}/client.pem,key=${pki}/client.key`, outputs: [{ type: "local", dest: out }] }).result;
+      expect(readFileSync(path.join(out, "a.txt"), "utf8")).toBe("via tls\n");
+      const err = await build({ context: ctx, builder: `${addr},cacert=${pki}/ca.pem`, outputs: [{ type: "local", dest: path.join(work, "viatls-x") }] }).result.then(() => undefined, (e: Error) => e);
+      expect(err?.message).toMatch(/cannot reach BuildKit at tcp:\/\/127\.0\.0\.1/);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -20,6 +20,9 @@ import { RemoteProgress } from "./progress.js";
 import { checkRemoteOptions } from "./unsupported-options.js";
 import { runFrontend } from "./frontend.js";
 
+/** How long the daemon may take to accept the connection (gRPC would retry forever). */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 export async function runRemoteBuild(opts: BuildOptions & { builder: string }, emit: (e: BuildEvent) => void, started: number): Promise<BuildResult> {
   if (opts.signal?.aborted) throw new BuildAbortedError(opts.signal.reason);
   let address;
@@ -64,6 +67,12 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
   progress.begin();
 
   const conn = connectControl(address);
+  try {
+    await conn.ready(CONNECT_TIMEOUT_MS);
+  } catch (e) {
+    conn.close();
+    throw new Error(`cannot reach BuildKit at ${address.text} within ${CONNECT_TIMEOUT_MS / 1000} s: nothing answered, or the TLS handshake failed (check cacert, cert and key)`, { cause: e });
+  }
   const transfers: { dir: string; entries: number; files: number; bytes: number }[] = [];
   const dirs = new Map<string, SyncedDir>([["context", { dir: context, excludes: (await readIgnoreSpec(context, dockerfile)).patterns }]]);
   const session = await startSession(conn, {

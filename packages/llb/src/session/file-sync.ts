@@ -4,7 +4,7 @@
 // STAT to end the list, then DATA packets for each file the daemon REQuests (an empty DATA
 // ends a file), and FIN for FIN. The list is filtered here, with tbuild's .dockerignore
 // matcher, so excluded files never leave the machine.
-import { createReadStream } from "node:fs";
+import { createReadStream, readFileSync } from "node:fs";
 import path from "node:path";
 import { create } from "@bufbuild/protobuf";
 import type grpc from "@grpc/grpc-js";
@@ -31,6 +31,12 @@ export interface TransferStats {
 }
 
 const CHUNK = 32 << 10;
+const SMALL = 1 << 20;
+const BUDGET = 4 << 20;
+
+function* chunksOf(b: Buffer): Generator<Buffer> {
+  for (let i = 0; i < b.length; i += CHUNK) yield b.subarray(i, i + CHUNK);
+}
 
 export function fileSyncHandlers(dirs: Map<string, SyncedDir>, onTransfer?: (name: string, s: TransferStats) => void) {
   return {
@@ -64,14 +70,34 @@ async function listEntries(d: SyncedDir): Promise<ContextEntry[]> {
 
 async function diffCopy(call: grpc.ServerDuplexStream<Packet, Packet>, d: SyncedDir): Promise<TransferStats> {
   const stats: TransferStats = { entries: 0, files: 0, bytes: 0 };
-  const send = (p: Packet) =>
-    new Promise<void>((resolve, reject) => {
-      // Respect the stream's backpressure: a 20k-file context is many packets.
-      const ok = call.write(p, (err?: Error | null) => (err ? reject(err) : undefined));
-      if (ok) resolve();
-      else call.once("drain", () => resolve());
-    });
+  // Backpressure is honoured per few MiB, not per packet: waiting for "drain" after each of
+  // 20,000 small STAT packets costs a round trip through the connection each time.
+  let unflushed = 0;
+  const send = async (p: Packet) => {
+    const ok = call.write(p);
+    unflushed += 64 + p.data.length;
+    if (!ok && unflushed > BUDGET) {
+      unflushed = 0;
+      await new Promise<void>((resolve) => call.once("drain", () => resolve()));
+    }
+  };
+  // Requests may come while the list is still being sent (the receiver asks as it reads);
+  // they are answered one file at a time, in the order they come, once the list is out.
+  const queue: number[] = [];
+  let head = 0; // queue.shift() is O(n): 20,000 requests would cost seconds
+  let wake: (() => void) | undefined;
+  let finished = false;
+  let failure: Error | undefined;
+  call.on("data", (p: Packet) => {
+    if (p.type === T.PACKET_REQ) queue.push(p.ID);
+    else if (p.type === T.PACKET_FIN) finished = true;
+    else if (p.type === T.PACKET_ERR) failure = new Error(`error from receiver: ${Buffer.from(p.data).toString()}`);
+    wake?.();
+  });
+  call.on("end", () => { finished = true; wake?.(); });
+  call.on("error", (e: Error) => { failure = e; wake?.(); });
   const files = new Map<number, string>();
+  const sizes = new Map<number, number>();
   const entries = await listEntries(d);
   const seenInodes = new Map<string, string>();
   let id = 0;
@@ -93,6 +119,7 @@ async function diffCopy(call: grpc.ServerDuplexStream<Packet, Packet>, d: Synced
         stat.size = BigInt(e.size);
       }
       files.set(id, e.path);
+      sizes.set(id, e.size);
     } else if (e.type === "symlink") {
       stat.linkname = e.linkTarget ?? "";
       stat.size = BigInt(Buffer.byteLength(stat.linkname));
@@ -103,22 +130,9 @@ async function diffCopy(call: grpc.ServerDuplexStream<Packet, Packet>, d: Synced
   }
   await send(create(PacketSchema, { type: T.PACKET_STAT }));
 
-  // Requests are answered one file at a time, in the order they come.
-  const queue: number[] = [];
-  let wake: (() => void) | undefined;
-  let finished = false;
-  let failure: Error | undefined;
-  call.on("data", (p: Packet) => {
-    if (p.type === T.PACKET_REQ) queue.push(p.ID);
-    else if (p.type === T.PACKET_FIN) finished = true;
-    else if (p.type === T.PACKET_ERR) failure = new Error(`error from receiver: ${Buffer.from(p.data).toString()}`);
-    wake?.();
-  });
-  call.on("end", () => { finished = true; wake?.(); });
-  call.on("error", (e: Error) => { failure = e; wake?.(); });
   for (;;) {
     if (failure) throw failure;
-    const next = queue.shift();
+    const next = head < queue.length ? queue[head++] : undefined;
     if (next === undefined) {
       if (finished) break;
       await new Promise<void>((r) => (wake = r));
@@ -128,7 +142,11 @@ async function diffCopy(call: grpc.ServerDuplexStream<Packet, Packet>, d: Synced
     const rel = files.get(next);
     if (rel === undefined) throw new Error(`invalid file id ${next}`);
     files.delete(next);
-    for await (const chunk of createReadStream(path.join(d.dir, rel), { highWaterMark: CHUNK })) {
+    const abs = path.join(d.dir, rel);
+    // Small files (most of a context) in one read: a stream per file costs more than the file.
+    const whole = sizes.get(next)! <= SMALL ? readFileSync(abs) : undefined;
+    const chunks = whole ? chunksOf(whole) : createReadStream(abs, { highWaterMark: CHUNK });
+    for await (const chunk of chunks) {
       await send(create(PacketSchema, { type: T.PACKET_DATA, ID: next, data: chunk as Buffer }));
       stats.bytes += (chunk as Buffer).length;
     }

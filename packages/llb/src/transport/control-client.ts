@@ -30,6 +30,8 @@ export interface ControlConnection {
   /** Progress of the solve whose ref is `ref`, until it ends. */
   status(ref: string, signal?: AbortSignal): AsyncIterable<control.StatusResponse>;
   info(): Promise<control.InfoResponse>;
+  /** Resolves once the connection is up; rejects if it is not within `ms` (a refused TLS handshake never is). */
+  ready(ms: number): Promise<void>;
   /**
    * The LLB bridge of the build whose ref is `buildRef` (a Solve with neither definition nor
    * frontend waits for it): the client acts as the frontend, as buildx's client.Build does,
@@ -90,6 +92,7 @@ export function connectControl(address: BuilderAddress): ControlConnection {
     address,
     solve: (req, signal) => unary<control.SolveResponse>("Solve", req, signal),
     info: () => unary<control.InfoResponse>("Info", create(control.InfoRequestSchema, {})),
+    ready: (ms) => new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + ms, (err) => (err ? reject(err) : resolve()))),
     status(ref, signal) {
       const call = client["Status"]!(create(control.StatusRequestSchema, { Ref: ref })) as grpc.ClientReadableStream<control.StatusResponse>;
       signal?.addEventListener("abort", () => call.cancel(), { once: true });
