@@ -6,14 +6,14 @@
 import path from "node:path";
 import { checkQuotes, defaultPlatform, parseDockerfile, toStages } from "@tbuild/parser";
 import { readIgnoreSpec } from "@tbuild/cache";
-import { connectControl, control, marshal, newId, parseBuilderAddress, startSession, type SyncedDir } from "@tbuild/llb";
+import { connectControl, control, marshal, newId, parseBuilderAddress, startSession, type BuilderAddress, type ControlConnection, type Session, type SessionOptions, type SyncedDir } from "@tbuild/llb";
 import { create } from "@bufbuild/protobuf";
 import type { Digest, Manifest } from "@tbuild/oci";
 import type { BuildEvent, BuildOptions, BuildResult } from "../api-types.js";
 import { BuildAbortedError, BuildCheckError, BuildOptionError, StepError, StepFailedError } from "../solve/errors.js";
 import { checkContext, planTarget, readDockerfile, targetPlatform } from "../solve/build-inputs.js";
 import { unusedBuildArgs, unusedBuildArgsMessage } from "../solve/unused-build-args.js";
-import { convertTarget } from "./convert/convert.js";
+import { convertTarget, type Converted } from "./convert/convert.js";
 import { dockerResolver, registryResolver } from "./base-config.js";
 import { chooseExporter } from "./exporters.js";
 import { RemoteProgress } from "./progress.js";
@@ -25,7 +25,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 
 export async function runRemoteBuild(opts: BuildOptions & { builder: string }, emit: (e: BuildEvent) => void, started: number): Promise<BuildResult> {
   if (opts.signal?.aborted) throw new BuildAbortedError(opts.signal.reason);
-  let address;
+  let address: BuilderAddress;
   try {
     address = parseBuilderAddress(opts.builder);
   } catch (e) {
@@ -50,10 +50,26 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
 
   const registry = registryResolver({ ...(opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}) });
   const resolveBase = address.kind === "docker" ? dockerResolver(address.socketPath, registry) : registry;
-  const converted = await convertTarget(
-    { ir, buildArgs, platforms, ...(opts.network ? { network: opts.network } : {}), allow: opts.allow ?? [], noCache: opts.noCache ?? false, noCacheFilter: opts.noCacheFilter ?? [], stageCount: needed.length, resolveBase },
-    target,
-  );
+  // The connection and the session come up while the Dockerfile is converted.
+  const transfers: { dir: string; entries: number; files: number; bytes: number }[] = [];
+  const daemon = openDaemon(address, {
+    dirs: new Map<string, SyncedDir>([["context", { dir: context, excludes: (await readIgnoreSpec(context, dockerfile)).patterns }]]),
+    secrets: opts.secrets ?? [],
+    sharedKey: context,
+    ...(exporter.receive ? { receive: exporter.receive } : {}),
+    onTransfer: (dirName, s) => transfers.push({ dir: dirName, ...s }),
+  });
+  daemon.catch(() => {});
+  let converted: Converted;
+  try {
+    converted = await convertTarget(
+      { ir, buildArgs, platforms, ...(opts.network ? { network: opts.network } : {}), allow: opts.allow ?? [], noCache: opts.noCache ?? false, noCacheFilter: opts.noCacheFilter ?? [], stageCount: needed.length, resolveBase },
+      target,
+    );
+  } catch (e) {
+    (await daemon.catch(() => undefined))?.close();
+    throw e;
+  }
   let config = converted.config;
   if (opts.labels && Object.keys(opts.labels).length) config = { ...config, config: { ...config.config, Labels: { ...config.config?.Labels, ...opts.labels } } };
   const { definition, digests } = marshal(converted.root);
@@ -66,22 +82,7 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
   const progress = new RemoteProgress(converted.steps, (sv) => (sv.vertex ? digests.get(sv.vertex) : undefined), emit);
   progress.begin();
 
-  const conn = connectControl(address);
-  try {
-    await conn.ready(CONNECT_TIMEOUT_MS);
-  } catch (e) {
-    conn.close();
-    throw new Error(`cannot reach BuildKit at ${address.text} within ${CONNECT_TIMEOUT_MS / 1000} s: nothing answered, or the TLS handshake failed (check cacert, cert and key)`, { cause: e });
-  }
-  const transfers: { dir: string; entries: number; files: number; bytes: number }[] = [];
-  const dirs = new Map<string, SyncedDir>([["context", { dir: context, excludes: (await readIgnoreSpec(context, dockerfile)).patterns }]]);
-  const session = await startSession(conn, {
-    dirs,
-    secrets: opts.secrets ?? [],
-    sharedKey: context,
-    ...(exporter.receive ? { receive: exporter.receive } : {}),
-    onTransfer: (dirName, s) => transfers.push({ dir: dirName, ...s }),
-  });
+  const { conn, session } = await daemon;
   const receiver = session.receiver;
   const ref = newId();
   const abort = new AbortController();
@@ -135,6 +136,24 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
     abort.abort();
     session.close();
     conn.close();
+  }
+}
+
+/** Connects to the daemon and starts the session; closes what it opened if that fails. */
+async function openDaemon(address: BuilderAddress, sessionOpts: SessionOptions): Promise<{ conn: ControlConnection; session: Session; close(): void }> {
+  const conn = connectControl(address);
+  try {
+    await conn.ready(CONNECT_TIMEOUT_MS);
+  } catch (e) {
+    conn.close();
+    throw new Error(`cannot reach BuildKit at ${address.text} within ${CONNECT_TIMEOUT_MS / 1000} s: nothing answered, or the TLS handshake failed (check cacert, cert and key)`, { cause: e });
+  }
+  try {
+    const session = await startSession(conn, sessionOpts);
+    return { conn, session, close: () => { session.close(); conn.close(); } };
+  } catch (e) {
+    conn.close();
+    throw e;
   }
 }
 
