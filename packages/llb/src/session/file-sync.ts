@@ -33,6 +33,7 @@ export interface TransferStats {
 const CHUNK = 32 << 10;
 const SMALL = 1 << 20;
 const BUDGET = 4 << 20;
+const SENDERS = 4;
 
 function* chunksOf(b: Buffer): Generator<Buffer> {
   for (let i = 0; i < b.length; i += CHUNK) yield b.subarray(i, i + CHUNK);
@@ -85,17 +86,20 @@ async function diffCopy(call: grpc.ServerDuplexStream<Packet, Packet>, d: Synced
   // they are answered one file at a time, in the order they come, once the list is out.
   const queue: number[] = [];
   let head = 0; // queue.shift() is O(n): 20,000 requests would cost seconds
-  let wake: (() => void) | undefined;
+  const waiters: (() => void)[] = [];
+  const wake = () => {
+    for (const w of waiters.splice(0)) w();
+  };
   let finished = false;
   let failure: Error | undefined;
   call.on("data", (p: Packet) => {
     if (p.type === T.PACKET_REQ) queue.push(p.ID);
     else if (p.type === T.PACKET_FIN) finished = true;
     else if (p.type === T.PACKET_ERR) failure = new Error(`error from receiver: ${Buffer.from(p.data).toString()}`);
-    wake?.();
+    wake();
   });
-  call.on("end", () => { finished = true; wake?.(); });
-  call.on("error", (e: Error) => { failure = e; wake?.(); });
+  call.on("end", () => { finished = true; wake(); });
+  call.on("error", (e: Error) => { failure = e; wake(); });
   const files = new Map<number, string>();
   const sizes = new Map<number, number>();
   const entries = await listEntries(d);
@@ -130,29 +134,32 @@ async function diffCopy(call: grpc.ServerDuplexStream<Packet, Packet>, d: Synced
   }
   await send(create(PacketSchema, { type: T.PACKET_STAT }));
 
-  for (;;) {
-    if (failure) throw failure;
-    const next = head < queue.length ? queue[head++] : undefined;
-    if (next === undefined) {
-      if (finished) break;
-      await new Promise<void>((r) => (wake = r));
-      wake = undefined;
-      continue;
-    }
-    const rel = files.get(next);
-    if (rel === undefined) throw new Error(`invalid file id ${next}`);
-    files.delete(next);
+  const sendFile = async (fileId: number) => {
+    const rel = files.get(fileId);
+    if (rel === undefined) throw new Error(`invalid file id ${fileId}`);
+    files.delete(fileId);
     const abs = path.join(d.dir, rel);
     // Small files (most of a context) in one read: a stream per file costs more than the file.
-    const whole = sizes.get(next)! <= SMALL ? readFileSync(abs) : undefined;
+    const whole = sizes.get(fileId)! <= SMALL ? readFileSync(abs) : undefined;
     const chunks = whole ? chunksOf(whole) : createReadStream(abs, { highWaterMark: CHUNK });
     for await (const chunk of chunks) {
-      await send(create(PacketSchema, { type: T.PACKET_DATA, ID: next, data: chunk as Buffer }));
+      await send(create(PacketSchema, { type: T.PACKET_DATA, ID: fileId, data: chunk as Buffer }));
       stats.bytes += (chunk as Buffer).length;
     }
-    await send(create(PacketSchema, { type: T.PACKET_DATA, ID: next }));
+    await send(create(PacketSchema, { type: T.PACKET_DATA, ID: fileId }));
     stats.files++;
-  }
+  };
+  // Four files in flight, as fsutil's sender: packets carry their file's id, so they may interleave.
+  const worker = async () => {
+    for (;;) {
+      if (failure) throw failure;
+      const next = head < queue.length ? queue[head++] : undefined;
+      if (next !== undefined) await sendFile(next);
+      else if (finished) return;
+      else await new Promise<void>((r) => waiters.push(r));
+    }
+  };
+  await Promise.all(Array.from({ length: SENDERS }, worker));
   await send(create(PacketSchema, { type: T.PACKET_FIN }));
   call.end();
   return stats;
