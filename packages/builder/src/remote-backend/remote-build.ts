@@ -22,6 +22,8 @@ import { runFrontend } from "./frontend.js";
 
 /** How long the daemon may take to accept the connection (gRPC would retry forever). */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** How long a failed solve's status stream may take to deliver its last vertices. */
+const STATUS_GRACE_MS = 5_000;
 
 export async function runRemoteBuild(opts: BuildOptions & { builder: string }, emit: (e: BuildEvent) => void, started: number): Promise<BuildResult> {
   if (opts.signal?.aborted) throw new BuildAbortedError(opts.signal.reason);
@@ -128,6 +130,10 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
       remote: { builder: address.text, transfers },
     };
   } catch (e) {
+    // The status stream tells which step failed; it normally ends with the solve, but a
+    // broken connection may leave it open: wait a little, then stop it.
+    await Promise.race([statusDone, new Promise((r) => setTimeout(r, STATUS_GRACE_MS).unref())]);
+    abort.abort();
     await statusDone;
     if (opts.signal?.aborted) throw new BuildAbortedError(opts.signal.reason);
     throw solveError(e, progress, address.text);
