@@ -12,6 +12,7 @@ export default defineConfig({
       "@tbuild/oci": pkg("oci"),
       "@tbuild/cache": pkg("cache"),
       "@tbuild/builder": pkg("builder"),
+      "@tbuild/llb": pkg("llb"),
     },
   },
   test: {

@@ -14,6 +14,7 @@ PKGS=(
   busybox-static debootstrap                     # base images made locally (no Docker Hub here)
   attr zstd xz-utils bzip2 gzip tar git          # xattrs, compression formats ADD/unpack accept, ADD of git sources
   jq curl ca-certificates time procps
+  docker.io openssl                              # the remote backend's tests: Docker 20.10's embedded BuildKit (../shared/tools/peers/dockerd.sh), TLS certificates
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -7,6 +7,8 @@ export interface BenchOptions {
   workloads: WorkloadName[];
   runs: number;
   peers: boolean;
+  /** tbuild's remote backend (--builder docker://) against BuildKit's client on the same dockerd. */
+  remote: boolean;
   maxLoad: number;
   maxWaitS: number;
   regenerate: boolean;
@@ -21,6 +23,7 @@ export const USAGE = `usage: npm run bench -- [WORKLOAD…] [options]
 workloads: ${WORKLOAD_NAMES.join(", ")}, multiplatform (default: all)
   --runs N           runs per workload and engine (default 3; the table shows medians)
   --peers            also run buildah and BuildKit (dockerd 20.10), interleaved with tbuild
+  --remote           tbuild --builder docker:// against docker build on the same dockerd (no local tbuild, no buildah)
   --max-load L       wait before each sequence until the 1-min load average is below L (default 1.5)
   --max-wait S       …but at most S seconds (default 60); --max-wait 0 never waits
   --regen            regenerate the workload contexts even if kept ones look intact
@@ -37,6 +40,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
     options: {
       runs: { type: "string" },
       peers: { type: "boolean", default: false },
+      remote: { type: "boolean", default: false },
       "max-load": { type: "string" },
       "max-wait": { type: "string" },
       regen: { type: "boolean", default: false },
@@ -63,6 +67,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
     workloads: workloads.length || positionals.length ? workloads : [...WORKLOAD_NAMES],
     runs: Math.floor(num("runs", values.runs, 3, 1)),
     peers: values.peers ?? false,
+    remote: values.remote ?? false,
     maxLoad: num("max-load", values["max-load"], 1.5, 0),
     maxWaitS: num("max-wait", values["max-wait"], 60, 0),
     regenerate: values.regen ?? false,

@@ -8,6 +8,8 @@ import { BuildahEngine } from "./engines/buildah.js";
 import { BuildkitEngine } from "./engines/buildkit.js";
 import type { Engine } from "./engines/engine.js";
 import { TbuildEngine } from "./engines/tbuild.js";
+import { TbuildRemoteEngine } from "./engines/tbuild-remote.js";
+import { remoteTable } from "./remote-report.js";
 import { loadAverage, waitForQuiet } from "./load.js";
 import { runDiagnostics } from "./profile/diagnose.js";
 import { phasesTable, summaryTable } from "./report.js";
@@ -26,8 +28,14 @@ function printSample(s: Sample): void {
   );
 }
 
-async function makeEngines(env: BenchEnv, peers: boolean): Promise<Engine[]> {
+async function makeEngines(env: BenchEnv, peers: boolean, remote = false): Promise<Engine[]> {
   const log = env.setupLog;
+  if (remote) {
+    // The remote backend and docker build, interleaved on one daemon.
+    const buildkit = await BuildkitEngine.create(path.join(env.dirs.root, "dockerd"), env.registry.host, path.join(env.dirs.logs, "dockerd.log"));
+    if (typeof buildkit === "string") throw new Error(`--remote needs BuildKit: ${buildkit}`);
+    return [new TbuildRemoteEngine(buildkit), buildkit];
+  }
   const engines: Engine[] = [new TbuildEngine(env.dirs.stores, log)];
   if (!peers) return engines;
   const buildah = await BuildahEngine.create(path.join(env.dirs.root, "buildah"), env.registry.host, log);
@@ -63,6 +71,11 @@ async function measure(env: BenchEnv, opts: BenchOptions, engines: Engine[]): Pr
         });
       }
     }
+  }
+  if (opts.remote) {
+    process.stdout.write(`\n## tbuild --builder docker:// vs docker build, same dockerd — ${session}, median of ${opts.runs} run(s)\n\n${remoteTable(samples, env.workloads.map((w) => w.name))}\n\n`);
+    process.stdout.write(`- raw runs: ${env.dirs.results} (session ${session}); logs: ${env.dirs.logs}\n`);
+    return;
   }
   const peers = engines.filter((e) => e.name !== "tbuild").map((e) => e.name);
   const lo = Math.min(...loads);
@@ -102,7 +115,7 @@ async function main(): Promise<number> {
   process.once("SIGTERM", onSignal);
   try {
     if (opts.verifyWorkloads) return await verifyWorkloads(env);
-    engines.push(...(await makeEngines(env, opts.peers && !opts.profile && !opts.strace)));
+    engines.push(...(await makeEngines(env, opts.peers && !opts.profile && !opts.strace, opts.remote)));
     if (opts.profile || opts.strace) await runDiagnostics(env, opts, engines[0] as TbuildEngine);
     else {
       if (env.workloads.length > 0) await measure(env, opts, engines);

@@ -117,6 +117,15 @@ export interface BuildOptions {
   insecureRegistries?: string[];
   executor?: "auto" | "runc" | "unshare";
   snapshotter?: "auto" | "overlay" | "copy";
+  // --- remote backend (remote-backend/) ---
+  /**
+   * Build on a BuildKit daemon instead of locally (`tbuild build --builder`, `TBUILD_BUILDER`):
+   * `unix:///run/buildkit/buildkitd.sock`, `tcp://host:port[,cacert=F,cert=F,key=F]` or
+   * `docker://unix:///var/run/docker.sock` (Docker's embedded BuildKit). The Dockerfile is
+   * converted to LLB by tbuild; `root`, `executor`, `snapshotter` do not apply.
+   */
+  builder?: string;
+  // --- end remote backend ---
   /**
    * Cancels the build. A signal already aborted when `build()` is called rejects `result` at
    * once, before anything is read or started. Either way `result` rejects with a
@@ -285,6 +294,12 @@ export interface BuildResult {
    * platform's image.
    */
   index?: { digest: Digest; mediaType: string; manifests: PlatformImageResult[] };
+  /**
+   * Set for a build on a BuildKit daemon (`builder`): the daemon, and what the session sent
+   * of each local directory (entries listed, files and bytes sent). The manifest then only
+   * names the config: the daemon keeps the layers.
+   */
+  remote?: { builder: string; transfers: { dir: string; entries: number; files: number; bytes: number }[] };
 }
 
 /** One platform's image of a multi-platform build. */

@@ -38,3 +38,4 @@ export { PatternMatcher, Pattern, type MatchInfo } from "./context/pattern-match
 export { goMatch, BadPatternError, containsWildcards, splitWildcards } from "./context/go-match.js";
 export { parseIgnoreFile, readIgnoreSpec, type IgnoreSpec } from "./context/ignore-file.js";
 export { normalizeContextPath } from "./context/go-path.js";
+export { walkContext, type WalkOutput } from "./context/walk.js";

@@ -259,7 +259,8 @@ function argvOf(state: ImageState, inst: { form: "shell"; command: string } | { 
   return [...(state.config.config?.Shell ?? ["/bin/sh", "-c"]), inst.command];
 }
 
-function applyMetadata(state: ImageState, inst: Instruction): ImageState {
+/** Applies a metadata instruction (ENV, LABEL, CMD …) to the image config; shared with the remote backend. */
+export function applyMetadata(state: ImageState, inst: Instruction): ImageState {
   switch (inst.kind) {
     case "env":
       return ops.applyEnv(state, inst.pairs);

@@ -145,7 +145,7 @@ function relative(p: string): string {
 }
 
 /** `COPY src… dest # buildkit` as BuildKit words it (flags and --from are not shown). */
-function copyHistory(inst: CopyInstruction | AddInstruction): string {
+export function copyHistory(inst: CopyInstruction | AddInstruction): string {
   const words = [...inst.sources, ...inst.heredocs.map((h) => `<<${h.name}`), inst.dest];
   return `${inst.kind.toUpperCase()} ${words.join(" ")} # buildkit`;
 }

@@ -46,6 +46,7 @@ export interface BuildFlags {
   executor: "auto" | "runc" | "unshare";
   snapshotter: "auto" | "overlay" | "copy";
   root?: string;
+  builder?: string;
 }
 
 export interface BuildPlan {
@@ -119,6 +120,12 @@ export function planBuild(contextArg: string, f: BuildFlags, penv: PlanEnv): Bui
   if (f.executor !== "auto") options.executor = f.executor;
   if (f.snapshotter !== "auto") options.snapshotter = f.snapshotter;
   if (f.root !== undefined) options.root = resolve(penv.cwd, f.root);
+  // A BuildKit daemon instead of the local solver (the builder checks the address).
+  const builder = f.builder ?? (penv.env.TBUILD_BUILDER || undefined);
+  if (builder !== undefined) {
+    if (!/^(unix|tcp|docker):\/\//.test(builder)) throw new UsageError(`--builder ${builder}: expected unix:///path, tcp://host:port[,cacert=F,cert=F,key=F] or docker://unix:///path`);
+    options.builder = builder;
+  }
 
   const outputs: OutputSpec[] = (f.output ?? []).flatMap(parseOutputSpec).map((o) => ("dest" in o ? { ...o, dest: resolve(penv.cwd, o.dest) } : o));
   if (outputs.length === 0) outputs.push({ type: "store" });

@@ -34,6 +34,7 @@ export function defineBuildCommand(program: Command): void {
     .option("-o, --output <spec>", "output destination: type=oci|docker|tar,dest=FILE, type=local,dest=DIR, type=registry,name=REF or DIR; repeatable", collect)
     .option("--push", "also push every tag to its registry (shorthand for --output type=registry,name=TAG)")
     .option("--insecure-registry <host>", "registry reachable over plain HTTP; repeatable", collect)
+    .option("--builder <addr>", "build on a BuildKit daemon: unix:///run/buildkit/buildkitd.sock, tcp://host:port[,cacert=F,cert=F,key=F] or docker://unix:///var/run/docker.sock (default: $TBUILD_BUILDER; unset: build locally)")
     .addOption(new Option("--executor <name>", "RUN sandbox").choices(["auto", "runc", "unshare"]).default("auto"))
     .addOption(new Option("--snapshotter <name>", "filesystem snapshots").choices(["auto", "overlay", "copy"]).default("auto"))
     .addHelpText("after", `
@@ -41,6 +42,7 @@ Examples:
   tbuild -t app:1.0 .
   tbuild build -f docker/Dockerfile --build-arg VERSION=2 --target runtime -t app .
   tbuild build -o type=oci,dest=app.tar -o type=docker,dest=app-docker.tar .
-  tbuild build --progress plain --secret id=npmrc,src=$HOME/.npmrc -t app .`);
+  tbuild build --progress plain --secret id=npmrc,src=$HOME/.npmrc -t app .
+  tbuild build --builder docker://unix:///var/run/docker.sock -t app .`);
   lazyAction(cmd, () => import("../actions/build.js"));
 }

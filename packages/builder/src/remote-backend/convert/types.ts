@@ -1,0 +1,51 @@
+// What the IR → LLB conversion carries: the build's inputs (read-only), the vertices made so
+// far (the local context is one source shared by every step that reads it), and for each
+// stage its LLB state (filesystem output + image config) and variable scope.
+import type { DockerfileIR, StageEvaluator } from "@tbuild/parser";
+import type { Platform, ImageConfig } from "@tbuild/oci";
+import type { Output, Vertex } from "@tbuild/llb";
+import type { StepRef } from "../../api-types.js";
+import type { ImageState } from "../../image-state/state.js";
+
+/** The image config of a base image (FROM, COPY --from=image), from wherever the daemon finds it. */
+export type BaseResolver = (ref: string, platform: Platform) => Promise<ImageConfig>;
+
+export interface ConvertInputs {
+  ir: DockerfileIR;
+  buildArgs: Map<string, string>;
+  platforms: { target: Platform; build: Platform };
+  /** Network of RUN steps that do not set --network. */
+  network?: "default" | "none" | "host";
+  /** Entitlements granted (security.insecure). */
+  allow: string[];
+  noCache: boolean;
+  noCacheFilter: string[];
+  stageCount: number;
+  resolveBase: BaseResolver;
+}
+
+/** A stage converted: its filesystem in the graph and its image config (tbuild's config code). */
+export interface StageLLB {
+  fs: Output;
+  image: ImageState;
+  /** History entries that came with the base (their `created` is kept; ours are the exporter's to date). */
+  baseHistory: number;
+  ev: StageEvaluator;
+  declared: string[];
+}
+
+/** Every step, and the vertex that does its work (none for metadata steps). */
+export interface StepVertex {
+  step: StepRef;
+  vertex?: Vertex;
+  /** For a RUN: its argv, for the error of a failed run. */
+  argv?: string[];
+}
+
+export interface ConvertState {
+  inputs: ConvertInputs;
+  steps: StepVertex[];
+  /** The context directory as one local source (made on first use). */
+  context(): Output;
+  stage(index: number): Promise<StageLLB>;
+}

@@ -1,0 +1,63 @@
+import { createHash } from "node:crypto";
+import { fromBinary } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import { OpSchema, MountType } from "../gen/github.com/moby/buildkit/solver/pb/ops_pb.js";
+import { marshal } from "./graph.js";
+import * as ops from "./ops.js";
+
+const sha = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+
+describe("LLB definitions", () => {
+  it("names each op by the sha256 of its bytes, inputs first, one terminal op last", () => {
+    const img = ops.source("docker-image://docker.io/library/busybox:latest", {});
+    const run = ops.exec({ args: ["true"], env: [], cwd: "/", user: "", mounts: [{ dest: "/", from: img, output: true }] }).get("/");
+    const { definition, digests } = marshal(run);
+    expect(definition.def).toHaveLength(3);
+    const [src, exec, terminal] = definition.def.map((b) => fromBinary(OpSchema, b));
+    expect(src!.op.case).toBe("source");
+    expect(exec!.inputs).toEqual([expect.objectContaining({ digest: sha(definition.def[0]!), index: 0n })]);
+    expect(terminal!.op.case).toBeUndefined();
+    expect(terminal!.inputs[0]!.digest).toBe(sha(definition.def[1]!));
+    expect(digests.get(run!.vertex)).toBe(sha(definition.def[1]!));
+  });
+
+  it("writes two equal ops once (two stages FROM one image)", () => {
+    const a = ops.source("docker-image://x", { b: "1", a: "2" });
+    const b = ops.source("docker-image://x", { a: "2", b: "1" });
+    const f = ops.file(a, [{ kind: "copy", src: "/", dest: "/x", from: b, copy: {} }]);
+    const { definition } = marshal(f);
+    expect(definition.def).toHaveLength(3); // one source, the file op, the terminal op
+  });
+
+  it("chains file actions as llb does: later actions read (inputs + index of the action before)", () => {
+    const base = ops.source("docker-image://base", {});
+    const ctx = ops.source("local://context", {});
+    const f = ops.file(base, [
+      { kind: "copy", src: "/a", dest: "/d/", from: ctx, owner: "app:1", copy: {} },
+      { kind: "copy", src: "/b", dest: "/d/", from: ctx, copy: {} },
+      { kind: "mkdir", path: "/e", mode: 0o755, makeParents: true },
+    ]);
+    const op = fromBinary(OpSchema, marshal(f).definition.def.at(-2)!);
+    const actions = op.op.case === "file" ? op.op.value.actions : [];
+    expect(actions.map((a) => [a.input, a.secondaryInput, a.output])).toEqual([[0n, 1n, -1n], [2n, 1n, -1n], [3n, -1n, 0n]]);
+    const owner = actions[0]!.action.case === "copy" ? actions[0]!.action.value.owner : undefined;
+    expect(owner?.user?.user).toEqual({ case: "byName", value: expect.objectContaining({ name: "app", input: 0n }) });
+    expect(owner?.group?.user).toEqual({ case: "byID", value: 1 });
+  });
+
+  it("sorts exec mounts by target with the root first, scratch mounts as input -1, outputs only where asked", () => {
+    const base = ops.source("docker-image://base", {});
+    const outs = ops.exec({
+      args: ["make"], env: [], cwd: "/", user: "",
+      mounts: [
+        { dest: "/z", type: MountType.TMPFS, output: false },
+        { dest: "/cache", type: MountType.CACHE, output: false, cache: { id: "/c", sharing: 0 } },
+        { dest: "/", from: base, output: true },
+      ],
+    });
+    const op = fromBinary(OpSchema, marshal(outs.get("/")).definition.def.at(-2)!);
+    const mounts = op.op.case === "exec" ? op.op.value.mounts : [];
+    expect(mounts.map((m) => [m.dest, m.input, m.output])).toEqual([["/", 0n, 0n], ["/cache", -1n, -1n], ["/z", -1n, -1n]]);
+    expect([...outs.keys()]).toEqual(["/"]);
+  });
+});

@@ -1,0 +1,166 @@
+// The FileSync service a session offers: BuildKit asks for a local directory by name
+// (gRPC metadata `dir-name`) and the client sends it with fsutil's protocol (fsutil send.go):
+// one STAT packet per entry in walk order (regular files get ids by their position), an empty
+// STAT to end the list, then DATA packets for each file the daemon REQuests (an empty DATA
+// ends a file), and FIN for FIN. The list is filtered here, with tbuild's .dockerignore
+// matcher, so excluded files never leave the machine.
+import { createReadStream, readFileSync } from "node:fs";
+import path from "node:path";
+import { create } from "@bufbuild/protobuf";
+import type grpc from "@grpc/grpc-js";
+import { PatternMatcher, walkContext, type ContextEntry } from "@tbuild/cache";
+import { Packet_PacketType as T, PacketSchema, type Packet } from "../gen/github.com/tonistiigi/fsutil/types/wire_pb.js";
+import { StatSchema } from "../gen/github.com/tonistiigi/fsutil/types/stat_pb.js";
+import { comparePaths } from "./fs-order.js";
+import { goFileMode } from "./go-file-mode.js";
+
+/** A directory the session serves under a name (`context`, `dockerfile`). */
+export interface SyncedDir {
+  dir: string;
+  /** .dockerignore patterns, applied before anything is sent. */
+  excludes?: string[];
+  /** Only these relative paths (the Dockerfile directory serves one file). */
+  only?: string[];
+}
+
+/** Counts of what one DiffCopy sent, for tests and progress. */
+export interface TransferStats {
+  entries: number;
+  files: number;
+  bytes: number;
+}
+
+const CHUNK = 32 << 10;
+const SMALL = 1 << 20;
+const BUDGET = 4 << 20;
+const SENDERS = 4;
+
+function* chunksOf(b: Buffer): Generator<Buffer> {
+  for (let i = 0; i < b.length; i += CHUNK) yield b.subarray(i, i + CHUNK);
+}
+
+export function fileSyncHandlers(dirs: Map<string, SyncedDir>, onTransfer?: (name: string, s: TransferStats) => void) {
+  return {
+    DiffCopy(call: grpc.ServerDuplexStream<Packet, Packet>) {
+      const name = String(call.metadata.get("dir-name")[0] ?? "");
+      const d = dirs.get(name);
+      if (!d) {
+        call.destroy(Object.assign(new Error(`no access allowed to dir "${name}"`), { code: 7 }));
+        return;
+      }
+      diffCopy(call, d).then(
+        (s) => onTransfer?.(name, s),
+        (e) => call.destroy(e as Error),
+      );
+    },
+    TarStream(call: grpc.ServerDuplexStream<Packet, Packet>) {
+      call.destroy(Object.assign(new Error("TarStream is not offered: use DiffCopy"), { code: 12 }));
+    },
+  };
+}
+
+async function listEntries(d: SyncedDir): Promise<ContextEntry[]> {
+  const { entries } = await walkContext(path.resolve(d.dir), new PatternMatcher(d.excludes ?? []));
+  let list = [...entries.values()];
+  if (d.only) {
+    const keep = new Set(d.only);
+    list = list.filter((e) => keep.has(e.path));
+  }
+  return list.sort((a, b) => comparePaths(a.path, b.path));
+}
+
+async function diffCopy(call: grpc.ServerDuplexStream<Packet, Packet>, d: SyncedDir): Promise<TransferStats> {
+  const stats: TransferStats = { entries: 0, files: 0, bytes: 0 };
+  // Backpressure is honoured per few MiB, not per packet: waiting for "drain" after each of
+  // 20,000 small STAT packets costs a round trip through the connection each time.
+  let unflushed = 0;
+  const send = async (p: Packet) => {
+    const ok = call.write(p);
+    unflushed += 64 + p.data.length;
+    if (!ok && unflushed > BUDGET) {
+      unflushed = 0;
+      await new Promise<void>((resolve) => call.once("drain", () => resolve()));
+    }
+  };
+  // Requests may come while the list is still being sent (the receiver asks as it reads);
+  // they are answered one file at a time, in the order they come, once the list is out.
+  const queue: number[] = [];
+  let head = 0; // queue.shift() is O(n): 20,000 requests would cost seconds
+  const waiters: (() => void)[] = [];
+  const wake = () => {
+    for (const w of waiters.splice(0)) w();
+  };
+  let finished = false;
+  let failure: Error | undefined;
+  call.on("data", (p: Packet) => {
+    if (p.type === T.PACKET_REQ) queue.push(p.ID);
+    else if (p.type === T.PACKET_FIN) finished = true;
+    else if (p.type === T.PACKET_ERR) failure = new Error(`error from receiver: ${Buffer.from(p.data).toString()}`);
+    wake();
+  });
+  call.on("end", () => { finished = true; wake(); });
+  call.on("error", (e: Error) => { failure = e; wake(); });
+  const files = new Map<number, string>();
+  const sizes = new Map<number, number>();
+  const entries = await listEntries(d);
+  const seenInodes = new Map<string, string>();
+  let id = 0;
+  for (const e of entries) {
+    const stat = create(StatSchema, {
+      path: e.path,
+      mode: goFileMode(e.mode),
+      uid: e.uid,
+      gid: e.gid,
+      modTime: e.mtimeNs,
+    });
+    if (e.type === "file") {
+      // A second name of a hard-linked file is sent as a link to the first (fsutil stat_unix.go).
+      const inode = `${e.dev}:${e.ino}`;
+      const first = seenInodes.get(inode);
+      if (first !== undefined) stat.linkname = first;
+      else {
+        seenInodes.set(inode, e.path);
+        stat.size = BigInt(e.size);
+      }
+      files.set(id, e.path);
+      sizes.set(id, e.size);
+    } else if (e.type === "symlink") {
+      stat.linkname = e.linkTarget ?? "";
+      stat.size = BigInt(Buffer.byteLength(stat.linkname));
+    }
+    await send(create(PacketSchema, { type: T.PACKET_STAT, stat }));
+    stats.entries++;
+    id++;
+  }
+  await send(create(PacketSchema, { type: T.PACKET_STAT }));
+
+  const sendFile = async (fileId: number) => {
+    const rel = files.get(fileId);
+    if (rel === undefined) throw new Error(`invalid file id ${fileId}`);
+    files.delete(fileId);
+    const abs = path.join(d.dir, rel);
+    // Small files (most of a context) in one read: a stream per file costs more than the file.
+    const whole = sizes.get(fileId)! <= SMALL ? readFileSync(abs) : undefined;
+    const chunks = whole ? chunksOf(whole) : createReadStream(abs, { highWaterMark: CHUNK });
+    for await (const chunk of chunks) {
+      await send(create(PacketSchema, { type: T.PACKET_DATA, ID: fileId, data: chunk as Buffer }));
+      stats.bytes += (chunk as Buffer).length;
+    }
+    await send(create(PacketSchema, { type: T.PACKET_DATA, ID: fileId }));
+    stats.files++;
+  };
+  // Four files in flight, as fsutil's sender: packets carry their file's id, so they may interleave.
+  const worker = async () => {
+    for (;;) {
+      if (failure) throw failure;
+      const next = head < queue.length ? queue[head++] : undefined;
+      if (next !== undefined) await sendFile(next);
+      else if (finished) return;
+      else await new Promise<void>((r) => waiters.push(r));
+    }
+  };
+  await Promise.all(Array.from({ length: SENDERS }, worker));
+  await send(create(PacketSchema, { type: T.PACKET_FIN }));
+  call.end();
+  return stats;
+}

@@ -1,0 +1,244 @@
+// The remote backend against a real BuildKit (Docker 20.10's embedded one, through
+// docker://): a rebuild is cached on the daemon, the context is sent with .dockerignore
+// applied on our side (and a rebuild sends only what changed), secrets reach RUN and no
+// layer, a failing RUN is reported at its Dockerfile line with its exit code, cancelling
+// stops the command on the daemon, local and tar outputs come back through the session, and
+// what Docker's BuildKit cannot do is refused with the reason. Needs root and docker.io.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { build, type BuildEvent, type BuildOptions } from "@tbuild/builder";
+import { DOCKER_BUILDER, docker, dockerPeerMissing, ensureDockerPeer } from "./support/docker-peer.js";
+
+const missing = dockerPeerMissing();
+let work: string;
+
+beforeAll(() => {
+  if (missing) return;
+  work = mkdtempSync("/dev/shm/tbuild-remote-");
+  ensureDockerPeer(work);
+});
+afterAll(() => work && rmSync(work, { recursive: true, force: true }));
+
+function context(name: string, files: Record<string, string>): string {
+  const dir = path.join(work, name);
+  for (const [f, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    writeFileSync(path.join(dir, f), text);
+  }
+  return dir;
+}
+
+async function remote(opts: Omit<BuildOptions, "builder">, onEvent?: (e: BuildEvent) => void) {
+  const handle = build({ network: "none", ...opts, builder: DOCKER_BUILDER });
+  const events: BuildEvent[] = [];
+  const drained = (async () => {
+    for await (const e of handle) {
+      events.push(e);
+      onEvent?.(e);
+    }
+  })();
+  try {
+    return { result: await handle.result, events };
+  } finally {
+    await drained;
+  }
+}
+
+describe.skipIf(missing)(`remote backend on Docker's BuildKit ${missing ? `(skipped: ${missing})` : ""}`, { timeout: 300_000 }, () => {
+  it("builds, and a rebuild of the same inputs is CACHED on the daemon", async () => {
+    const nonce = `${process.pid}-${Date.now()}`;
+    const ctx = context("cached", {
+      Dockerfile: `FROM tbuild-fixture/busybox:latest\nRUN echo ${nonce} > /nonce\nCOPY f.txt /f.txt\nWORKDIR /w\nENV A=1\n`,
+      "f.txt": "one\n",
+    });
+    const first = await remote({ context: ctx, tags: ["tbuild-remote-test/cached:1"] });
+    expect(first.result.steps.filter((s) => s.step.index > 0).map((s) => [s.step.instruction.split(" ")[0], s.status])).toEqual([
+      ["RUN", "ran"], ["COPY", "ran"], ["WORKDIR", "ran"], ["ENV", "metadata"],
+    ]);
+    const again = await remote({ context: ctx, tags: ["tbuild-remote-test/cached:1"] });
+    expect(again.result.steps.filter((s) => s.step.index > 0).map((s) => s.cached)).toEqual([true, true, true, true]);
+    expect(again.events.filter((e) => e.type === "step-cached").length).toBe(3);
+    expect(again.result.imageId).toBe(first.result.imageId);
+    expect(docker("image", "inspect", "-f", "{{.Id}}", "tbuild-remote-test/cached:1").trim()).toBe(first.result.imageId);
+  });
+
+  it("sends the context with .dockerignore applied here: of 20,000 files only the kept ones, and on a rebuild only the changed one", async () => {
+    const ctx = path.join(work, "big");
+    mkdirSync(path.join(ctx, "junk"), { recursive: true });
+    mkdirSync(path.join(ctx, "keep"), { recursive: true });
+    for (let i = 0; i < 19_900; i++) writeFileSync(path.join(ctx, "junk", `f${i}.txt`), `junk ${i}\n`);
+    for (let i = 0; i < 100; i++) writeFileSync(path.join(ctx, "keep", `k${i}.txt`), `keep ${i}\n`);
+    writeFileSync(path.join(ctx, ".dockerignore"), "junk\n");
+    writeFileSync(path.join(ctx, "Dockerfile"), "FROM tbuild-fixture/busybox:latest\nCOPY . /ctx/\n");
+    const out = path.join(work, "big-out");
+    const { result } = await remote({ context: ctx, outputs: [{ type: "local", dest: out }] });
+    // keep/ (100 files), .dockerignore and Dockerfile: 102 files, 103 entries with keep/ itself.
+    expect(result.remote?.transfers).toEqual([{ dir: "context", entries: 103, files: 102, bytes: expect.any(Number) }]);
+    expect(readdirSync(path.join(out, "ctx")).sort()).toEqual([".dockerignore", "Dockerfile", "keep"]);
+    expect(readdirSync(path.join(out, "ctx/keep")).length).toBe(100);
+    writeFileSync(path.join(ctx, "keep", "k7.txt"), "changed\n");
+    const again = await remote({ context: ctx, outputs: [{ type: "local", dest: path.join(work, "big-out2") }] });
+    expect(again.result.remote?.transfers[0]?.files).toBe(1);
+    expect(readFileSync(path.join(work, "big-out2/ctx/keep/k7.txt"), "utf8")).toBe("changed\n");
+  });
+
+  it("passes secrets to RUN and to no layer", async () => {
+    const value = `s3cr3t-${process.pid}-${Date.now()}`;
+    const ctx = context("secret", {
+      Dockerfile: [
+        "FROM tbuild-fixture/busybox:latest",
+        // A secret's value is not part of BuildKit's cache key: a fresh step for a fresh value.
+        `RUN echo ${value.length}-${process.pid}-${Date.now()} > /nonce`,
+        "RUN --mount=type=secret,id=tok sha256sum /run/secrets/tok | cut -d' ' -f1 > /tok.sha",
+        "RUN --mount=type=secret,id=tok,target=/etc/tok,uid=1000,mode=0440 stat -c '%a %u' /etc/tok > /tok.stat",
+        "RUN --mount=type=secret,id=absent,required=false test ! -e /run/secrets/absent && echo skipped > /absent",
+        "",
+      ].join("\n"),
+      "tok.txt": value,
+    });
+    await remote({ context: ctx, tags: ["tbuild-remote-test/secret:1"], secrets: [{ id: "tok", src: path.join(ctx, "tok.txt") }] });
+    const archive = path.join(work, "secret.tar");
+    docker("save", "tbuild-remote-test/secret:1", "-o", archive);
+    const bytes = readFileSync(archive);
+    expect(bytes.includes(Buffer.from(value))).toBe(false);
+    const sha = createHash("sha256").update(value).digest("hex");
+    expect(docker("run", "--rm", "--network", "none", "tbuild-remote-test/secret:1", "cat", "/tok.sha", "/tok.stat", "/absent")).toBe(`${sha}\n440 1000\nskipped\n`);
+    expect(docker("run", "--rm", "--network", "none", "tbuild-remote-test/secret:1", "ls", "/run/secrets", "/etc")).not.toMatch(/tok/);
+  });
+
+  it("reports a failing RUN at its Dockerfile line with its exit code and output", async () => {
+    const ctx = context("fail", { Dockerfile: "FROM tbuild-fixture/busybox:latest\nRUN echo fine\nRUN echo broken >&2; exit 3\nRUN echo never\n" });
+    const err = await remote({ context: ctx }).then(() => undefined, (e: unknown) => e as Error & { step?: { line: number }; exitCode?: number; outputTail?: string[] });
+    expect(err?.name).toBe("StepFailedError");
+    expect(err?.step?.line).toBe(3);
+    expect(err?.exitCode).toBe(3);
+    expect(err?.outputTail).toContain("broken");
+  });
+
+  it("cancels the solve on the daemon when the build is aborted", async () => {
+    const marker = `${4000 + (process.pid % 1000)}`;
+    const ctx = context("cancel", { Dockerfile: `FROM tbuild-fixture/busybox:latest\nRUN echo started && sleep ${marker}\n` });
+    const ac = new AbortController();
+    const running = () => spawnSync("pgrep", ["-f", `sleep ${marker}`]).status === 0;
+    const err = await remote({ context: ctx, signal: ac.signal }, (e) => {
+      if (e.type === "step-log" && e.data.includes("started")) ac.abort(new Error("test cancels"));
+    }).then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.name).toBe("BuildAbortedError");
+    // The daemon kills the step's process once the solve is cancelled.
+    for (let i = 0; i < 100 && running(); i++) await new Promise((r) => setTimeout(r, 200));
+    expect(running()).toBe(false);
+  });
+
+  it("writes -o type=tar through the session, and refuses -o type=oci on Docker 20.10 with the reason", async () => {
+    const ctx = context("outputs", { Dockerfile: "FROM tbuild-fixture/busybox:latest\nRUN echo tarred > /t.txt\n" });
+    const tar = path.join(work, "out.tar");
+    await remote({ context: ctx, outputs: [{ type: "tar", dest: tar }] });
+    expect(execFileSync("tar", ["-xOf", tar, "t.txt"], { encoding: "utf8" })).toBe("tarred\n");
+    const err = await remote({ context: ctx, outputs: [{ type: "oci", dest: path.join(work, "x.tar") }] }).then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.name).toBe("BuildOptionError");
+    expect(err?.message).toMatch(/has no oci exporter/);
+    expect(existsSync(path.join(work, "x.tar"))).toBe(false);
+  });
+});
+
+describe.skipIf(missing)("remote backend: a buildkitd address (unix://)", { timeout: 300_000 }, () => {
+  // No buildkitd runs here; Docker's BuildKit serves the same Control API, so a relay that
+  // upgrades each connection to its /grpc stands in for buildkitd's socket. The session then
+  // goes through Control.Session (buildkitd's way), not Docker's /session endpoint.
+  it("builds through Control.Session and gets -o type=local back through the session", async () => {
+    const { createServer } = await import("node:net");
+    const { dockerUpgrade } = await import("@tbuild/llb");
+    const sock = path.join(work, "relay.sock");
+    const relay = createServer((c) => {
+      dockerUpgrade("/tmp/dockerd.sock", "/grpc").then((u) => {
+        c.pipe(u).pipe(c);
+        c.on("close", () => u.destroy());
+        u.on("close", () => c.destroy());
+      }, () => c.destroy());
+    }).listen(sock);
+    try {
+      const ctx = context("viaunix", { Dockerfile: "FROM scratch\nCOPY a.txt /a.txt\nCOPY <<EOF /b.txt\nfrom a heredoc\nEOF\n", "a.txt": "via unix\n" });
+      const out = path.join(work, "viaunix-out");
+      const handle = build({ context: ctx, builder: `unix://${sock}`, outputs: [{ type: "local", dest: out }] });
+      const result = await handle.result;
+      expect(result.remote?.transfers[0]).toMatchObject({ dir: "context", files: 2 });
+      expect(readFileSync(path.join(out, "a.txt"), "utf8")).toBe("via unix\n");
+      expect(readFileSync(path.join(out, "b.txt"), "utf8")).toBe("from a heredoc\n");
+    } finally {
+      relay.close();
+    }
+  });
+});
+
+describe.skipIf(missing || !existsSync("/usr/bin/docker-registry") || !existsSync("/usr/bin/htpasswd"))("remote backend: registry credentials through the session", { timeout: 300_000 }, () => {
+  // The daemon pulls the base image from a registry that requires a password; it asks the
+  // session's Auth service, which answers from DOCKER_CONFIG (as the docker CLI would).
+  it("pulls a base image from an htpasswd registry with the credentials of docker's config", async () => {
+    const { startRegistry } = await import("./support/registry.js");
+    const reg = await startRegistry({ auth: { username: "ci", password: "s3cret" } });
+    const saved = process.env.DOCKER_CONFIG;
+    try {
+      const config = path.join(work, "docker-config");
+      mkdirSync(config, { recursive: true });
+      writeFileSync(path.join(config, "config.json"), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from("ci:s3cret").toString("base64") } } }));
+      const ref = `${reg.host}/fixture/busybox:auth`;
+      docker("tag", "tbuild-fixture/busybox:latest", ref);
+      execFileSync("/usr/bin/docker", ["--config", config, "-H", "unix:///tmp/dockerd.sock", "push", ref], { stdio: "pipe" });
+      docker("rmi", ref); // the build must pull it
+      process.env.DOCKER_CONFIG = config;
+      const ctx = context("authbase", { Dockerfile: `FROM ${ref}\nRUN echo pulled > /p\n` });
+      const out = path.join(work, "authbase-out");
+      const { result } = await remote({ context: ctx, outputs: [{ type: "local", dest: out }] });
+      expect(readFileSync(path.join(out, "p"), "utf8")).toBe("pulled\n");
+      expect(result.steps[0]?.status).toBe("ran"); // FROM pulled
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_CONFIG;
+      else process.env.DOCKER_CONFIG = saved;
+      await reg.stop();
+    }
+  });
+});
+
+describe.skipIf(missing || !existsSync("/usr/bin/openssl"))("remote backend: a buildkitd address over TCP with mutual TLS", { timeout: 300_000 }, () => {
+  // A TLS endpoint in front of the same BuildKit (each accepted connection relayed to
+  // Docker's /grpc) stands in for `buildkitd --addr tcp://… --tlscacert … --tlscert … --tlskey …`:
+  // the client must present a certificate signed by the CA, and checks the server's.
+  it("builds through tcp://host:port,cacert=…,cert=…,key=… and is refused without a client certificate", async () => {
+    const tls = await import("node:tls");
+    const { dockerUpgrade } = await import("@tbuild/llb");
+    const pki = path.join(work, "pki");
+    mkdirSync(pki, { recursive: true });
+    const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: pki, stdio: "pipe" });
+    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=tbuild-test-ca");
+    writeFileSync(path.join(pki, "san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+    for (const who of ["server", "client"]) {
+      ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", `${who}.key`, "-out", `${who}.csr`, "-subj", `/CN=${who}`);
+      ssl("x509", "-req", "-in", `${who}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${who}.pem`, "-days", "1", "-extfile", "san.ext");
+    }
+    const read = (f: string) => readFileSync(path.join(pki, f));
+    const server = tls.createServer({ key: read("server.key"), cert: read("server.pem"), ca: read("ca.pem"), requestCert: true, rejectUnauthorized: true, ALPNProtocols: ["h2"] }, (c) => {
+      dockerUpgrade("/tmp/dockerd.sock", "/grpc").then((u) => {
+        c.pipe(u).pipe(c);
+        c.on("close", () => u.destroy());
+        u.on("close", () => c.destroy());
+      }, () => c.destroy());
+    });
+    server.on("tlsClientError", () => {});
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const ctx = context("viatls", { Dockerfile: "FROM scratch\nCOPY a.txt /a.txt\n", "a.txt": "via tls\n" });
+      const addr = `tcp://127.0.0.1:${port}`;
+      const out = path.join(work, "viatls-out");
+      await build({ context: ctx, builder: `${addr},cacert=${pki}/ca.pem,cert=${pki}/client.pem,key=${pki}/client.key`, outputs: [{ type: "local", dest: out }] }).result;
+      expect(readFileSync(path.join(out, "a.txt"), "utf8")).toBe("via tls\n");
+      const err = await build({ context: ctx, builder: `${addr},cacert=${pki}/ca.pem`, outputs: [{ type: "local", dest: path.join(work, "viatls-x") }] }).result.then(() => undefined, (e: Error) => e);
+      expect(err?.message).toMatch(/cannot reach BuildKit at tcp:\/\/127\.0\.0\.1/);
+    } finally {
+      server.close();
+    }
+  });
+});
