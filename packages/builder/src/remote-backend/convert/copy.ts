@@ -14,7 +14,7 @@ import { ops, type Output } from "@tbuild/llb";
 import { withHistory } from "../../image-state/state.js";
 import { copyHistory } from "../../steps/copy.js";
 import { chompHeredoc } from "../../steps/run-command.js";
-import type { InstructionContext } from "./stage.js";
+import type { InstructionContext } from "./types.js";
 import type { StageLLB } from "./types.js";
 
 const isHttp = (s: string) => /^https?:\/\//i.test(s);

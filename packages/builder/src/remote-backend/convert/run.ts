@@ -13,7 +13,7 @@ import { parseReference } from "@tbuild/oci";
 import { ops, type Output } from "@tbuild/llb";
 import { withHistory } from "../../image-state/state.js";
 import { buildRunCommand, runHistory } from "../../steps/run-command.js";
-import type { InstructionContext } from "./stage.js";
+import type { InstructionContext } from "./types.js";
 import type { ConvertState, StageLLB } from "./types.js";
 
 const { pb } = ops;

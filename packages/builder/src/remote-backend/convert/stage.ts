@@ -12,7 +12,7 @@ import { convertFrom } from "./from.js";
 import { convertRun } from "./run.js";
 import { convertCopy } from "./copy.js";
 import { convertWorkdir } from "./workdir.js";
-import type { ConvertState, StageLLB } from "./types.js";
+import type { ConvertState, InstructionContext, StageLLB } from "./types.js";
 
 export async function convertStage(cs: ConvertState, stage: Stage): Promise<StageLLB> {
   const { inputs } = cs;
@@ -85,11 +85,3 @@ function envValue(env: readonly string[], name: string): string | undefined {
   return undefined;
 }
 
-export interface InstructionContext {
-  cs: ConvertState;
-  step: StepRef;
-  ignoreCache: boolean;
-  /** The process environment of a RUN: ARGs in scope, then ENV. */
-  env: string[];
-  historyArgs: { name: string; value: string }[];
-}

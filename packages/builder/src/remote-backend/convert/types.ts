@@ -49,3 +49,13 @@ export interface ConvertState {
   context(): Output;
   stage(index: number): Promise<StageLLB>;
 }
+
+/** What one instruction's conversion is handed (convert/stage.ts makes it per step). */
+export interface InstructionContext {
+  cs: ConvertState;
+  step: StepRef;
+  ignoreCache: boolean;
+  /** The process environment of a RUN: ARGs in scope, then ENV. */
+  env: string[];
+  historyArgs: { name: string; value: string }[];
+}

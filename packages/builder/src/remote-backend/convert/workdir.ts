@@ -4,7 +4,7 @@
 import path from "node:path";
 import { ops } from "@tbuild/llb";
 import { cloneState, withHistory } from "../../image-state/state.js";
-import type { InstructionContext } from "./stage.js";
+import type { InstructionContext } from "./types.js";
 import type { StageLLB } from "./types.js";
 
 export function convertWorkdir(ctx: InstructionContext, st: StageLLB, dir: string): StageLLB {
