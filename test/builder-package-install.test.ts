@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const repo = path.resolve(__dirname, "..");
-const packages = ["parser", "oci", "cache", "builder"] as const;
+const packages = ["parser", "oci", "cache", "llb", "builder"] as const;
 const tsc = path.join(repo, "node_modules/.bin/tsc");
 
 describe("the packed packages, installed into a project outside the workspace", { timeout: 300_000 }, () => {
