@@ -153,10 +153,12 @@ describe.skipIf(missing)("remote backend: a buildkitd address (unix://)", { time
     const { dockerUpgrade } = await import("@tbuild/llb");
     const sock = path.join(work, "relay.sock");
     const relay = createServer((c) => {
+      c.on("error", () => c.destroy());
       dockerUpgrade("/tmp/dockerd.sock", "/grpc").then((u) => {
         c.pipe(u).pipe(c);
-        c.on("close", () => u.destroy());
-        u.on("close", () => c.destroy());
+        // Either end may go first: a write to the other then fails (EPIPE), which ends both.
+        c.on("close", () => u.destroy()).on("error", () => u.destroy());
+        u.on("close", () => c.destroy()).on("error", () => c.destroy());
       }, () => c.destroy());
     }).listen(sock);
     try {
@@ -220,10 +222,12 @@ describe.skipIf(missing || !existsSync("/usr/bin/openssl"))("remote backend: a b
     }
     const read = (f: string) => readFileSync(path.join(pki, f));
     const server = tls.createServer({ key: read("server.key"), cert: read("server.pem"), ca: read("ca.pem"), requestCert: true, rejectUnauthorized: true, ALPNProtocols: ["h2"] }, (c) => {
+      c.on("error", () => c.destroy());
       dockerUpgrade("/tmp/dockerd.sock", "/grpc").then((u) => {
         c.pipe(u).pipe(c);
-        c.on("close", () => u.destroy());
-        u.on("close", () => c.destroy());
+        // Either end may go first: a write to the other then fails (EPIPE), which ends both.
+        c.on("close", () => u.destroy()).on("error", () => u.destroy());
+        u.on("close", () => c.destroy()).on("error", () => c.destroy());
       }, () => c.destroy());
     });
     server.on("tlsClientError", () => {});

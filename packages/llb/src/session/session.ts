@@ -90,6 +90,9 @@ export async function startSession(conn: ControlConnection, opts: SessionOptions
     const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
     socket = streamAsSocket(conn.session(lower));
   }
+  // A daemon that hangs up mid-write must not crash the process: the build fails through
+  // its Solve call instead, which sees the session gone.
+  socket.on("error", () => socket.destroy());
   injector.injectConnection(socket);
   return {
     id,

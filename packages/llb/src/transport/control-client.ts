@@ -54,12 +54,15 @@ export function connectControl(address: BuilderAddress): ControlConnection {
     const dir = mkdtempSync(path.join(os.tmpdir(), "tbuild-grpc-"));
     const sock = path.join(dir, "grpc.sock");
     const relay = net.createServer((conn) => {
+      // Listening at once: the client may give up (EPIPE, reset) while the upgrade is asked for.
+      conn.on("error", () => conn.destroy());
       dockerUpgrade(address.socketPath, "/grpc").then(
         (up) => {
-          conn.pipe(up).pipe(conn);
           const end = () => { conn.destroy(); up.destroy(); };
-          conn.on("error", end).on("close", end);
           up.on("error", end).on("close", end);
+          if (conn.destroyed) return end();
+          conn.on("error", end).on("close", end);
+          conn.pipe(up).pipe(conn);
         },
         () => conn.destroy(),
       );
