@@ -28,7 +28,6 @@ import { errorInfo, finalError } from "./solve/outcome.js";
 import { stepDirsRemoved } from "./sandbox/runtime-dir.js";
 import { importCaches } from "./remote-cache/import.js";
 import { exportCaches, withInlineCache } from "./remote-cache/export.js";
-import { runRemoteBuild } from "./remote-backend/remote-build.js";
 
 /**
  * Builds an image from a Dockerfile and a context directory. Iterate the returned handle
@@ -43,7 +42,10 @@ export function build(opts: BuildOptions): BuildHandle {
   const channel = new EventChannel<BuildEvent>();
   const emit = (e: BuildEvent) => channel.push(e);
   const started = Date.now();
-  const result = (opts.builder ? runRemoteBuild({ ...opts, builder: opts.builder }, emit, started) : runBuild(opts, emit, started))
+  // The remote backend (gRPC, protobuf) is loaded only by a build that names a builder: a
+  // local build does not pay for loading it.
+  const remote = (builder: string) => import("./remote-backend/remote-build.js").then((m) => m.runRemoteBuild({ ...opts, builder }, emit, started));
+  const result = (opts.builder ? remote(opts.builder) : runBuild(opts, emit, started))
     .catch((e: unknown) => {
       // An imported cache that broke mid-build (a blob it listed cannot be fetched) must not
       // break the build: build again without it, as from a source that could not be read.
