@@ -32,4 +32,16 @@ describe("the bundled tbuild", () => {
     tbuild("save", "bundled:1", "-o", saved);
     expect(execFileSync("skopeo", ["inspect", `oci-archive:${saved}`], { encoding: "utf8" })).toContain('"Layers"');
   });
+
+  it("a local build does not load the remote backend (gRPC over http2, protobuf): it is a lazy chunk", () => {
+    // Node's own module list at exit names the built-in modules the process loaded.
+    const list = path.join(work, "modules.txt");
+    const preload = path.join(work, "modules.cjs");
+    writeFileSync(preload, `process.on("exit", () => require("fs").writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join("\\n")));\n`);
+    const ctx = path.join(work, "ctx");
+    execFileSync("node", ["-r", preload, bundle, "--root", path.join(work, "store"), "build", "-q", ctx], { stdio: "pipe" });
+    const loaded = readFileSync(list, "utf8").split("\n");
+    expect(loaded).toContain("NativeModule fs");
+    expect(loaded).not.toContain("NativeModule http2");
+  });
 });
