@@ -2,7 +2,7 @@
 // and the push to a registry. Each writes to a temp name and renames when complete.
 import { promises as fsp } from "node:fs";
 import path from "node:path";
-import { MediaType, compressionOfMediaType, parseReference, serializeDocument, writeDockerArchive, writeOciArchive, writeOciLayout, type Compression, type Descriptor, type Digest, type Manifest } from "@tbuild/oci";
+import { MediaType, parseReference, serializeDocument, writeDockerArchive, writeOciArchive, writeOciLayout, type Compression, type Descriptor, type Digest, type Manifest } from "@tbuild/oci";
 import type { OutputResult, OutputSpec } from "../api-types.js";
 import type { CommittedImage } from "../image-state/commit-image.js";
 import { normalizeImageName } from "../image-state/names.js";
@@ -89,10 +89,7 @@ export async function pushOutput(
   // An imported cache layer on the registry pushed to is mounted from the cache's
   // repository, never fetched; any other imported layer is fetched first.
   const registry = parseReference(out.name).registry;
-  const mountFrom = (blob: Descriptor) => {
-    const r = session.lazy.remoteOf(blob.digest)?.repository;
-    return r && r.registry === registry && compressionOfMediaType(blob.mediaType) === "gzip" ? r.repository : undefined;
-  };
+  const mountFrom = (blob: Descriptor) => session.lazy.mountSource(blob, "gzip", registry);
   await Promise.all(state.layers.map((l) => (l.blob && !mountFrom(l.blob) ? session.lazy.ensureBlob(l.blob) : undefined)));
   const img = await exportableImage(session.store, state, image, "gzip", true, {
     elsewhere: (blob) => mountFrom(blob) !== undefined,

@@ -5,8 +5,10 @@
 // costs no compression; an imported layer bound for the registry it came from is mounted.
 import { promises as fsp } from "node:fs";
 import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import {
-  MediaType, compressionOfMediaType, mapLimit, parseReference, serializeDocument,
+  MediaType, OCI_LAYOUT_FILE, REF_NAME, mapLimit, parseReference, serializeDocument,
   type Descriptor, type Digest, type RegistryClient,
 } from "@tbuild/oci";
 import type { CacheExportSpec } from "../api-types.js";
@@ -14,6 +16,7 @@ import { chainsOf } from "../image-state/layers.js";
 import { cloneState, type ImageState, type LayerRef } from "../image-state/state.js";
 import type { BuildSession } from "../solve/session.js";
 import { layerDescriptors, StoreBlobSource } from "../export/store-blobs.js";
+import { writeFileAtomically } from "../export/archives.js";
 import { buildCacheConfig, cacheIndex, CACHE_CONFIG_MEDIA_TYPE, INLINE_CACHE_KEY, type CachedLayer, type ExportRecord } from "./format.js";
 
 type Compression = "gzip" | "zstd";
@@ -33,8 +36,7 @@ function selectRecords(parts: readonly ExportPart[], mode: "min" | "max") {
   const seen = new Set<string>();
   return parts.flatMap((p) => p.session.layerRecords).filter((r) => {
     if (seen.has(r.key) || r.layers.length === 0) return false;
-    const top = chainsOf(r.layers.map((l) => l.diffID)).at(-1)!;
-    if (mode === "min" && !inImage.has(top)) return false;
+    if (mode === "min" && !inImage.has(r.chainID)) return false;
     seen.add(r.key);
     return true;
   });
@@ -47,7 +49,7 @@ function selectRecords(parts: readonly ExportPart[], mode: "min" | "max") {
  */
 async function describeLayers(
   session: BuildSession,
-  records: readonly { layers: LayerRef[] }[],
+  records: readonly { layers: LayerRef[]; chainID: Digest }[],
   compression: Compression,
   ociTypes: boolean,
   mountable: (blob: Descriptor) => boolean,
@@ -56,8 +58,8 @@ async function describeLayers(
   // Longest chains first: a chain's prefixes are then described with it, in one pass.
   const byLength = [...records].sort((a, b) => b.layers.length - a.layers.length);
   for (const r of byLength) {
+    if (out.has(r.chainID)) continue;
     const chains = chainsOf(r.layers.map((l) => l.diffID));
-    if (out.has(chains.at(-1)!)) continue;
     const state = { layers: r.layers } as ImageState;
     for (const l of r.layers) if (l.blob && !mountable(l.blob)) await session.lazy.ensureBlob(l.blob);
     const { layers } = await layerDescriptors(session.store, state, compression, ociTypes, mountable);
@@ -74,9 +76,8 @@ async function cacheContent(parts: readonly ExportPart[], opts: { mode: "min" | 
   const keyOfChain = new Map<Digest, string>();
   const createdOfChain = new Map<Digest, string>();
   for (const r of records) {
-    const top = chainsOf(r.layers.map((l) => l.diffID)).at(-1)!;
-    if (!keyOfChain.has(top)) keyOfChain.set(top, r.key);
-    createdOfChain.set(top, r.created);
+    if (!keyOfChain.has(r.chainID)) keyOfChain.set(r.chainID, r.key);
+    createdOfChain.set(r.chainID, r.created);
   }
   const exportRecords: ExportRecord[] = records.map((r) => {
     const chains = chainsOf(r.layers.map((l) => l.diffID));
@@ -96,12 +97,16 @@ export async function exportCaches(parts: readonly ExportPart[], client: () => R
       if (spec.type === "registry") await exportToRegistry(parts, spec, client());
       else await exportToLayout(parts, spec);
     } catch (e) {
-      const what = spec.type === "registry" ? spec.ref : `local:${spec.dest}`;
-      const message = `exporting cache to ${what} failed: ${(e as Error).message}`;
-      if (!spec.ignoreError) throw new Error(message, { cause: e });
-      session.emit({ type: "warning", message: `${message} (ignore-error=true: the build goes on)`, time: Date.now() });
+      exportFailed(session, spec, `exporting cache to ${spec.type === "registry" ? spec.ref : `local:${spec.dest}`}`, e);
     }
   }
+}
+
+/** A failed export fails the build, or with ignore-error=true is a warning (as in BuildKit). */
+function exportFailed(session: BuildSession, spec: CacheExportSpec, what: string, e: unknown): void {
+  const message = `${what} failed: ${(e as Error).message}`;
+  if (!spec.ignoreError) throw new Error(message, { cause: e });
+  session.emit({ type: "warning", message: `${message} (ignore-error=true: the build goes on)`, time: Date.now() });
 }
 
 async function exportToRegistry(parts: readonly ExportPart[], spec: Extract<CacheExportSpec, { type: "registry" }>, client: RegistryClient): Promise<void> {
@@ -109,10 +114,7 @@ async function exportToRegistry(parts: readonly ExportPart[], spec: Extract<Cach
   const ref = parseReference(spec.ref);
   const compression = spec.compression ?? "gzip";
   const ociTypes = spec.ociMediatypes ?? true;
-  const mountFrom = (blob: Descriptor) => {
-    const r = session.lazy.remoteOf(blob.digest)?.repository;
-    return r && r.registry === ref.registry && compressionOfMediaType(blob.mediaType) === compression ? r.repository : undefined;
-  };
+  const mountFrom = (blob: Descriptor) => session.lazy.mountSource(blob, compression, ref.registry);
   const { config, layers } = await cacheContent(parts, { mode: spec.mode ?? "min", compression, ociTypes, mountable: (b) => mountFrom(b) !== undefined });
   const configDoc = serializeDocument(config);
   const configDesc: Descriptor = { mediaType: CACHE_CONFIG_MEDIA_TYPE, digest: configDoc.digest, size: configDoc.size };
@@ -134,16 +136,16 @@ async function exportToLayout(parts: readonly ExportPart[], spec: Extract<CacheE
   const source = new StoreBlobSource(session.store);
   await mapLimit(layers, 3, async (d) => writeBlobFile(dir, d.digest, await source.open(d.digest)));
   const configDoc = serializeDocument(config);
-  await writeBlobFile(dir, configDoc.digest, Buffer.from(configDoc.bytes));
+  await writeBlobFile(dir, configDoc.digest, configDoc.bytes);
   const index = cacheIndex(layers, { mediaType: CACHE_CONFIG_MEDIA_TYPE, digest: configDoc.digest, size: configDoc.size }, ociTypes);
   const indexDoc = serializeDocument(index);
-  await writeBlobFile(dir, indexDoc.digest, Buffer.from(indexDoc.bytes));
+  await writeBlobFile(dir, indexDoc.digest, indexDoc.bytes);
   const tag = spec.tag ?? "latest";
-  const entry: Descriptor = { mediaType: index.mediaType, digest: indexDoc.digest, size: indexDoc.size, annotations: { "org.opencontainers.image.ref.name": tag } };
+  const entry: Descriptor = { mediaType: index.mediaType, digest: indexDoc.digest, size: indexDoc.size, annotations: { [REF_NAME]: tag } };
   const existing = await readJson<{ manifests?: Descriptor[] }>(path.join(dir, "index.json"));
-  const others = (existing?.manifests ?? []).filter((m) => m.annotations?.["org.opencontainers.image.ref.name"] !== tag);
-  await writeFileAtomic(path.join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-  await writeFileAtomic(path.join(dir, "index.json"), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...others, entry] }));
+  const others = (existing?.manifests ?? []).filter((m) => m.annotations?.[REF_NAME] !== tag);
+  await writeAll(path.join(dir, "oci-layout"), OCI_LAYOUT_FILE);
+  await writeAll(path.join(dir, "index.json"), Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...others, entry] })));
 }
 
 /**
@@ -152,30 +154,25 @@ async function exportToLayout(parts: readonly ExportPart[], spec: Extract<CacheE
  */
 export async function withInlineCache(session: BuildSession, final: ImageState): Promise<ImageState> {
   try {
-    const { config } = await cacheContent([{ session, final }], { mode: "min", compression: "gzip", ociTypes: true, mountable: (b) => session.lazy.remoteOf(b.digest) !== undefined && compressionOfMediaType(b.mediaType) === "gzip" });
+    const { config } = await cacheContent([{ session, final }], { mode: "min", compression: "gzip", ociTypes: true, mountable: (b) => session.lazy.keepsBlob(b, "gzip") });
     const state = cloneState(final);
     (state.config as unknown as Record<string, unknown>)[INLINE_CACHE_KEY] = Buffer.from(JSON.stringify(config)).toString("base64");
     return state;
   } catch (e) {
-    const spec = session.opts.cacheTo!.find((c) => c.type === "inline")!;
-    const message = `exporting inline cache failed: ${(e as Error).message}`;
-    if (!spec.ignoreError) throw new Error(message, { cause: e });
-    session.emit({ type: "warning", message: `${message} (ignore-error=true: the build goes on)`, time: Date.now() });
+    exportFailed(session, session.opts.cacheTo!.find((c) => c.type === "inline")!, "exporting inline cache", e);
     return final;
   }
 }
 
-async function writeBlobFile(dir: string, digest: Digest, content: Buffer | NodeJS.ReadableStream): Promise<void> {
+/** A blob of the layout, written once (temp name, then renamed: see writeFileAtomically). */
+async function writeBlobFile(dir: string, digest: Digest, content: Uint8Array | Readable): Promise<void> {
   const file = path.join(dir, "blobs", "sha256", digest.slice("sha256:".length));
   if (await fsp.stat(file).then(() => true, () => false)) return;
-  const part = `${file}.tbuild-${process.pid}.partial`;
-  try {
-    await fsp.writeFile(part, content as Buffer);
-    await fsp.rename(part, file);
-  } catch (e) {
-    await fsp.rm(part, { force: true });
-    throw e;
-  }
+  await writeFileAtomically(file, (w) => pipeline(content instanceof Readable ? content : Readable.from([content]), w));
+}
+
+function writeAll(file: string, bytes: Uint8Array): Promise<void> {
+  return writeFileAtomically(file, (w) => pipeline(Readable.from([bytes]), w));
 }
 
 async function readJson<T>(file: string): Promise<T | undefined> {
@@ -184,10 +181,4 @@ async function readJson<T>(file: string): Promise<T | undefined> {
   } catch {
     return undefined;
   }
-}
-
-async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const part = `${file}.tbuild-${process.pid}.partial`;
-  await fsp.writeFile(part, text);
-  await fsp.rename(part, file);
 }

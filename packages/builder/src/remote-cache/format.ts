@@ -65,6 +65,7 @@ export interface ExportRecord {
 export function buildCacheConfig(records: readonly ExportRecord[]): { config: CacheConfig; layers: Descriptor[] } {
   const layers: CacheConfigLayer[] = [];
   const descriptors: Descriptor[] = [];
+  const described = new Set<Digest>();
   const layerIndex = new Map<string, number>();
   // A layer is identified by its whole chain (blob and everything below), as BuildKit's are.
   const addChain = (chain: readonly CachedLayer[]): number => {
@@ -77,7 +78,10 @@ export function buildCacheConfig(records: readonly ExportRecord[]): { config: Ca
         i = layers.length;
         layers.push({ blob: l.blob.digest, parent, annotations: { mediaType: l.blob.mediaType, diffID: l.diffID, size: l.blob.size, createdAt: l.created } });
         layerIndex.set(id, i);
-        if (!descriptors.some((d) => d.digest === l.blob.digest)) descriptors.push(layerDescriptor(l));
+        if (!described.has(l.blob.digest)) {
+          described.add(l.blob.digest);
+          descriptors.push(layerDescriptor(l));
+        }
       }
       parent = i;
     }

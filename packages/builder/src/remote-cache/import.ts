@@ -4,7 +4,7 @@
 // A source that cannot be read is a warning, as in BuildKit: the build goes on without it.
 import { promises as fsp } from "node:fs";
 import path from "node:path";
-import { parseReference, type Descriptor, type Digest, type Index, type Platform, type RegistryClient } from "@tbuild/oci";
+import { REF_NAME, parseReference, type Descriptor, type Digest, type Index, type Platform, type RegistryClient } from "@tbuild/oci";
 import type { CacheExportSpec, CacheImportSpec } from "../api-types.js";
 import { CACHE_CONFIG_MEDIA_TYPE, INLINE_CACHE_KEY, readCacheConfig, type CacheConfig, type CachedLayer } from "./format.js";
 import { layoutRemote, readLayoutBlob, registryRemote, type BlobRemote } from "./blob-remote.js";
@@ -108,7 +108,7 @@ async function loadRegistry(refText: string, ctx: ImportContext): Promise<Loaded
 async function loadLocal(dir: string, tag: string): Promise<LoadedSource> {
   const root = JSON.parse(await fsp.readFile(path.join(dir, "index.json"), "utf8")) as Index;
   const entries = Array.isArray(root.manifests) ? root.manifests : [];
-  const entry = entries.find((m) => m.annotations?.["org.opencontainers.image.ref.name"] === tag) ?? (entries.length === 1 ? entries[0] : undefined);
+  const entry = entries.find((m) => m.annotations?.[REF_NAME] === tag) ?? (entries.length === 1 ? entries[0] : undefined);
   if (!entry) throw new Error(`${dir}/index.json has no cache tagged ${tag}`);
   const index = JSON.parse((await readLayoutBlob(dir, entry)).toString("utf8")) as Index;
   const cached = fromCacheIndex(index, (d) => readLayoutBlob(dir, d));

@@ -4,7 +4,7 @@
 // fetched once per build, whoever asks first. A fetch that fails is a CacheImportError:
 // build() then builds again without the imported cache (steps that ran meanwhile are in
 // the local cache by then), as a cache source that breaks must never break the build.
-import { mapLimit, type Descriptor, type Digest } from "@tbuild/oci";
+import { compressionOfMediaType, mapLimit, type Descriptor, type Digest } from "@tbuild/oci";
 import type { Store } from "@tbuild/cache";
 import { chainsOf, ensureSnapshotFromBlob } from "../image-state/layers.js";
 import type { ImageState } from "../image-state/state.js";
@@ -21,15 +21,12 @@ export class CacheImportError extends Error {
 type Protect = (refs: { blobs?: Digest[]; snapshots?: Digest[] }) => Promise<unknown>;
 
 export class LazyLayers {
-  /** Where each not-yet-fetched blob can be had, by blob digest. */
-  private readonly remotes = new Map<Digest, BlobRemote>();
-  private readonly descriptors = new Map<Digest, Descriptor>();
+  /** Each imported blob (by digest): its descriptor and where it can be had. */
+  private readonly imported = new Map<Digest, { blob: Descriptor; remote: BlobRemote }>();
   private readonly fetching = new Map<Digest, Promise<void>>();
   /** Blobs already leased by a batch (ensureBlobs). */
   private readonly protectedBlobs = new Set<Digest>();
   private readonly unpacking = new Map<Digest, Promise<void>>();
-  /** Blobs fetched by this build, for the figures and the tests. */
-  readonly fetched: Digest[] = [];
 
   constructor(private readonly store: Store, private readonly protect: Protect) {}
 
@@ -41,24 +38,32 @@ export class LazyLayers {
    * is ever made (a record needs its snapshot: a lookup without one is a miss).
    */
   register(blob: Descriptor, remote: BlobRemote, record?: { chainID: Digest; key: string; value: unknown }): void {
-    if (!this.remotes.has(blob.digest)) this.remotes.set(blob.digest, remote);
-    this.descriptors.set(blob.digest, blob);
+    if (!this.imported.has(blob.digest)) this.imported.set(blob.digest, { blob, remote });
     if (record) this.records.set(record.chainID, record);
   }
 
-  /** The source of a blob the store may not have (undefined: not an imported blob). */
-  remoteOf(blob: Digest): BlobRemote | undefined {
-    return this.remotes.get(blob);
+  /** True for a blob an imported cache holds already in `compression`: an export can name it as it is. */
+  keepsBlob(blob: Descriptor, compression: "gzip" | "zstd"): boolean {
+    return this.imported.has(blob.digest) && compressionOfMediaType(blob.mediaType) === compression;
+  }
+
+  /**
+   * The repository on `registry` a push can mount this imported blob from (cross-repository
+   * mount), when the blob is already in `compression`; undefined otherwise.
+   */
+  mountSource(blob: Descriptor, compression: "gzip" | "zstd", registry: string): string | undefined {
+    const r = this.imported.get(blob.digest)?.remote.repository;
+    return r && r.registry === registry && this.keepsBlob(blob, compression) ? r.repository : undefined;
   }
 
   /** True when some layer of `state` came from an imported cache. */
   hasLazy(state: ImageState): boolean {
-    return state.layers.some((l) => l.blob !== undefined && this.remotes.has(l.blob.digest));
+    return state.layers.some((l) => l.blob !== undefined && this.imported.has(l.blob.digest));
   }
 
   /** Makes the blob of an imported layer present in the store. */
   async ensureBlob(desc: Descriptor): Promise<void> {
-    const remote = this.remotes.get(desc.digest);
+    const remote = this.imported.get(desc.digest)?.remote;
     if (!remote) return;
     let p = this.fetching.get(desc.digest);
     if (!p) {
@@ -75,7 +80,6 @@ export class LazyLayers {
     try {
       await remote.fetch(desc, w);
       await w.commit({ digest: desc.digest, size: desc.size });
-      this.fetched.push(desc.digest);
     } catch (e) {
       await w.abort().catch(() => {});
       throw new CacheImportError(`fetching layer ${desc.digest} from ${remote.name} failed: ${(e as Error).message}`, { cause: e });
@@ -84,15 +88,15 @@ export class LazyLayers {
 
   /** Fetches an imported blob known only by digest; false when it is not an imported blob. */
   async fetchByDigest(digest: Digest): Promise<boolean> {
-    const desc = this.descriptors.get(digest);
-    if (!desc) return false;
-    await this.ensureBlob(desc);
+    const known = this.imported.get(digest);
+    if (!known) return false;
+    await this.ensureBlob(known.blob);
     return true;
   }
 
   /** Every imported blob of `state` in the store (for outputs that need the bytes). */
   async ensureBlobs(state: ImageState): Promise<void> {
-    const wanted = state.layers.flatMap((l) => (l.blob && this.remotes.has(l.blob.digest) && !this.fetching.has(l.blob.digest) ? [l.blob.digest] : []));
+    const wanted = state.layers.flatMap((l) => (l.blob && this.imported.has(l.blob.digest) && !this.fetching.has(l.blob.digest) ? [l.blob.digest] : []));
     // One lease update for all of them (each update rewrites the lease file).
     if (wanted.length > 0) await this.protect({ blobs: wanted });
     for (const d of wanted) this.protectedBlobs.add(d);
@@ -108,7 +112,7 @@ export class LazyLayers {
     if (!this.hasLazy(state)) return;
     const chains = chainsOf(state.layers.map((l) => l.diffID));
     for (const [i, l] of state.layers.entries()) {
-      if (!l.blob || !this.remotes.has(l.blob.digest)) continue;
+      if (!l.blob || !this.imported.has(l.blob.digest)) continue;
       const chainID = chains[i]!;
       let p = this.unpacking.get(chainID);
       if (!p) {

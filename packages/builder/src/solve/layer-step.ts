@@ -91,22 +91,12 @@ async function runLayerStep(
       // A --link layer found below another parent: the same layer, a new chain to snapshot.
       const sibling = () => snapshotFromSibling(store, hit.refs.snapshots, v.diffID, chainID, parentChain, (refs, pending) => session.hold(refs, { pending }));
       if (!missing.snapshots.includes(chainID) || (await sibling())) {
-        // ── explain (hit): no work beyond naming the source ──
-        const source: CacheSource = "local";
-        session.emit({ type: "step-cached", step, source, time: Date.now() });
-        noteOrigin(session, chainID, { kind: "step", name: stepName(step), ran: false });
-        session.recordStep(step, "cached", Date.now() - started, true, { key: opts.key, inputs: opts.inputs, source });
-        return resolved(session, opts.key, withLayer(state, { diffID: v.diffID, size: v.size }, chainID, opts.createdBy, v.created));
+        return cached(session, step, opts, started, "local", chainID, withLayer(state, { diffID: v.diffID, size: v.size }, chainID, opts.createdBy, v.created));
       }
       layerGone = true;
     }
     const imported = await importedHit(session, opts.key, state, opts.createdBy);
-    if (imported) {
-      session.emit({ type: "step-cached", step, source: imported.source, time: Date.now() });
-      noteOrigin(session, imported.chainID, { kind: "step", name: stepName(step), ran: false });
-      session.recordStep(step, "cached", Date.now() - started, true, { key: opts.key, inputs: opts.inputs, source: imported.source });
-      return resolved(session, opts.key, imported.state);
-    }
+    if (imported) return cached(session, step, opts, started, imported.source, imported.chainID, imported.state);
   }
   // ── explain (miss): why, before the step runs ──
   const miss = await explainMiss(session, step, opts.key, opts.inputs, opts.explain, { noCache: opts.noCache, layerGone });
@@ -135,9 +125,20 @@ async function runLayerStep(
   return resolved(session, opts.key, withLayer(state, { diffID: layer.diffID, size: layer.size }, layer.chainID, opts.createdBy, created));
 }
 
+/**
+ * Reports a hit (from the local store or an imported cache) and hands its state on. Explain
+ * does no work on a hit beyond naming where the record came from.
+ */
+function cached(session: BuildSession, step: StepRef, opts: LayerStepOptions & { key: string }, started: number, source: CacheSource, chainID: Digest, state: ImageState): ImageState {
+  session.emit({ type: "step-cached", step, source, time: Date.now() });
+  noteOrigin(session, chainID, { kind: "step", name: stepName(step), ran: false });
+  session.recordStep(step, "cached", Date.now() - started, true, { key: opts.key, inputs: opts.inputs, source });
+  return resolved(session, opts.key, state);
+}
+
 /** Notes a resolved layer step for --cache-to, and hands its state on. */
 function resolved(session: BuildSession, key: string, state: ImageState): ImageState {
-  session.layerRecords.push({ key, layers: state.layers, created: state.created });
+  session.layerRecords.push({ key, layers: state.layers, chainID: state.fsKey as Digest, created: state.created });
   return state;
 }
 

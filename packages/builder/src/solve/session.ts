@@ -51,7 +51,7 @@ export class BuildSession {
   /** The --cache-from sources' records, read while the first stages resolve their bases. */
   imports?: Promise<ImportedCache>;
   /** Every layer step this build resolved, for --cache-to: its key and the layers of its result. */
-  readonly layerRecords: { key: string; layers: LayerRef[]; created: string }[] = [];
+  readonly layerRecords: { key: string; layers: LayerRef[]; chainID: Digest; created: string }[] = [];
   private contextIdx?: Promise<ContextIndex>;
   private client?: RegistryClient;
   private exec?: Promise<Executor>;
