@@ -2,66 +2,16 @@
 // exec.LookPath does inside the container, so that a missing executable is reported as
 // the sandbox error BuildKit shows ("executable file not found in $PATH") instead of
 // surfacing as an ambiguous exit code 127 from a helper program.
-import { closeSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import { cleanPath, isWithin } from "../fs/container-path.js";
 import { SandboxError } from "./errors.js";
+import { binfmtTakes } from "./binfmt.js";
 import type { RootfsAccess } from "./rootfs-access.js";
 
 /** BuildKit's PATH when the image sets none. */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 type Probe = "ok" | "missing" | "dir" | "noexec" | "format";
-
-/** A binfmt_misc handler the kernel has: "any" for one that matches by file extension. */
-type BinfmtEntry = { offset: number; magic: Buffer; mask?: Buffer } | "any";
-let binfmtEntries: BinfmtEntry[] | undefined;
-
-/**
- * The enabled binfmt_misc handlers (qemu-user's, say), read once. Files they match run
- * through their interpreter, so those are executable even when not native.
- */
-function binfmtHandlers(): BinfmtEntry[] {
-  if (binfmtEntries !== undefined) return binfmtEntries;
-  binfmtEntries = [];
-  const dir = "/proc/sys/fs/binfmt_misc";
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((n) => n !== "register" && n !== "status");
-  } catch {
-    return binfmtEntries;
-  }
-  for (const name of names) {
-    let text: string;
-    try {
-      text = readFileSync(`${dir}/${name}`, "utf8");
-    } catch {
-      continue;
-    }
-    if (!text.startsWith("enabled")) continue;
-    const field = (k: string) => text.match(new RegExp(`^${k} (.*)$`, "m"))?.[1];
-    const magic = field("magic");
-    if (magic === undefined) {
-      binfmtEntries.push("any"); // an extension match: cannot be told from the content
-      continue;
-    }
-    const mask = field("mask");
-    binfmtEntries.push({ offset: Number(field("offset") ?? 0), magic: Buffer.from(magic, "hex"), ...(mask ? { mask: Buffer.from(mask, "hex") } : {}) });
-  }
-  return binfmtEntries;
-}
-
-/** True if a registered binfmt_misc handler takes a file starting with `head`. */
-function binfmtMatches(head: Buffer): boolean {
-  return binfmtHandlers().some((e) => {
-    if (e === "any") return true;
-    if (head.length < e.offset + e.magic.length) return false;
-    for (let i = 0; i < e.magic.length; i++) {
-      const m = e.mask ? e.mask[i]! : 0xff;
-      if ((head[e.offset + i]! & m) !== (e.magic[i]! & m)) return false;
-    }
-    return true;
-  });
-}
 
 /** ELF machine numbers this host's kernel runs natively (32-bit compat included). */
 const HOST_MACHINES: Record<string, number[]> = {
@@ -92,7 +42,7 @@ function executableFormat(hostPath: string): boolean {
     if (native === undefined || native.includes(machine)) return true;
   }
   // Not native: runnable only through a binfmt_misc handler (qemu-user for a foreign ELF).
-  return binfmtMatches(bytes);
+  return binfmtTakes(bytes);
 }
 
 async function probe(rootfs: RootfsAccess, p: string): Promise<Probe> {

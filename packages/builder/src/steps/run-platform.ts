@@ -4,15 +4,14 @@
 // registration on and the sandbox, pivoted into the image's rootfs, needs nothing of the
 // host mounted. Where that is missing, running the image's binaries would fail obscurely
 // (ENOEXEC) or not at all, so the step fails first, naming the platform and the package.
-import { readFileSync, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import type { Platform } from "@tbuild/oci";
 import type { BuildSession } from "../solve/session.js";
 import type { ImageState } from "../image-state/state.js";
+import { BINFMT_DIR as BINFMT, forgetBinfmtEntries, readBinfmtEntry } from "../sandbox/binfmt.js";
 
 const show = (p: Platform) => `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ""}`;
-
-const BINFMT = "/proc/sys/fs/binfmt_misc";
 
 /** QEMU's name for an OCI architecture (qemu-user-static installs qemu-<name>-static). */
 const QEMU_NAME: Record<string, string> = {
@@ -58,18 +57,17 @@ function emulationProblem(name: string): string | null {
   if (!existsSync(`${BINFMT}/register`)) {
     try {
       execFileSync("mount", ["-t", "binfmt_misc", "binfmt_misc", BINFMT], { stdio: "ignore" });
+      forgetBinfmtEntries(); // the exec check must see the handlers now visible
     } catch {
       return `binfmt_misc is not mounted at ${BINFMT}`;
     }
   }
-  let entry: string;
-  try {
-    entry = readFileSync(`${BINFMT}/qemu-${name}`, "utf8");
-  } catch {
-    return `no qemu-${name} entry in ${BINFMT}`;
-  }
-  if (!/^enabled$/m.test(entry)) return `${BINFMT}/qemu-${name} is disabled`;
+  const entry = readBinfmtEntry(`qemu-${name}`);
+  if (!entry) return `no qemu-${name} entry in ${BINFMT}`;
+  if (!entry.enabled) return `${BINFMT}/qemu-${name} is disabled`;
   // Without F the interpreter is looked up inside the rootfs at each exec, where it is not.
-  if (!/^flags:.*F/m.test(entry)) return `${BINFMT}/qemu-${name} is registered without the F (fix-binary) flag`;
+  if (!entry.flags.includes("F")) return `${BINFMT}/qemu-${name} is registered without the F (fix-binary) flag`;
+  // An entry registered since the exec check read them must be seen by it too.
+  forgetBinfmtEntries();
   return null;
 }
