@@ -1,34 +1,120 @@
-// Bundles the `tbuild` command into packages/cli/bundle/ with esbuild: one ESM entry and
-// lazily loaded chunks instead of ~300 separate modules, which cuts the Node start-up a
-// no-op rebuild pays by about 40% (module resolution dominated it). The tar worker of
-// @tbuild/oci is its own entry, because it is started from a file next to the code.
+// Bundles the `tbuild` command into packages/cli/bundle/ with esbuild, then warms V8's code
+// cache for it. What a command pays before its first event is Node's start plus loading our
+// code; for a no-op rebuild that loading was a third of the time, most of it V8 parsing and
+// compiling. So:
+// - one CommonJS file (bundle/tbuild.js) instead of ~300 modules (module resolution dominated
+//   start-up before) and instead of ES module chunks: Node 20 can cache the compiled code of a
+//   script (vm.Script cachedData) but not of an ES module. Our code that only some commands
+//   need stays behind esbuild's lazy module initialisers (the remote backend, compose …), so a
+//   local build does not run it;
+// - the large libraries only some commands use (VENDOR: the HTTP client, gRPC, protobuf,
+//   YAML; 1.7 MB) are bundles of their own in bundle/vendor/, required when first used, so
+//   tbuild.js — read and checked whole by every command — stays ~1.2 MB;
+// - bundle/main.js, the bin, is packages/cli/src/launcher.cts: it runs tbuild.js and the
+//   vendor bundles with their code caches (FILE.code-cache);
+// - tbuild.js's cache is written here by a warm-up: a small FROM-scratch build and its no-op
+//   rebuild in a throwaway store, so the functions a build calls are in it, compiled. A vendor
+//   bundle's cache is written by the first command that uses it (launcher.cts).
+// The tar worker of @tbuild/oci is its own entry, because it is started from a file next to
+// the code.
 import { build } from "esbuild";
-import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const outdir = `${root}packages/cli/bundle`;
 rmSync(outdir, { recursive: true, force: true });
-await build({
+/** Vendor bundles: name → the import specifiers it serves (one bundle per library family, so
+ * the subpaths of a package share one copy of its internals). */
+const VENDOR = {
+  undici: ["undici"],
+  grpc: ["@grpc/grpc-js"],
+  protobuf: ["@bufbuild/protobuf", "@bufbuild/protobuf/codegenv2", "@bufbuild/protobuf/wkt"],
+  yaml: ["yaml"],
+};
+const vendorOf = new Map(Object.entries(VENDOR).flatMap(([name, specs]) => specs.map((s) => [s, name])));
+
+// Shared by every build below: CommonJS for Node 20, ASCII so the launcher can read latin1.
+// import() of a built-in becomes a lazy require: the launcher's vm.Script has no loader for
+// import() (every import() of our code and of vendored libraries is bundled the same way).
+const common = { bundle: true, format: "cjs", platform: "node", target: "node20", charset: "ascii", supported: { "dynamic-import": false }, sourcemap: "linked", metafile: true, logLevel: "warning" };
+
+// Each vendor bundle exports its specifiers' modules by specifier.
+for (const [name, specs] of Object.entries(VENDOR)) {
+  await build({
+    ...common,
+    stdin: { contents: `module.exports = {${specs.map((s) => `${JSON.stringify(s)}: require(${JSON.stringify(s)})`).join(", ")}};`, resolveDir: root, sourcefile: `vendor-${name}.cjs` },
+    outfile: `${outdir}/vendor/${name}.js`,
+  });
+}
+
+/** Imports of a vendored specifier become a require of its vendor bundle (kept external). */
+const vendorPlugin = {
+  name: "vendor",
+  setup(b) {
+    b.onResolve({ filter: /^[@a-z]/ }, (args) => (vendorOf.has(args.path) ? { path: args.path, namespace: "vendor" } : undefined));
+    b.onResolve({ filter: /^\.\/vendor\//, namespace: "vendor" }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: "vendor" }, (args) => ({ contents: `module.exports = require("./vendor/${vendorOf.get(args.path)}.js")[${JSON.stringify(args.path)}];`, loader: "js" }));
+  },
+};
+
+const result = await build({
+  ...common,
+  plugins: [vendorPlugin],
   entryPoints: {
-    main: `${root}packages/cli/dist/main.js`,
+    tbuild: `${root}packages/cli/dist/main.js`,
     "tar-worker": `${root}packages/oci/dist/layer/tar-worker.js`,
   },
   outdir,
-  bundle: true,
-  splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  sourcemap: "linked",
-  logLevel: "warning",
-  // Bundled CommonJS dependencies (commander, tar-stream …) still call require().
-  banner: { js: "import { createRequire as __tbuildRequire } from 'node:module'; const require = __tbuildRequire(import.meta.url);" },
+  // import.meta.url has no CommonJS equivalent in esbuild's output: it is the bundle file's URL.
+  define: { "import.meta.url": "__tbuildImportMetaUrl" },
+  banner: { js: "var __tbuildImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
+// The launcher compiles the bundle with vm.Script, which has no loader for import(): no
+// import() may be left for Node to resolve (see `supported` above).
+for (const [out, o] of Object.entries(result.metafile.outputs)) {
+  const dynamic = o.imports.filter((i) => i.kind === "dynamic-import" && i.external);
+  if (dynamic.length) throw new Error(`${out}: import() of ${dynamic.map((i) => i.path).join(", ")} is left to Node; use a static import (the bundle is CommonJS)`);
+}
+writeFileSync(`${outdir}/package.json`, `${JSON.stringify({ type: "commonjs" })}\n`);
+copyFileSync(`${root}packages/cli/dist/launcher.cjs`, `${outdir}/main.js`);
+chmodSync(`${outdir}/main.js`, 0o755);
 
 // The sandbox helper is found next to the code that runs it (enter-helper.ts).
 const helper = `${root}packages/builder/native/tbuild-enter`;
 if (existsSync(helper)) {
   mkdirSync(`${outdir}/native`, { recursive: true });
   copyFileSync(helper, `${outdir}/native/tbuild-enter`);
+}
+
+warmCodeCache();
+
+/** Runs a small build and its no-op rebuild; the rebuild writes bundle/tbuild.js.code-cache. */
+function warmCodeCache() {
+  const work = mkdtempSync(path.join(os.tmpdir(), "tbuild-warm-"));
+  const main = `${outdir}/main.js`;
+  try {
+    const ctx = path.join(work, "ctx");
+    mkdirSync(path.join(ctx, "conf"), { recursive: true });
+    writeFileSync(path.join(ctx, "Dockerfile"), "FROM scratch\nENV APP=/app\nWORKDIR /app\nCOPY hello.txt ./\nCOPY conf/ ./conf/\nLABEL warm=1\n");
+    writeFileSync(path.join(ctx, "hello.txt"), "hello\n");
+    writeFileSync(path.join(ctx, "conf", "a.conf"), "a=1\n");
+    const run = (write) =>
+      execFileSync(process.execPath, [main, "--root", path.join(work, "store"), "build", "--progress", "rawjson", "-t", "warm:1", ctx], {
+        stdio: "pipe",
+        env: { ...process.env, TBUILD_WRITE_CODE_CACHE: write ? "1" : "0" },
+      });
+    run(false);
+    run(true);
+  } catch (e) {
+    // Best effort (a machine where this user cannot build): cache what `--version` compiles.
+    console.warn(`bundle: warm-up build failed (${String(e.stderr ?? e.message).split("\n")[0]}); caching start-up code only`);
+    execFileSync(process.execPath, [main, "--version"], { stdio: "pipe", env: { ...process.env, TBUILD_WRITE_CODE_CACHE: "1" } });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  if (!existsSync(`${outdir}/tbuild.js.code-cache`)) throw new Error("bundle: no code cache was written");
 }

@@ -2,9 +2,9 @@
 // the package's bin and the README's demo run: it must work like the unbundled one,
 // including the tar worker thread it starts from a file next to its code. Needs root.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 
 const repo = path.resolve(__dirname, "..");
 const bundle = path.join(repo, "packages/cli/bundle/main.js");
@@ -43,5 +43,41 @@ describe("the bundled tbuild", () => {
     const loaded = readFileSync(list, "utf8").split("\n");
     expect(loaded).toContain("NativeModule fs");
     expect(loaded).not.toContain("NativeModule http2");
+    // Nor the HTTP client and TLS: those are loaded by the first registry request or ADD <url>.
+    expect(loaded).not.toContain("NativeModule https");
+    expect(loaded).not.toContain("NativeModule tls");
+  });
+
+  it("runs with V8's code cache: written when missing or unusable, kept when accepted, never required", () => {
+    const parent = mkdtempSync("/dev/shm/tbuild-bundle-copy-");
+    chmodSync(parent, 0o755); // traversable by the unprivileged user below
+    onTestFinished(() => rmSync(parent, { recursive: true, force: true }));
+    const copy = path.join(parent, "bundle");
+    cpSync(path.dirname(bundle), copy, { recursive: true });
+    const main = path.join(copy, "main.js");
+    const cache = path.join(copy, "tbuild.js.code-cache");
+    const version = () => execFileSync("node", [main, "--version"], { encoding: "utf8", env: { ...process.env, TBUILD_WRITE_CODE_CACHE: "" } });
+    expect(existsSync(cache)).toBe(true); // the build's warm-up wrote it
+    const before = statSync(cache);
+    expect(version()).toContain("tbuild version");
+    expect(statSync(cache).ino).toBe(before.ino); // accepted by V8: not written again
+    writeFileSync(cache, Buffer.alloc(before.size, 1)); // garbage of the right size: V8 rejects it
+    expect(version()).toContain("tbuild version");
+    const rewritten = statSync(cache);
+    expect(rewritten.ino).not.toBe(before.ino);
+    expect(readFileSync(cache).equals(Buffer.alloc(before.size, 1))).toBe(false);
+    rmSync(cache);
+    expect(version()).toContain("tbuild version");
+    expect(existsSync(cache)).toBe(true);
+    // A directory this user cannot write (an installed package) is left alone.
+    rmSync(cache);
+    chmodSync(copy, 0o555);
+    try {
+      const asNobody = execFileSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "node", main, "--version"], { encoding: "utf8", env: { PATH: process.env.PATH!, HOME: "/nonexistent" } });
+      expect(asNobody).toContain("tbuild version");
+      expect(existsSync(cache)).toBe(false);
+    } finally {
+      chmodSync(copy, 0o755);
+    }
   });
 });

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // Entry point of the `tbuild` command. Keep the static imports here minimal: every
 // command's implementation is imported when it runs (see program-kit.ts lazyAction),
 // because a no-op rebuild's total time is dominated by start-up.
@@ -44,7 +43,7 @@ async function entry(argv: string[]): Promise<number> {
   return main(argv);
 }
 
-const code = await entry(process.argv.slice(2));
 // Exit explicitly: a stray handle (a keep-alive socket, a timer) must not keep a
-// finished command alive. Writes to pipes and files are synchronous on Linux.
-process.exit(code);
+// finished command alive. Writes to pipes and files are synchronous on Linux. No top-level
+// await: the bundle is CommonJS (scripts/bundle.mjs says why).
+void entry(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,7 +1,7 @@
 // A BlobSource over the store for exports and pushes: real blobs come from the store
 // (verified while streaming); the uncompressed tar of a layer tbuild built, which the
 // store does not keep, is re-created from its snapshot on demand.
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { OciError, createDecompressor, compressionOfMediaType, mapLimit, writeLayer, type BlobSource, type Compression, type Descriptor, type Digest } from "@tbuild/oci";
 import type { Store } from "@tbuild/cache";
 import { INLINE_LAYER_BYTES, layerSources, openUncompressed, snapshotSource, type LayerSourceInfo } from "./layer-blobs.js";
@@ -30,7 +30,7 @@ export class StoreBlobSource implements BlobSource {
 
   async open(digest: Digest): Promise<Readable> {
     const mem = this.memory.get(digest);
-    if (mem) return (await import("node:stream")).Readable.from([mem]);
+    if (mem) return Readable.from([mem]);
     if (await this.store.hasBlob(digest)) return this.store.openBlob(digest);
     const layer = this.virtual.get(digest);
     if (layer) return openUncompressedAny(this.store, layer);

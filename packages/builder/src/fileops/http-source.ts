@@ -4,8 +4,7 @@
 // (else the Unix epoch), and --checksum=<algo>:<hex> must match the content.
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import http, { type IncomingMessage } from "node:http";
-import https from "node:https";
+import type { IncomingMessage } from "node:http";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { join } from "node:path";
@@ -60,9 +59,11 @@ export function urlFileName(url: string): string {
 const MAX_REDIRECTS = 10;
 
 /** One GET, following redirects; resolves with the response once its headers arrive. */
-function get(url: URL, headers: Record<string, string>, signal: AbortSignal, redirects = 0): Promise<IncomingMessage> {
+async function get(url: URL, headers: Record<string, string>, signal: AbortSignal, redirects = 0): Promise<IncomingMessage> {
+  // Loaded here, not at start-up: node:https (with tls) costs every command ~15 ms to load,
+  // and only an ADD of a URL needs it.
+  const mod = url.protocol === "https:" ? await import("node:https") : await import("node:http");
   return new Promise((resolve, reject) => {
-    const mod = url.protocol === "https:" ? https : http;
     const req = mod.get(url, { headers, signal }, (res) => {
       const status = res.statusCode ?? 0;
       const location = res.headers.location;

@@ -1,6 +1,7 @@
 // `tbuild compose build`: builds every service with a build section at once, on one
 // store, with one progress view (each step labelled with its service).
 
+import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { OutputSpec } from "../builder-api.js";
@@ -86,7 +87,6 @@ export default async function composeBuild(cmd: Command): Promise<number> {
 }
 
 async function readDockerfiles(jobs: BuildJob[]): Promise<void> {
-  const { readFile } = await import("node:fs/promises");
   await Promise.all(jobs.map(async (j) => {
     if (j.dockerfile.text !== undefined || j.options.dockerfile === undefined) return;
     try {

@@ -1,6 +1,7 @@
 // `tbuild prune`: removes build cache and unreferenced data. Tagged images and what
 // they reference always stay. Asks for confirmation only on a terminal without -f.
 
+import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import type { PruneOptions } from "@tbuild/cache";
 import { UsageError } from "../errors.js";
@@ -54,7 +55,6 @@ export function pruneOptions(f: PruneFlags, now: number): PruneOptions {
 }
 
 async function confirm(question: string): Promise<boolean> {
-  const { createInterface } = await import("node:readline/promises");
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return /^y(es)?$/i.test((await rl.question(question)).trim());

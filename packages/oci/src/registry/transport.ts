@@ -6,9 +6,7 @@
 // an npm-undici Agent to the built-in fetch couples two undici versions through an internal
 // interface. Using both from one package keeps them consistent. The Agent carries the extra
 // CA certificates, the insecure (no verification) mode and the connect/headers/body timeouts.
-import { isIP } from "node:net";
 import { Readable } from "node:stream";
-import { rootCertificates } from "node:tls";
 import type { Agent, Response } from "undici";
 
 // undici is loaded on the first request: it is dozens of modules, and most tbuild runs
@@ -100,7 +98,10 @@ const MAX_REDIRECTS = 5;
 export function isLoopback(registry: string): boolean {
   const host = registry.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
   if (host === "localhost" || host === "::1") return true;
-  return isIP(host) === 4 && host.startsWith("127.");
+  // Dotted-quad 127.0.0.0/8 (node:net's isIP would do, but loading node:net and node:tls
+  // costs every command ~15 ms; both are loaded with undici on the first request).
+  const quad = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  return quad !== null && quad.slice(1).every((o) => Number(o) <= 255);
 }
 
 function toList(v: string | Buffer | Array<string | Buffer> | undefined): Array<string | Buffer> {
@@ -165,7 +166,7 @@ export class Transport {
     let agent = this.agents.get(key);
     if (!agent) {
       const t = this.opts.timeouts ?? {};
-      const connect = mode === "insecure" ? { rejectUnauthorized: false } : extra.length > 0 ? { ca: [...rootCertificates, ...extra.map(String)] } : {};
+      const connect = mode === "insecure" ? { rejectUnauthorized: false } : extra.length > 0 ? { ca: [...(await import("node:tls")).rootCertificates, ...extra.map(String)] } : {};
       agent = new Agent({ connect: { ...connect, timeout: t.connect ?? 30_000 }, headersTimeout: t.headers ?? 120_000, bodyTimeout: t.body ?? 60_000 });
       this.agents.set(key, agent);
     }

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// The `tbuild` command as installed: bundle/main.js, the package's bin. It runs the bundled
+// CLI (bundle/tbuild.js, one CommonJS file made by scripts/bundle.mjs, and the libraries only
+// some commands need in bundle/vendor/) with V8's code cache (FILE.code-cache beside each),
+// so a command does not parse and compile a megabyte of JavaScript before its first step:
+// that was a third of a no-op rebuild's time. Node 20 has no compile cache for ES modules
+// (module.enableCompileCache is Node 22), hence CommonJS and vm.Script here.
+//
+// A cache sits next to its code and is trusted like it. V8 checks it against its own version,
+// flags and the source, and compiles from source when it does not fit. A missing or rejected
+// cache is written at exit, atomically, when this process may write the bundle's directory
+// (the build's warm-up; a checkout after a Node upgrade), never anywhere else.
+import fs = require("node:fs");
+import Module = require("node:module");
+import path = require("node:path");
+import vm = require("node:vm");
+
+type Wrapper = (exports: unknown, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;
+
+const always = process.env.TBUILD_WRITE_CODE_CACHE === "1";
+const toWrite: { script: vm.Script; cacheFile: string }[] = [];
+const loaded = new Map<string, Module>();
+
+function readCache(cacheFile: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(cacheFile);
+  } catch {
+    return undefined;
+  }
+}
+
+function mayWrite(dir: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function writeCaches(): void {
+  for (const { script, cacheFile } of toWrite) {
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    try {
+      fs.writeFileSync(tmp, script.createCachedData());
+      fs.renameSync(tmp, cacheFile);
+    } catch {
+      fs.rmSync(tmp, { force: true });
+    }
+  }
+}
+
+/** Loads one bundle file as a CommonJS module, compiled with its code cache. */
+function load(file: string): Module {
+  const known = loaded.get(file);
+  if (known) return known;
+  // esbuild writes ASCII only (charset: "ascii"), so latin1 reads it exactly and gives V8 a
+  // one-byte string without UTF-8 decoding.
+  const source = fs.readFileSync(file, "latin1");
+  const cacheFile = `${file}.code-cache`;
+  const cachedData = readCache(cacheFile);
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
+  if (always || ((cachedData === undefined || script.cachedDataRejected) && mayWrite(path.dirname(file)))) {
+    if (toWrite.length === 0) process.once("exit", writeCaches);
+    toWrite.push({ script, cacheFile });
+  }
+  const mod = new Module(file, module);
+  mod.filename = file;
+  loaded.set(file, mod);
+  (script.runInThisContext() as Wrapper).call(mod.exports, mod.exports, requireFrom(file), mod, file, path.dirname(file));
+  mod.loaded = true;
+  return mod;
+}
+
+/** `require` for a bundle file: the vendor bundles it names go through `load` too. */
+function requireFrom(file: string): NodeJS.Require {
+  const base = Module.createRequire(file);
+  const dir = path.dirname(file);
+  const req = ((id: string) => (id.startsWith("./vendor/") ? load(path.join(dir, id)).exports : base(id))) as NodeJS.Require;
+  return Object.assign(req, { resolve: base.resolve, cache: base.cache, main: base.main, extensions: base.extensions });
+}
+
+load(path.join(__dirname, "tbuild.js"));
