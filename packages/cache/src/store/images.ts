@@ -29,6 +29,9 @@ export async function putImage(
     throw new CacheError("ERR_BAD_IMAGE_NAME", `invalid image name: ${JSON.stringify(name)}`);
   }
   digestHex(image.manifest);
+  // Naming an image what it is already named (a rebuild) writes nothing.
+  const old = image.created === undefined ? await getImage(layout, name) : undefined;
+  if (old && old.manifest === image.manifest && old.mediaType === image.mediaType) return old;
   const rec: ImageRecord = {
     name,
     manifest: image.manifest,

@@ -2,8 +2,10 @@ import { mkdirSync, promises as fsp, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { sha256Digest } from "../util/digest.js";
+import { ownerTag } from "../util/process-info.js";
 import { deadPid, makeImage } from "../test-support/fixtures.js";
 import { scratchDir } from "../test-support/tmp.js";
+import { parseLeaseFile } from "./leases.js";
 import { parseDuration } from "./prune.js";
 import { Store } from "./store.js";
 
@@ -130,10 +132,21 @@ describe("prune", () => {
     const blobs = await Promise.all(Array.from({ length: 20 }, (_, i) => store.putBlob(`item-${i}`)));
     const lease = await store.lease();
     await Promise.all(blobs.map((b) => lease.add({ blobs: [b.digest] })));
-    const onDisk = JSON.parse(await fsp.readFile(lease.file, "utf8")) as { blobs: string[] };
+    const onDisk = parseLeaseFile(await fsp.readFile(lease.file, "utf8"));
     expect(onDisk.blobs.sort()).toEqual(blobs.map((b) => b.digest).sort());
     expect((await store.prune({ all: true })).blobs).toEqual([]);
     await lease.release();
+  });
+
+  it("a lease file is read line by line: a torn last line does not hide the lines before it", async () => {
+    const kept = await store.putBlob("kept");
+    const torn = await store.putBlob("torn");
+    // A live owner's lease caught mid-append: one whole line, one cut short.
+    const file = path.join(store.layout.leasesDir, `${ownerTag()}.0123456789ab.lease.json`);
+    writeFileSync(file, `${JSON.stringify({ pid: process.pid, blobs: [kept.digest] })}\n{"blobs":["${torn.digest}`);
+    expect(parseLeaseFile(await fsp.readFile(file, "utf8")).blobs).toEqual([kept.digest]);
+    expect((await store.prune({ all: true })).blobs).toEqual([torn.digest]);
+    await fsp.rm(file);
   });
 
   it("reports a lease on an item that is already gone", async () => {

@@ -6,6 +6,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import type { BlobSource, Digest } from "@tbuild/oci";
 import { BlobNotFoundError, StoreError } from "../errors.js";
+import { sha256Digest } from "../util/digest.js";
 import { readJsonFile, removeTree, tempName, writeFileAtomic } from "../util/fs-util.js";
 import * as reader from "./blob-reader.js";
 import { BlobWriter, TempBlob, type BlobInfo, type ExpectedBlob } from "./blob-writer.js";
@@ -98,6 +99,11 @@ export class Store implements BlobSource {
    * (with the expected size), nothing is read: a Readable `data` is destroyed.
    */
   async putBlob(data: BlobData, expected: ExpectedBlob = {}): Promise<BlobInfo> {
+    // Bytes in memory (a config, a manifest) are hashed first: a rebuild commits the same
+    // documents, and finding them stored saves a temp file, an fsync and a rename each.
+    if (expected.digest === undefined && (typeof data === "string" || data instanceof Uint8Array)) {
+      expected = { ...expected, digest: sha256Digest(data) };
+    }
     if (expected.digest !== undefined) {
       const existing = await fsp.stat(this.layout.blob(expected.digest)).catch(() => undefined);
       if (existing && (expected.size === undefined || expected.size === existing.size)) {
