@@ -61,6 +61,15 @@ describe("push and pull", { timeout: 300_000 }, () => {
     const b = await tbuild(["--root", fresh, "build", "--progress", "plain", "onpulled"], { cwd: env.dir });
     expect(b.code, b.stderr).toBe(0);
     expect(b.stderr).toMatch(/^#\d+ \d+\.\d{3} pushed$/m);
+
+    // Pushed to another repository of that registry, the base's two layers are mounted from
+    // the repository they were pulled from; only the new layer and the config are uploaded.
+    const other = `${reg.host}/other/onpulled:1`;
+    expect((await tbuild(["--root", fresh, "build", "-q", "-t", other, "onpulled"], { cwd: env.dir })).code).toBe(0);
+    const pushed = await tbuild(["--root", fresh, "push", other]);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(pushed.stderr).toMatch(/blobs: 2 uploaded, 0 already present, 2 mounted/);
+    if (haveTool("skopeo")) expect(skopeoDigest(other)).toBe((await inspect(fresh, other)).Digest);
   });
 
   it("pushes every tag with build --push", async () => {

@@ -14,5 +14,6 @@ export * from "./fileops/index.js";
 export { selectExecutor, SandboxError, type Executor, type RunSpec, type MountSpec } from "./sandbox/index.js";
 export { selectSnapshotter, type Snapshotter, type PreparedRootfs } from "./snapshot/index.js";
 export { pullToStore, registryClient, type PullOptions, type PulledToStore } from "./image-transfer/pull.js";
+export { storeMountSources, type MountFrom } from "./image-transfer/mount-sources.js";
 export { ingestImage, ingestManifest, manifestFor } from "./image-transfer/ingest.js";
 export { storedImagesBlobSource, StoreBlobSource } from "./export/store-blobs.js";

@@ -9,6 +9,7 @@ import { normalizeImageName } from "../image-state/names.js";
 import type { ImageState } from "../image-state/state.js";
 import type { BuildSession } from "../solve/session.js";
 import { layerDescriptors, StoreBlobSource } from "./store-blobs.js";
+import { storeMountSources } from "../image-transfer/mount-sources.js";
 import { pushImage } from "../image-transfer/push.js";
 import type { Store } from "@tbuild/cache";
 
@@ -87,12 +88,14 @@ export async function pushOutput(
   out: Extract<OutputSpec, { type: "registry" }>,
 ): Promise<OutputResult> {
   // An imported cache layer on the registry pushed to is mounted from the cache's
-  // repository, never fetched; any other imported layer is fetched first.
+  // repository, never fetched; any other imported layer is fetched first. A layer of an
+  // image named on that registry (the base pulled from it) is mounted from its repository.
   const registry = parseReference(out.name).registry;
-  const mountFrom = (blob: Descriptor) => session.lazy.mountSource(blob, "gzip", registry);
-  await Promise.all(state.layers.map((l) => (l.blob && !mountFrom(l.blob) ? session.lazy.ensureBlob(l.blob) : undefined)));
+  const stored = await storeMountSources(session.store, out.name);
+  const mountFrom = (blob: Descriptor) => session.lazy.mountSource(blob, "gzip", registry) ?? stored(blob);
+  await Promise.all(state.layers.map((l) => (l.blob && !session.lazy.mountSource(l.blob, "gzip", registry) ? session.lazy.ensureBlob(l.blob) : undefined)));
   const img = await exportableImage(session.store, state, image, "gzip", true, {
-    elsewhere: (blob) => mountFrom(blob) !== undefined,
+    elsewhere: (blob) => session.lazy.mountSource(blob, "gzip", registry) !== undefined,
     fetchMissing: (digest) => session.lazy.fetchByDigest(digest),
   });
   const digest = await pushImage(img, out.name, { insecure: out.insecure, insecureRegistries: session.opts.insecureRegistries, signal: session.signal, mountFrom });
