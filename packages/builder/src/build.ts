@@ -4,7 +4,7 @@
 // index) and writes the outputs, streaming typed events all along.
 import os from "node:os";
 import path from "node:path";
-import { checkQuotes, defaultPlatform, parseDockerfile, toStages } from "@tbuild/parser";
+import { checkQuotes, defaultPlatform, parseDockerfile, toStages, type DockerfileIR } from "@tbuild/parser";
 import { Store } from "@tbuild/cache";
 import type { BuildEvent, BuildHandle, BuildOptions, BuildResult } from "./api-types.js";
 import { EventChannel } from "./util/event-channel.js";
@@ -112,6 +112,10 @@ async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void, start
       for (const s of sessions) s.imports = imports;
     }
     for (const s of sessions.slice(1)) s.lazy = sessions[0]!.lazy;
+    // The context walk (stat of every file, .dockerignore) overlaps the base image's load or
+    // pull instead of starting at the first COPY; the COPY awaits the same walk and reports
+    // its errors.
+    if (copiesFromContext(ir, needed)) sessions[0]!.contextIndex().catch(() => {});
     emit({
       type: "build-start",
       stages: needed.map((i) => ({ name: ir.stages[i]!.name ?? String(i), index: i, steps: ir.stages[i]!.instructions.length })),
@@ -156,6 +160,11 @@ async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void, start
     await store.close();
     await stepDirsRemoved(); // a build leaves no step directory behind once it resolves
   }
+}
+
+/** True when a stage the target needs copies from the build context (COPY without --from, ADD). */
+function copiesFromContext(ir: DockerfileIR, needed: readonly number[]): boolean {
+  return needed.some((i) => ir.stages[i]!.instructions.some((inst) => (inst.kind === "copy" && inst.from === undefined) || inst.kind === "add"));
 }
 
 /** One target's image: its stages built, build labels applied, committed to the store. */
