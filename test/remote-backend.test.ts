@@ -144,6 +144,27 @@ describe.skipIf(missing)(`remote backend on Docker's BuildKit ${missing ? `(skip
   });
 });
 
+describe.skipIf(missing)("remote backend: what BuildKit 0.8 lacks, refused by the capabilities the daemon reports", { timeout: 300_000 }, () => {
+  // Docker 20.10's BuildKit answers LLBBridge.Ping without file.copy.includeexcludepatterns,
+  // file.copy.modestring, exec.secretenv or exec.meta.ulimit: each step needing one is refused
+  // at its line before anything runs, and the daemon's build ends (the next build works).
+  it.each([
+    ["COPY --exclude=*.md . /src/", /^COPY --exclude needs the BuildKit LLB capability file\.copy\.includeexcludepatterns \(BuildKit v0\.9 or newer\), which the daemon at docker:\/\/unix:\/\/\/tmp\/dockerd\.sock does not report/, {}],
+    ["COPY --parents a.txt /src/", /^COPY --parents needs the BuildKit LLB capability file\.copy\.includeexcludepatterns/, {}],
+    ["COPY --chmod=u+x a.txt /a", /^--chmod=u\+x \(a symbolic mode\) needs the BuildKit LLB capability file\.copy\.modestring/, {}],
+    ["RUN --mount=type=secret,id=tok,env=TOK true", /^RUN --mount=type=secret,env=TOK needs the BuildKit LLB capability exec\.secretenv/, {}],
+    ["RUN true", /^--ulimit needs the BuildKit LLB capability exec\.meta\.ulimit/, { ulimits: [{ name: "nofile", soft: 1024, hard: 1024 }] }],
+  ] as const)("%s", async (line, message, extra) => {
+    const ctx = context(`caps-${line.length}-${line.charCodeAt(4)}`, { Dockerfile: `FROM tbuild-fixture/busybox:latest\n${line}\n`, "a.txt": "a\n" });
+    const err = await remote({ context: ctx, ...extra }).then(() => undefined, (e: unknown) => e as Error & { step?: { line: number } });
+    expect(err?.name).toBe("StepError");
+    expect(err?.message).toMatch(message);
+    expect(err?.step?.line).toBe(2);
+    const ok = await remote({ context: context("caps-after", { Dockerfile: "FROM tbuild-fixture/busybox:latest\nRUN true\n" }) });
+    expect(ok.result.steps).toHaveLength(2);
+  });
+});
+
 describe.skipIf(missing)("remote backend: a buildkitd address (unix://)", { timeout: 300_000 }, () => {
   // No buildkitd runs here; Docker's BuildKit serves the same Control API, so a relay that
   // upgrades each connection to its /grpc stands in for buildkitd's socket. The session then

@@ -14,11 +14,12 @@ import { BuildAbortedError, BuildCheckError, BuildOptionError, StepError, StepFa
 import { checkContext, planTarget, readDockerfile, targetPlatform } from "../solve/build-inputs.js";
 import { unusedBuildArgs, unusedBuildArgsMessage } from "../solve/unused-build-args.js";
 import { convertTarget, type Converted } from "./convert/convert.js";
+import type { ConvertInputs } from "./convert/types.js";
 import { dockerResolver, registryResolver } from "./base-config.js";
 import { chooseExporter } from "./exporters.js";
 import { RemoteProgress } from "./progress.js";
 import { checkRemoteOptions } from "./unsupported-options.js";
-import { runFrontend } from "./frontend.js";
+import { llbCapsOf, returnError, runFrontend } from "./frontend.js";
 
 /** How long the daemon may take to accept the connection (gRPC would retry forever). */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -52,24 +53,49 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
 
   const registry = registryResolver({ ...(opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}) });
   const resolveBase = address.kind === "docker" ? dockerResolver(address.socketPath, registry) : registry;
-  // The connection and the session come up while the Dockerfile is converted.
+  // The connection, the session and the Solve come up while the Dockerfile is converted; the
+  // Solve waits for this client to act as its frontend (frontend.ts), whose LLB bridge also
+  // tells the daemon's capabilities to a conversion that asks.
   const transfers: { dir: string; entries: number; files: number; bytes: number }[] = [];
+  const ref = newId();
+  const abort = new AbortController();
   const daemon = openDaemon(address, {
     dirs: new Map<string, SyncedDir>([["context", { dir: context, excludes: (await readIgnoreSpec(context, dockerfile)).patterns }]]),
     secrets: opts.secrets ?? [],
     sharedKey: context,
     ...(exporter.receive ? { receive: exporter.receive } : {}),
     onTransfer: (dirName, s) => transfers.push({ dir: dirName, ...s }),
+  }).then((d) => {
+    const solved = d.conn.solve(
+      create(control.SolveRequestSchema, {
+        Ref: ref,
+        Session: d.session.id,
+        ExporterDeprecated: exporter.exporter,
+        ExporterAttrsDeprecated: exporter.attrs,
+        Entitlements: opts.allow ?? [],
+      }),
+      abort.signal,
+    );
+    solved.catch(() => {});
+    return { ...d, solved, bridge: d.conn.bridge(ref) };
   });
   daemon.catch(() => {});
+  let caps: Promise<Set<string>> | undefined;
+  const llbCaps = () => (caps ??= daemon.then((d) => llbCapsOf(d.bridge)));
+  const inputs: Omit<ConvertInputs, "platforms"> = {
+    ir, buildArgs, ...(opts.network ? { network: opts.network } : {}), allow: opts.allow ?? [], noCache: opts.noCache ?? false, noCacheFilter: opts.noCacheFilter ?? [],
+    ...(opts.ulimits?.length ? { ulimits: opts.ulimits } : {}), stageCount: needed.length, resolveBase, builder: address.text, llbCaps,
+  };
   let converted: Converted;
   try {
-    converted = await convertTarget(
-      { ir, buildArgs, platforms, ...(opts.network ? { network: opts.network } : {}), allow: opts.allow ?? [], noCache: opts.noCache ?? false, noCacheFilter: opts.noCacheFilter ?? [], stageCount: needed.length, resolveBase },
-      target,
-    );
+    converted = await convertTarget({ ...inputs, platforms }, target);
   } catch (e) {
-    (await daemon.catch(() => undefined))?.close();
+    const d = await daemon.catch(() => undefined);
+    if (d) {
+      await returnError(d.bridge, e);
+      await d.solved.catch(() => {});
+      d.close();
+    }
     throw e;
   }
   let config = converted.config;
@@ -84,10 +110,8 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
   const progress = new RemoteProgress(converted.steps, (sv) => (sv.vertex ? digests.get(sv.vertex) : undefined), emit);
   progress.begin();
 
-  const { conn, session } = await daemon;
+  const { conn, session, solved, bridge } = await daemon;
   const receiver = session.receiver;
-  const ref = newId();
-  const abort = new AbortController();
   const onCancel = () => abort.abort(opts.signal?.reason);
   opts.signal?.addEventListener("abort", onCancel, { once: true });
   const statusDone = (async () => {
@@ -98,19 +122,7 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
     }
   })();
   try {
-    // No definition and no frontend: the daemon waits for this client to act as the
-    // frontend through the LLB bridge (frontend.ts), whose result carries the image config.
-    const solved = conn.solve(
-      create(control.SolveRequestSchema, {
-        Ref: ref,
-        Session: session.id,
-        ExporterDeprecated: exporter.exporter,
-        ExporterAttrsDeprecated: exporter.attrs,
-        Entitlements: opts.allow ?? [],
-      }),
-      abort.signal,
-    );
-    const frontend = runFrontend(conn, ref, definition, { "containerimage.config": JSON.stringify(config) }, abort.signal);
+    const frontend = runFrontend(bridge, [{ platform: platforms.target, definition, config: JSON.stringify(config) }], abort.signal);
     const [res] = await Promise.all([solved, frontend]);
     await statusDone;
     await receiver?.done();

@@ -4,7 +4,7 @@
 import type { DockerfileIR, StageEvaluator } from "@tbuild/parser";
 import type { Platform, ImageConfig } from "@tbuild/oci";
 import type { Output, Vertex } from "@tbuild/llb";
-import type { StepRef } from "../../api-types.js";
+import type { StepRef, Ulimit } from "../../api-types.js";
 import type { ImageState } from "../../image-state/state.js";
 
 /** The image config of a base image (FROM, COPY --from=image), from wherever the daemon finds it. */
@@ -20,8 +20,17 @@ export interface ConvertInputs {
   allow: string[];
   noCache: boolean;
   noCacheFilter: string[];
+  /** Build-wide rlimits of every RUN (--ulimit). */
+  ulimits?: Ulimit[];
   stageCount: number;
   resolveBase: BaseResolver;
+  /** The builder address as given, for messages. */
+  builder: string;
+  /**
+   * The LLB capabilities the daemon reports (LLBBridge.Ping), asked only by a step that needs
+   * one beyond BuildKit 0.8's (caps.ts), so that a plain build converts while it connects.
+   */
+  llbCaps: () => Promise<ReadonlySet<string>>;
 }
 
 /** A stage converted: its filesystem in the graph and its image config (tbuild's config code). */
