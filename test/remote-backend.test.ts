@@ -144,6 +144,56 @@ describe.skipIf(missing)(`remote backend on Docker's BuildKit ${missing ? `(skip
   });
 });
 
+describe.skipIf(missing || !existsSync("/usr/bin/ssh-agent") || !existsSync("/usr/bin/ssh-add"))("remote backend: RUN --mount=type=ssh forwards $SSH_AUTH_SOCK through the session", { timeout: 300_000 }, () => {
+  // A real ssh-agent with one key; the container reaches it through BuildKit's socket and the
+  // session's SSH service. The fixture has no SSH client: the host's ssh-add (with its
+  // libraries and loader, from ldd) is bind-mounted from the context and run by the loader.
+  it("lists the agent's key in RUN, refuses to let RUN remove it, and skips an optional mount without an agent", async () => {
+    const ctx = context("ssh", { Dockerfile: "" });
+    const bin = path.join(ctx, "bin");
+    mkdirSync(bin, { recursive: true });
+    const libs = execFileSync("ldd", ["/usr/bin/ssh-add"], { encoding: "utf8" }).split("\n").map((l) => /(\/\S+) \(0x/.exec(l)?.[1]).filter((f): f is string => !!f);
+    for (const f of ["/usr/bin/ssh-add", ...libs]) writeFileSync(path.join(bin, path.basename(f)), readFileSync(f), { mode: 0o755 });
+    const loader = path.basename(libs.find((l) => l.includes("ld-linux"))!);
+    const sshAdd = `/x/${loader} --library-path /x /x/ssh-add`;
+    const sock = path.join(work, "agent.sock");
+    const agent = spawnSync("ssh-agent", ["-a", sock], { encoding: "utf8" });
+    const pid = /SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1];
+    const saved = process.env.SSH_AUTH_SOCK;
+    try {
+      execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "tbuild-ssh-test", "-f", path.join(work, "id_test")]);
+      execFileSync("ssh-add", [path.join(work, "id_test")], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: "pipe" });
+      process.env.SSH_AUTH_SOCK = sock;
+      writeFileSync(path.join(ctx, "Dockerfile"), [
+        "FROM tbuild-fixture/busybox:latest",
+        `RUN echo ${process.pid}-${Date.now()} > /nonce`,
+        `RUN --mount=type=bind,source=bin,target=/x --mount=type=ssh ${sshAdd} -l > /keys && echo "$SSH_AUTH_SOCK" > /sock`,
+        `RUN --mount=type=bind,source=bin,target=/x --mount=type=ssh,id=default,target=/agent.sock,required SSH_AUTH_SOCK=/agent.sock ${sshAdd} -D; echo $? > /removed`,
+        "",
+      ].join("\n"));
+      const out = path.join(work, "ssh-out");
+      await remote({ context: ctx, outputs: [{ type: "local", dest: out }] });
+      expect(readFileSync(path.join(out, "keys"), "utf8")).toMatch(/tbuild-ssh-test \(ED25519\)/);
+      expect(readFileSync(path.join(out, "sock"), "utf8")).toBe("/run/buildkit/ssh_agent.0\n");
+      expect(readFileSync(path.join(out, "removed"), "utf8")).not.toBe("0\n");
+      expect(execFileSync("ssh-add", ["-l"], { env: { ...process.env, SSH_AUTH_SOCK: sock }, encoding: "utf8" })).toMatch(/tbuild-ssh-test/);
+      // No agent: an optional mount is left out, a required one fails the step with the reason.
+      delete process.env.SSH_AUTH_SOCK;
+      writeFileSync(path.join(ctx, "Dockerfile"), "FROM tbuild-fixture/busybox:latest\nRUN --mount=type=ssh test ! -e /run/buildkit/ssh_agent.0 && echo none > /none\n");
+      await remote({ context: ctx, outputs: [{ type: "local", dest: path.join(work, "ssh-none") }] });
+      expect(readFileSync(path.join(work, "ssh-none/none"), "utf8")).toBe("none\n");
+      writeFileSync(path.join(ctx, "Dockerfile"), "FROM tbuild-fixture/busybox:latest\nRUN --mount=type=ssh,required true\n");
+      const err = await remote({ context: ctx }).then(() => undefined, (e: unknown) => e as Error & { step?: { line: number } });
+      expect(err?.message).toMatch(/no SSH agent forwarded for id "default" \(SSH_AUTH_SOCK is not set\)/);
+      expect(err?.step?.line).toBe(2);
+    } finally {
+      if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
+      else process.env.SSH_AUTH_SOCK = saved;
+      if (pid) process.kill(Number(pid));
+    }
+  });
+});
+
 describe.skipIf(missing)("remote backend: what BuildKit 0.8 lacks, refused by the capabilities the daemon reports", { timeout: 300_000 }, () => {
   // Docker 20.10's BuildKit answers LLBBridge.Ping without file.copy.includeexcludepatterns,
   // file.copy.modestring, exec.secretenv or exec.meta.ulimit: each step needing one is refused

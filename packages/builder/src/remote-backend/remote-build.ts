@@ -6,7 +6,7 @@
 import path from "node:path";
 import { checkQuotes, defaultPlatform, parseDockerfile, toStages } from "@tbuild/parser";
 import { readIgnoreSpec } from "@tbuild/cache";
-import { connectControl, control, marshal, newId, parseBuilderAddress, startSession, type BuilderAddress, type ControlConnection, type Session, type SessionOptions, type SyncedDir } from "@tbuild/llb";
+import { connectControl, control, defaultSshAgents, marshal, newId, parseBuilderAddress, startSession, type BuilderAddress, type ControlConnection, type Session, type SessionOptions, type SyncedDir } from "@tbuild/llb";
 import { create } from "@bufbuild/protobuf";
 import type { Digest, Manifest } from "@tbuild/oci";
 import type { BuildEvent, BuildOptions, BuildResult } from "../api-types.js";
@@ -62,6 +62,8 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
   const daemon = openDaemon(address, {
     dirs: new Map<string, SyncedDir>([["context", { dir: context, excludes: (await readIgnoreSpec(context, dockerfile)).patterns }]]),
     secrets: opts.secrets ?? [],
+    // RUN --mount=type=ssh reaches $SSH_AUTH_SOCK as id "default", as a local build's does.
+    ssh: defaultSshAgents(),
     sharedKey: context,
     ...(exporter.receive ? { receive: exporter.receive } : {}),
     onTransfer: (dirName, s) => transfers.push({ dir: dirName, ...s }),
