@@ -194,6 +194,30 @@ describe.skipIf(missing || !existsSync("/usr/bin/ssh-agent") || !existsSync("/us
   });
 });
 
+describe.skipIf(missing)("remote backend: named build contexts", { timeout: 300_000 }, () => {
+  // --build-context: a directory is one more local source the session serves under its name
+  // (its own .dockerignore applied here), docker-image:// an image source, and a named
+  // context wins over a stage of the same name.
+  it("builds FROM a docker-image:// context and COPY/RUN --mount from a directory context", async () => {
+    const extra = context("named-extra", { "a.txt": "from the named dir\n", "skip.txt": "ignored\n", ".dockerignore": "skip.txt\n" });
+    const ctx = context("named", {
+      Dockerfile: [
+        "FROM scratch AS base",
+        "FROM base",
+        "COPY --from=extra . /extra/",
+        "RUN --mount=from=extra,target=/m cat /m/a.txt > /via-mount",
+        "",
+      ].join("\n"),
+    });
+    const out = path.join(work, "named-out");
+    const { result } = await remote({ context: ctx, buildContexts: { base: "docker-image://tbuild-fixture/busybox:latest", extra }, outputs: [{ type: "local", dest: out }] });
+    expect(readdirSync(path.join(out, "extra")).sort()).toEqual([".dockerignore", "a.txt"]);
+    expect(readFileSync(path.join(out, "via-mount"), "utf8")).toBe("from the named dir\n");
+    expect(existsSync(path.join(out, "bin/busybox"))).toBe(true); // the base is the image, not the scratch stage
+    expect(result.remote?.transfers.map((t) => t.dir).sort()).toEqual(["extra"]);
+  });
+});
+
 describe.skipIf(missing)("remote backend: what BuildKit 0.8 lacks, refused by the capabilities the daemon reports", { timeout: 300_000 }, () => {
   // Docker 20.10's BuildKit answers LLBBridge.Ping without file.copy.includeexcludepatterns,
   // file.copy.modestring, exec.secretenv or exec.meta.ulimit: each step needing one is refused

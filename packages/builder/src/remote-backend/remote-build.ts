@@ -15,6 +15,7 @@ import { checkContext, planTarget, readDockerfile, targetPlatform } from "../sol
 import { unusedBuildArgs, unusedBuildArgsMessage } from "../solve/unused-build-args.js";
 import { convertTarget, type Converted } from "./convert/convert.js";
 import type { ConvertInputs } from "./convert/types.js";
+import { namedContextDirs } from "./convert/named-context.js";
 import { dockerResolver, registryResolver } from "./base-config.js";
 import { chooseExporter } from "./exporters.js";
 import { RemoteProgress } from "./progress.js";
@@ -60,7 +61,7 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
   const ref = newId();
   const abort = new AbortController();
   const daemon = openDaemon(address, {
-    dirs: new Map<string, SyncedDir>([["context", { dir: context, excludes: (await readIgnoreSpec(context, dockerfile)).patterns }]]),
+    dirs: new Map<string, SyncedDir>([["context", { dir: context, excludes: (await readIgnoreSpec(context, dockerfile)).patterns }], ...(await namedContextDirs(opts.buildContexts))]),
     secrets: opts.secrets ?? [],
     // RUN --mount=type=ssh reaches $SSH_AUTH_SOCK as id "default", as a local build's does.
     ssh: defaultSshAgents(),
@@ -86,7 +87,7 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
   const llbCaps = () => (caps ??= daemon.then((d) => llbCapsOf(d.bridge)));
   const inputs: Omit<ConvertInputs, "platforms"> = {
     ir, buildArgs, ...(opts.network ? { network: opts.network } : {}), allow: opts.allow ?? [], noCache: opts.noCache ?? false, noCacheFilter: opts.noCacheFilter ?? [],
-    ...(opts.ulimits?.length ? { ulimits: opts.ulimits } : {}), stageCount: needed.length, resolveBase, builder: address.text, llbCaps,
+    ...(opts.ulimits?.length ? { ulimits: opts.ulimits } : {}), ...(opts.buildContexts ? { buildContexts: opts.buildContexts } : {}), stageCount: needed.length, resolveBase, builder: address.text, llbCaps,
   };
   let converted: Converted;
   try {

@@ -30,6 +30,7 @@ interface Golden {
   /** The LLB capabilities the daemon reports (default: all of BuildKit's, as a current buildkitd). */
   caps?: string[];
   ulimits?: { name: string; soft: number; hard: number }[];
+  buildContexts?: Record<string, string>;
   ops: Record<string, unknown>[];
   config: unknown;
 }
@@ -40,7 +41,7 @@ async function convert(g: Golden) {
   const needed = [...new Set(ir.stages.map((s) => s.index))];
   const converted = await convertTarget(
     { ir, buildArgs: new Map(Object.entries(g.buildArgs ?? {})), platforms: { target: amd64, build: amd64 }, allow: [], noCache: false, noCacheFilter: [], stageCount: needed.length, resolveBase: async () => structuredClone(baseConfig),
-      builder: "unix:///run/buildkit/buildkitd.sock", llbCaps: async () => new Set(g.caps ?? Object.values(llbOps.caps)), ...(g.ulimits ? { ulimits: g.ulimits } : {}) },
+      builder: "unix:///run/buildkit/buildkitd.sock", llbCaps: async () => new Set(g.caps ?? Object.values(llbOps.caps)), ...(g.ulimits ? { ulimits: g.ulimits } : {}), ...(g.buildContexts ? { buildContexts: g.buildContexts } : {}) },
     target,
   );
   const { definition } = marshal(converted.root);
@@ -58,7 +59,7 @@ async function convert(g: Golden) {
   return { ops: json, config: converted.config };
 }
 
-const goldens = ["basic", "multistage", "mounts", "copy-options", "run-options"];
+const goldens = ["basic", "multistage", "mounts", "copy-options", "run-options", "named-contexts"];
 
 describe("IR → LLB against goldens written from dockerfile2llb", () => {
   it.each(goldens)("%s", async (name) => {
@@ -127,5 +128,13 @@ describe("what a daemon's LLB capabilities decide", () => {
     expect(parentsCopy("./x/./y/z")).toEqual({ src: "/x", pattern: "y/z", required: "/x/y/z" });
     expect(parentsCopy("src/./**/*.go")).toEqual({ src: "/src", pattern: "**/*.go" });
     expect(parentsCopy("a\\*b/c")).toEqual({ src: "/", pattern: "a\\*b/c", required: "/a\\*b/c" });
+  });
+});
+
+describe("named build contexts", () => {
+  const dockerfile = (text: string, buildContexts: Record<string, string>) => convert({ dockerfile: text, ops: [], config: null, buildContexts }).then(() => undefined, (e: Error) => e);
+  it("refuses FROM a directory context as the local build does, and oci-layout:// with the reason", async () => {
+    expect((await dockerfile("FROM src\n", { src: "/tmp" }))?.message).toBe("FROM src: the build context src is a directory, not an image");
+    expect((await dockerfile("FROM busybox\nCOPY --from=lay / /\n", { lay: "oci-layout:///tmp/l:1" }))?.message).toMatch(/oci-layout:\/\/ contexts are not supported with --builder: BuildKit reads them from the client's content store through the session \(llb\.OCILayout, capability source\.ocilayout, BuildKit v0\.11 or newer\)/);
   });
 });

@@ -21,6 +21,7 @@ import { copyHistory } from "../../steps/copy.js";
 import { chompHeredoc } from "../../steps/run-command.js";
 import { parseChmod } from "../../fileops/chmod.js";
 import { daemonHas, requireCap } from "./caps.js";
+import { namedContextOutput } from "./named-context.js";
 import type { InstructionContext } from "./types.js";
 import type { StageLLB } from "./types.js";
 
@@ -72,10 +73,12 @@ export async function convertCopy(ctx: InstructionContext, st: StageLLB, inst: C
   return { ...st, fs, image: withHistory(st.image, copyHistory(inst), false) };
 }
 
-/** --from: a stage, else an image; without it, the build context. */
+/** --from: a named context, a stage, else an image; without it, the build context. */
 async function copySource(ctx: InstructionContext, inst: CopyInstruction | AddInstruction): Promise<Output> {
   const { cs } = ctx;
   if (inst.kind !== "copy" || inst.from === undefined) return cs.context();
+  const context = namedContextOutput(cs, inst.from);
+  if (context) return context;
   if (inst.fromStage !== undefined) return (await cs.stage(inst.fromStage)).fs;
   const named = cs.inputs.ir.stages.find((s) => s.name === inst.from!.toLowerCase());
   if (named) return (await cs.stage(named.index)).fs;

@@ -21,6 +21,7 @@ import { buildRunCommand, runHistory } from "../../steps/run-command.js";
 import type { InstructionContext } from "./types.js";
 import type { ConvertState, StageLLB } from "./types.js";
 import { requireCap } from "./caps.js";
+import { namedContextOutput } from "./named-context.js";
 
 const { pb } = ops;
 
@@ -127,10 +128,12 @@ function selectorOf(source: string | undefined): { selector?: string } {
   return s === "/" ? {} : { selector: s.length > 1 && s.endsWith("/") ? s.slice(0, -1) : s };
 }
 
-/** What `from=` names: a stage, else an image; without it, the build context. */
+/** What `from=` names: a named context, a stage, else an image; without it, the build context. */
 async function mountSource(cs: ConvertState, m: { from?: string; fromStage?: number }): Promise<Output> {
-  if (m.fromStage !== undefined) return (await cs.stage(m.fromStage)).fs;
   if (m.from === undefined) return cs.context();
+  const context = namedContextOutput(cs, m.from);
+  if (context) return context;
+  if (m.fromStage !== undefined) return (await cs.stage(m.fromStage)).fs;
   const named = cs.inputs.ir.stages.find((s) => s.name === m.from!.toLowerCase());
   if (named) return (await cs.stage(named.index)).fs;
   return ops.source(`docker-image://${parseReference(m.from).toString()}`, {}, { platform: cs.inputs.platforms.target });

@@ -20,6 +20,8 @@ export interface ConvertInputs {
   allow: string[];
   noCache: boolean;
   noCacheFilter: string[];
+  /** Named build contexts (--build-context name=value), named-context.ts. */
+  buildContexts?: Record<string, string>;
   /** Build-wide rlimits of every RUN (--ulimit). */
   ulimits?: Ulimit[];
   stageCount: number;
@@ -56,6 +58,8 @@ export interface ConvertState {
   steps: StepVertex[];
   /** The context directory as one local source (made on first use). */
   context(): Output;
+  /** A named context's directory as one local source (made on first use). */
+  namedLocal(name: string): Output;
   stage(index: number): Promise<StageLLB>;
 }
 
