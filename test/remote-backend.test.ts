@@ -218,6 +218,25 @@ describe.skipIf(missing)("remote backend: named build contexts", { timeout: 300_
   });
 });
 
+describe.skipIf(missing)("remote backend: several --platform values", { timeout: 300_000 }, () => {
+  // One conversion per target, returned as one result with a ref per platform: Docker's
+  // local exporter writes a directory per platform; its moby exporter cannot load an index.
+  it("writes -o type=local as a directory per platform, and refuses Docker's image store with the reason", async () => {
+    const ctx = context("multi", { Dockerfile: "FROM scratch\nARG TARGETARCH\nCOPY a.txt /a-${TARGETARCH}.txt\n", "a.txt": "a\n" });
+    const out = path.join(work, "multi-out");
+    const events: BuildEvent[] = [];
+    const { result } = await remote({ context: ctx, platform: "linux/amd64,linux/arm64", outputs: [{ type: "local", dest: out }] }, (e) => events.push(e));
+    expect(readdirSync(out).sort()).toEqual(["linux_amd64", "linux_arm64"]);
+    expect(readdirSync(path.join(out, "linux_arm64"))).toEqual(["a-arm64.txt"]);
+    expect(readdirSync(path.join(out, "linux_amd64"))).toEqual(["a-amd64.txt"]);
+    expect(result.steps.filter((s) => s.step.instruction.startsWith("COPY")).map((s) => s.step.label).sort()).toEqual(["[linux/amd64 3/3] COPY a.txt /a-${TARGETARCH}.txt", "[linux/arm64 3/3] COPY a.txt /a-${TARGETARCH}.txt"]);
+    expect(events.filter((e) => e.type === "step-done" && e.step.instruction.startsWith("COPY"))).toHaveLength(2);
+    const err = await remote({ context: ctx, platform: "linux/amd64,linux/arm64", tags: ["tbuild-remote-test/multi:1"] }).then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.name).toBe("BuildOptionError");
+    expect(err?.message).toMatch(/Docker 20\.10's embedded BuildKit loads one image into Docker's store, not an index/);
+  });
+});
+
 describe.skipIf(missing)("remote backend: what BuildKit 0.8 lacks, refused by the capabilities the daemon reports", { timeout: 300_000 }, () => {
   // Docker 20.10's BuildKit answers LLBBridge.Ping without file.copy.includeexcludepatterns,
   // file.copy.modestring, exec.secretenv or exec.meta.ulimit: each step needing one is refused

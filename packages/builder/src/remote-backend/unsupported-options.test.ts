@@ -5,7 +5,6 @@ describe("checkRemoteOptions", () => {
   const base = { context: "/tmp", builder: "docker://unix:///var/run/docker.sock" };
   it("refuses what only local builds do, naming the option and why", () => {
     expect(() => checkRemoteOptions({ ...base, cacheFrom: [{ type: "registry", ref: "r/a" }] })).toThrow(/--cache-from\/--cache-to is not supported with --builder/);
-    expect(() => checkRemoteOptions({ ...base, platform: "linux/amd64,linux/arm64" })).toThrow(/more than one --platform is not supported with --builder .*one platform per invocation/);
   });
   it("lets a plain build through", () => {
     expect(() => checkRemoteOptions({ ...base, platform: "linux/amd64" })).not.toThrow();

@@ -14,6 +14,8 @@ export interface ConvertInputs {
   ir: DockerfileIR;
   buildArgs: Map<string, string>;
   platforms: { target: Platform; build: Platform };
+  /** In a multi-platform build, the target as StepRef.platform ("linux/arm64"). */
+  stepPlatform?: string;
   /** Network of RUN steps that do not set --network. */
   network?: "default" | "none" | "host";
   /** Entitlements granted (security.insecure). */
