@@ -237,6 +237,36 @@ describe.skipIf(missing)("remote backend: several --platform values", { timeout:
   });
 });
 
+describe.skipIf(missing)("remote backend: the daemon's own cache import and export", { timeout: 300_000 }, () => {
+  // --cache-to type=inline: Docker's BuildKit writes its cache metadata into the config of
+  // the image it loads; --cache-from type=registry: the daemon asks the registry for the
+  // cache image (a stand-in registry on 127.0.0.1 records what it is asked and has nothing).
+  it("exports inline cache into the loaded image's config and asks the registry of a --cache-from", async () => {
+    const http = await import("node:http");
+    const asked: string[] = [];
+    const registry = http.createServer((req, res) => {
+      asked.push(`${req.method} ${req.url}`);
+      res.writeHead(404, { "content-type": "application/json", "docker-distribution-api-version": "registry/2.0" }).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"unknown"}]}');
+    });
+    await new Promise<void>((r) => registry.listen(0, "127.0.0.1", () => r()));
+    const port = (registry.address() as { port: number }).port;
+    try {
+      const ctx = context("daemoncache", { Dockerfile: `FROM tbuild-fixture/busybox:latest\nRUN echo ${process.pid}-${Date.now()} > /n\n` });
+      await remote({ context: ctx, tags: ["tbuild-remote-test/inline:1"], cacheTo: [{ type: "inline" }], cacheFrom: [{ type: "registry", ref: `127.0.0.1:${port}/cache/app:latest` }] });
+      const archive = path.join(work, "inline.tar");
+      docker("save", "tbuild-remote-test/inline:1", "-o", archive);
+      const manifest = JSON.parse(execFileSync("tar", ["-xOf", archive, "manifest.json"], { encoding: "utf8" })) as { Config: string }[];
+      const config = JSON.parse(execFileSync("tar", ["-xOf", archive, manifest[0]!.Config], { encoding: "utf8" })) as Record<string, unknown>;
+      expect(typeof config["moby.buildkit.cache.v0"]).toBe("string");
+      expect(asked.some((a) => a.includes("/v2/cache/app/manifests/latest"))).toBe(true);
+    } finally {
+      registry.close();
+    }
+    const err = await remote({ context: context("daemoncache2", { Dockerfile: "FROM tbuild-fixture/busybox:latest\n" }), cacheTo: [{ type: "registry", ref: "127.0.0.1:5000/c:1" }] }).then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.message).toMatch(/Docker 20\.10's embedded BuildKit exports only inline cache/);
+  });
+});
+
 describe.skipIf(missing)("remote backend: what BuildKit 0.8 lacks, refused by the capabilities the daemon reports", { timeout: 300_000 }, () => {
   // Docker 20.10's BuildKit answers LLBBridge.Ping without file.copy.includeexcludepatterns,
   // file.copy.modestring, exec.secretenv or exec.meta.ulimit: each step needing one is refused

@@ -38,7 +38,8 @@ export async function returnError(bridge: Bridge, e: unknown): Promise<void> {
   await bridge.return(create(gateway.ReturnRequestSchema, { error: { code: (e as { code?: number }).code ?? 2, message } })).catch(() => {});
 }
 
-export async function runFrontend(bridge: Bridge, results: PlatformResult[], signal: AbortSignal): Promise<void> {
+/** `cacheImports`: the daemon's cache imports (cache-options.ts), given with every Solve as buildx's gateway client does. */
+export async function runFrontend(bridge: Bridge, results: PlatformResult[], signal: AbortSignal, cacheImports: { Type: string; Attrs: Record<string, string> }[] = []): Promise<void> {
   const ids: string[] = [];
   try {
     for (const r of results) {
@@ -46,7 +47,7 @@ export async function runFrontend(bridge: Bridge, results: PlatformResult[], sig
         ids.push("");
         continue;
       }
-      const res = await bridge.solve(create(gateway.SolveRequestSchema, { Definition: r.definition, allowResultReturn: true }), signal);
+      const res = await bridge.solve(create(gateway.SolveRequestSchema, { Definition: r.definition, allowResultReturn: true, CacheImports: cacheImports.map((c) => create(gateway.CacheOptionsEntrySchema, c)) }), signal);
       const out = res.result?.result;
       ids.push(out?.case === "ref" ? out.value.id : out?.case === "refDeprecated" ? out.value : res.ref);
     }

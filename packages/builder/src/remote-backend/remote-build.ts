@@ -18,6 +18,7 @@ import type { ConvertInputs } from "./convert/types.js";
 import { namedContextDirs } from "./convert/named-context.js";
 import { dockerResolver, registryResolver } from "./base-config.js";
 import { chooseExporter } from "./exporters.js";
+import { daemonCacheOptions } from "./cache-options.js";
 import { RemoteProgress } from "./progress.js";
 import { checkRemoteOptions } from "./unsupported-options.js";
 import { llbCapsOf, returnError, runFrontend } from "./frontend.js";
@@ -53,6 +54,7 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
   const unused = unusedBuildArgs(ir, needed, buildArgs.keys());
   if (unused.length > 0) emit({ type: "warning", message: unusedBuildArgsMessage(unused), time: Date.now() });
   const exporter = chooseExporter(address, opts.outputs ?? [], opts.tags ?? [], targets.length);
+  const cache = daemonCacheOptions(address, opts);
 
   const registry = registryResolver({ ...(opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}) });
   const resolveBase = address.kind === "docker" ? dockerResolver(address.socketPath, registry) : registry;
@@ -78,6 +80,7 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
         ExporterDeprecated: exporter.exporter,
         ExporterAttrsDeprecated: exporter.attrs,
         Entitlements: opts.allow ?? [],
+        ...(cache.exports.length ? { Cache: create(control.CacheOptionsSchema, { Exports: cache.exports.map((e) => create(control.CacheOptionsEntrySchema, e)) }) } : {}),
       }),
       abort.signal,
     );
@@ -133,7 +136,7 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
     }
   })();
   try {
-    const frontend = runFrontend(bridge, marshalled.map((m) => ({ platform: m.platform, definition: m.definition, config: JSON.stringify(m.config) })), abort.signal);
+    const frontend = runFrontend(bridge, marshalled.map((m) => ({ platform: m.platform, definition: m.definition, config: JSON.stringify(m.config) })), abort.signal, cache.imports);
     const [res] = await Promise.all([solved, frontend]);
     await statusDone;
     await receiver?.done();

@@ -7,8 +7,7 @@ export function checkRemoteOptions(opts: BuildOptions): void {
   const refuse = (option: keyof BuildOptions, what: string, why: string) => {
     throw new BuildOptionError(option, `${what} is not supported with --builder ${opts.builder}: ${why}`);
   };
-  if (opts.cacheFrom?.length || opts.cacheTo?.length) refuse("cacheFrom", "--cache-from/--cache-to", "tbuild's travelling cache is keyed by its own solver; the daemon keeps its own cache");
   if (opts.executor && opts.executor !== "auto") refuse("executor", "--executor", "RUN steps run in the daemon's sandbox");
   if (opts.snapshotter && opts.snapshotter !== "auto") refuse("snapshotter", "--snapshotter", "the daemon keeps the snapshots");
-  if (opts.memory !== undefined || opts.memorySwap !== undefined || opts.pidsLimit !== undefined) refuse("memory", "--memory/--memory-swap/--pids-limit", "BuildKit's ExecOp has no per-step limits in the versions tbuild drives");
+  if (opts.memory !== undefined || opts.memorySwap !== undefined || opts.pidsLimit !== undefined) refuse("memory", "--memory/--memory-swap/--pids-limit", "BuildKit 0.8's ExecOp has no per-step limits, and the linux resources of newer BuildKit's ExecOp (capability exec.meta.linux.resources) are not converted");
 }
