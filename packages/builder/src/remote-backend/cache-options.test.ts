@@ -22,7 +22,8 @@ describe("the daemon's cache import and export (buildx's cache entries)", () => 
     expect(() => daemonCacheOptions(docker, { cacheTo: [{ type: "registry", ref: "r/a:c" }] })).toThrow(/Docker 20\.10's embedded BuildKit exports only inline cache/);
     expect(() => daemonCacheOptions(docker, { cacheTo: [{ type: "inline" }] })).not.toThrow();
     expect(() => daemonCacheOptions(buildkitd, { cacheFrom: [{ type: "local", src: "/c" }] })).toThrow(/--cache-from type=local is not supported with --builder tcp:\/\/127\.0\.0\.1:1234: BuildKit reads and writes a local cache through a content store the client serves over the session/);
-    expect(() => daemonCacheOptions(buildkitd, { cacheTo: [{ type: "local", dest: "/c" }] })).toThrow(/--cache-to type=local/);
+    expect(() => daemonCacheOptions(buildkitd, { cacheTo: [{ type: "local", dest: "/c" }] })).toThrow(/--cache-to type=local .*; use type=registry or type=inline$/);
+    expect(() => daemonCacheOptions(docker, { cacheTo: [{ type: "local", dest: "/c" }] })).toThrow(/; use type=inline with -t$/);
     expect(() => daemonCacheOptions(docker, { cacheTo: [{ type: "inline" }], outputs: [{ type: "local", dest: "/o" }] })).toThrow(/needs an image output \(-t or --push\), not -o type=local/);
   });
 });

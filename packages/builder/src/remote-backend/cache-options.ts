@@ -22,14 +22,14 @@ export interface DaemonCacheOptions {
   exports: CacheEntry[];
 }
 
-const LOCAL_WHY = "BuildKit reads and writes a local cache through a content store the client serves over the session (session/content), which tbuild's session does not serve; use type=registry";
+const LOCAL_WHY = "BuildKit reads and writes a local cache through a content store the client serves over the session (session/content), which tbuild's session does not serve";
 
 export function daemonCacheOptions(address: BuilderAddress, opts: Pick<BuildOptions, "cacheFrom" | "cacheTo" | "outputs">): DaemonCacheOptions {
   const refuse = (option: "cacheFrom" | "cacheTo", message: string): never => {
     throw new BuildOptionError(option, message);
   };
   const imports = (opts.cacheFrom ?? []).map((c): CacheEntry => {
-    if (c.type === "local") return refuse("cacheFrom", `--cache-from type=local is not supported with --builder ${address.text}: ${LOCAL_WHY}`);
+    if (c.type === "local") return refuse("cacheFrom", `--cache-from type=local is not supported with --builder ${address.text}: ${LOCAL_WHY}; use type=registry`);
     return { Type: "registry", Attrs: { ref: c.ref, ...(c.insecure ? { "registry.insecure": "true" } : {}) } };
   });
   const exports = (opts.cacheTo ?? []).map((c) => exportEntry(address, c, opts.outputs ?? [], refuse));
@@ -37,7 +37,7 @@ export function daemonCacheOptions(address: BuilderAddress, opts: Pick<BuildOpti
 }
 
 function exportEntry(address: BuilderAddress, c: CacheExportSpec, outputs: NonNullable<BuildOptions["outputs"]>, refuse: (o: "cacheTo", m: string) => never): CacheEntry {
-  if (c.type === "local") return refuse("cacheTo", `--cache-to type=local is not supported with --builder ${address.text}: ${LOCAL_WHY}`);
+  if (c.type === "local") return refuse("cacheTo", `--cache-to type=local is not supported with --builder ${address.text}: ${LOCAL_WHY}; use ${address.kind === "docker" ? "type=inline with -t" : "type=registry or type=inline"}`);
   if (c.type === "inline") {
     // The inline exporter writes into the config of the image the image/moby exporter makes.
     if (outputs.some((o) => o.type !== "store" && o.type !== "registry")) refuse("cacheTo", `--cache-to type=inline with --builder: inline cache metadata goes into the image's config, so it needs an image output (-t or --push), not -o type=${outputs.find((o) => o.type !== "store" && o.type !== "registry")!.type}`);
