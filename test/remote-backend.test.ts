@@ -144,6 +144,150 @@ describe.skipIf(missing)(`remote backend on Docker's BuildKit ${missing ? `(skip
   });
 });
 
+describe.skipIf(missing || !existsSync("/usr/bin/ssh-agent") || !existsSync("/usr/bin/ssh-add"))("remote backend: RUN --mount=type=ssh forwards $SSH_AUTH_SOCK through the session", { timeout: 300_000 }, () => {
+  // A real ssh-agent with one key; the container reaches it through BuildKit's socket and the
+  // session's SSH service. The fixture has no SSH client: the host's ssh-add (with its
+  // libraries and loader, from ldd) is bind-mounted from the context and run by the loader.
+  it("lists the agent's key in RUN, refuses to let RUN remove it, and skips an optional mount without an agent", async () => {
+    const ctx = context("ssh", { Dockerfile: "" });
+    const bin = path.join(ctx, "bin");
+    mkdirSync(bin, { recursive: true });
+    const libs = execFileSync("ldd", ["/usr/bin/ssh-add"], { encoding: "utf8" }).split("\n").map((l) => /(\/\S+) \(0x/.exec(l)?.[1]).filter((f): f is string => !!f);
+    for (const f of ["/usr/bin/ssh-add", ...libs]) writeFileSync(path.join(bin, path.basename(f)), readFileSync(f), { mode: 0o755 });
+    const loader = path.basename(libs.find((l) => l.includes("ld-linux"))!);
+    const sshAdd = `/x/${loader} --library-path /x /x/ssh-add`;
+    const sock = path.join(work, "agent.sock");
+    const agent = spawnSync("ssh-agent", ["-a", sock], { encoding: "utf8" });
+    const pid = /SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1];
+    const saved = process.env.SSH_AUTH_SOCK;
+    try {
+      execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "tbuild-ssh-test", "-f", path.join(work, "id_test")]);
+      execFileSync("ssh-add", [path.join(work, "id_test")], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: "pipe" });
+      process.env.SSH_AUTH_SOCK = sock;
+      writeFileSync(path.join(ctx, "Dockerfile"), [
+        "FROM tbuild-fixture/busybox:latest",
+        `RUN echo ${process.pid}-${Date.now()} > /nonce`,
+        `RUN --mount=type=bind,source=bin,target=/x --mount=type=ssh ${sshAdd} -l > /keys && echo "$SSH_AUTH_SOCK" > /sock`,
+        `RUN --mount=type=bind,source=bin,target=/x --mount=type=ssh,id=default,target=/agent.sock,required SSH_AUTH_SOCK=/agent.sock ${sshAdd} -D; echo $? > /removed`,
+        "",
+      ].join("\n"));
+      const out = path.join(work, "ssh-out");
+      await remote({ context: ctx, outputs: [{ type: "local", dest: out }] });
+      expect(readFileSync(path.join(out, "keys"), "utf8")).toMatch(/tbuild-ssh-test \(ED25519\)/);
+      expect(readFileSync(path.join(out, "sock"), "utf8")).toBe("/run/buildkit/ssh_agent.0\n");
+      expect(readFileSync(path.join(out, "removed"), "utf8")).not.toBe("0\n");
+      expect(execFileSync("ssh-add", ["-l"], { env: { ...process.env, SSH_AUTH_SOCK: sock }, encoding: "utf8" })).toMatch(/tbuild-ssh-test/);
+      // No agent: an optional mount is left out, a required one fails the step with the reason.
+      delete process.env.SSH_AUTH_SOCK;
+      writeFileSync(path.join(ctx, "Dockerfile"), "FROM tbuild-fixture/busybox:latest\nRUN --mount=type=ssh test ! -e /run/buildkit/ssh_agent.0 && echo none > /none\n");
+      await remote({ context: ctx, outputs: [{ type: "local", dest: path.join(work, "ssh-none") }] });
+      expect(readFileSync(path.join(work, "ssh-none/none"), "utf8")).toBe("none\n");
+      writeFileSync(path.join(ctx, "Dockerfile"), "FROM tbuild-fixture/busybox:latest\nRUN --mount=type=ssh,required true\n");
+      const err = await remote({ context: ctx }).then(() => undefined, (e: unknown) => e as Error & { step?: { line: number } });
+      expect(err?.message).toMatch(/no SSH agent forwarded for id "default" \(SSH_AUTH_SOCK is not set\)/);
+      expect(err?.step?.line).toBe(2);
+    } finally {
+      if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
+      else process.env.SSH_AUTH_SOCK = saved;
+      if (pid) process.kill(Number(pid));
+    }
+  });
+});
+
+describe.skipIf(missing)("remote backend: named build contexts", { timeout: 300_000 }, () => {
+  // --build-context: a directory is one more local source the session serves under its name
+  // (its own .dockerignore applied here), docker-image:// an image source, and a named
+  // context wins over a stage of the same name.
+  it("builds FROM a docker-image:// context and COPY/RUN --mount from a directory context", async () => {
+    const extra = context("named-extra", { "a.txt": "from the named dir\n", "skip.txt": "ignored\n", ".dockerignore": "skip.txt\n" });
+    const ctx = context("named", {
+      Dockerfile: [
+        "FROM scratch AS base",
+        "FROM base",
+        "COPY --from=extra . /extra/",
+        "RUN --mount=from=extra,target=/m cat /m/a.txt > /via-mount",
+        "",
+      ].join("\n"),
+    });
+    const out = path.join(work, "named-out");
+    const { result } = await remote({ context: ctx, buildContexts: { base: "docker-image://tbuild-fixture/busybox:latest", extra }, outputs: [{ type: "local", dest: out }] });
+    expect(readdirSync(path.join(out, "extra")).sort()).toEqual([".dockerignore", "a.txt"]);
+    expect(readFileSync(path.join(out, "via-mount"), "utf8")).toBe("from the named dir\n");
+    expect(existsSync(path.join(out, "bin/busybox"))).toBe(true); // the base is the image, not the scratch stage
+    expect(result.remote?.transfers.map((t) => t.dir).sort()).toEqual(["extra"]);
+  });
+});
+
+describe.skipIf(missing)("remote backend: several --platform values", { timeout: 300_000 }, () => {
+  // One conversion per target, returned as one result with a ref per platform: Docker's
+  // local exporter writes a directory per platform; its moby exporter cannot load an index.
+  it("writes -o type=local as a directory per platform, and refuses Docker's image store with the reason", async () => {
+    const ctx = context("multi", { Dockerfile: "FROM scratch\nARG TARGETARCH\nCOPY a.txt /a-${TARGETARCH}.txt\n", "a.txt": "a\n" });
+    const out = path.join(work, "multi-out");
+    const events: BuildEvent[] = [];
+    const { result } = await remote({ context: ctx, platform: "linux/amd64,linux/arm64", outputs: [{ type: "local", dest: out }] }, (e) => events.push(e));
+    expect(readdirSync(out).sort()).toEqual(["linux_amd64", "linux_arm64"]);
+    expect(readdirSync(path.join(out, "linux_arm64"))).toEqual(["a-arm64.txt"]);
+    expect(readdirSync(path.join(out, "linux_amd64"))).toEqual(["a-amd64.txt"]);
+    expect(result.steps.filter((s) => s.step.instruction.startsWith("COPY")).map((s) => s.step.label).sort()).toEqual(["[linux/amd64 3/3] COPY a.txt /a-${TARGETARCH}.txt", "[linux/arm64 3/3] COPY a.txt /a-${TARGETARCH}.txt"]);
+    expect(events.filter((e) => (e.type === "step-done" || e.type === "step-cached") && e.step.instruction.startsWith("COPY"))).toHaveLength(2);
+    const err = await remote({ context: ctx, platform: "linux/amd64,linux/arm64", tags: ["tbuild-remote-test/multi:1"] }).then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.name).toBe("BuildOptionError");
+    expect(err?.message).toMatch(/Docker 20\.10's embedded BuildKit loads one image into Docker's store, not an index/);
+  });
+});
+
+describe.skipIf(missing)("remote backend: the daemon's own cache import and export", { timeout: 300_000 }, () => {
+  // --cache-to type=inline: Docker's BuildKit writes its cache metadata into the config of
+  // the image it loads; --cache-from type=registry: the daemon asks the registry for the
+  // cache image (a stand-in registry on 127.0.0.1 records what it is asked and has nothing).
+  it("exports inline cache into the loaded image's config and asks the registry of a --cache-from", async () => {
+    const http = await import("node:http");
+    const asked: string[] = [];
+    const registry = http.createServer((req, res) => {
+      asked.push(`${req.method} ${req.url}`);
+      res.writeHead(404, { "content-type": "application/json", "docker-distribution-api-version": "registry/2.0" }).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"unknown"}]}');
+    });
+    await new Promise<void>((r) => registry.listen(0, "127.0.0.1", () => r()));
+    const port = (registry.address() as { port: number }).port;
+    try {
+      const ctx = context("daemoncache", { Dockerfile: `FROM tbuild-fixture/busybox:latest\nRUN echo ${process.pid}-${Date.now()} > /n\n` });
+      await remote({ context: ctx, tags: ["tbuild-remote-test/inline:1"], cacheTo: [{ type: "inline" }], cacheFrom: [{ type: "registry", ref: `127.0.0.1:${port}/cache/app:latest` }] });
+      const archive = path.join(work, "inline.tar");
+      docker("save", "tbuild-remote-test/inline:1", "-o", archive);
+      const manifest = JSON.parse(execFileSync("tar", ["-xOf", archive, "manifest.json"], { encoding: "utf8" })) as { Config: string }[];
+      const config = JSON.parse(execFileSync("tar", ["-xOf", archive, manifest[0]!.Config], { encoding: "utf8" })) as Record<string, unknown>;
+      expect(typeof config["moby.buildkit.cache.v0"]).toBe("string");
+      expect(asked.some((a) => a.includes("/v2/cache/app/manifests/latest"))).toBe(true);
+    } finally {
+      registry.close();
+    }
+    const err = await remote({ context: context("daemoncache2", { Dockerfile: "FROM tbuild-fixture/busybox:latest\n" }), cacheTo: [{ type: "registry", ref: "127.0.0.1:5000/c:1" }] }).then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.message).toMatch(/Docker 20\.10's embedded BuildKit exports only inline cache/);
+  });
+});
+
+describe.skipIf(missing)("remote backend: what BuildKit 0.8 lacks, refused by the capabilities the daemon reports", { timeout: 300_000 }, () => {
+  // Docker 20.10's BuildKit answers LLBBridge.Ping without file.copy.includeexcludepatterns,
+  // file.copy.modestring, exec.secretenv or exec.meta.ulimit: each step needing one is refused
+  // at its line before anything runs, and the daemon's build ends (the next build works).
+  it.each([
+    ["COPY --exclude=*.md . /src/", /^COPY --exclude needs the BuildKit LLB capability file\.copy\.includeexcludepatterns \(BuildKit v0\.9 or newer\), which the daemon at docker:\/\/unix:\/\/\/tmp\/dockerd\.sock does not report/, {}],
+    ["COPY --parents a.txt /src/", /^COPY --parents needs the BuildKit LLB capability file\.copy\.includeexcludepatterns/, {}],
+    ["COPY --chmod=u+x a.txt /a", /^--chmod=u\+x \(a symbolic mode\) needs the BuildKit LLB capability file\.copy\.modestring/, {}],
+    ["RUN --mount=type=secret,id=tok,env=TOK true", /^RUN --mount=type=secret,env=TOK needs the BuildKit LLB capability exec\.secretenv/, {}],
+    ["RUN true", /^--ulimit needs the BuildKit LLB capability exec\.meta\.ulimit/, { ulimits: [{ name: "nofile", soft: 1024, hard: 1024 }] }],
+  ] as const)("%s", async (line, message, extra) => {
+    const ctx = context(`caps-${line.length}-${line.charCodeAt(4)}`, { Dockerfile: `FROM tbuild-fixture/busybox:latest\n${line}\n`, "a.txt": "a\n" });
+    const err = await remote({ context: ctx, ...extra }).then(() => undefined, (e: unknown) => e as Error & { step?: { line: number } });
+    expect(err?.name).toBe("StepError");
+    expect(err?.message).toMatch(message);
+    expect(err?.step?.line).toBe(2);
+    const ok = await remote({ context: context("caps-after", { Dockerfile: "FROM tbuild-fixture/busybox:latest\nRUN true\n" }) });
+    expect(ok.result.steps).toHaveLength(2);
+  });
+});
+
 describe.skipIf(missing)("remote backend: a buildkitd address (unix://)", { timeout: 300_000 }, () => {
   // No buildkitd runs here; Docker's BuildKit serves the same Control API, so a relay that
   // upgrades each connection to its /grpc stands in for buildkitd's socket. The session then

@@ -2,6 +2,11 @@
 // "moby" exporter (the image goes into Docker's image store, named by the tags); buildkitd
 // has "image" (with push=true for a registry), "oci", "docker", "local" and "tar". Local
 // and tar outputs (and oci/docker archives) come back through the session's FileSend.
+// Several target platforms: the image and oci exporters make an index of the result's refs,
+// local and tar a directory per platform (linux_arm64/, BuildKit's naming); Docker 20.10's
+// moby exporter loads one image and refuses several refs ("exporting multiple references to
+// image store is currently unsupported", moby builder-next/exporter), and a docker archive
+// cannot hold an index (refused as the local build refuses it).
 import type { BuilderAddress } from "@tbuild/llb";
 import type { OutputSpec } from "../api-types.js";
 import { BuildOptionError } from "../solve/errors.js";
@@ -14,7 +19,18 @@ export interface ExporterChoice {
   output: OutputSpec;
 }
 
-export function chooseExporter(address: BuilderAddress, outputs: OutputSpec[], tags: string[]): ExporterChoice {
+export function chooseExporter(address: BuilderAddress, outputs: OutputSpec[], tags: string[], platformCount = 1): ExporterChoice {
+  const choice = chooseOne(address, outputs, tags);
+  if (platformCount > 1) {
+    if (choice.exporter === "moby") {
+      throw new BuildOptionError("platform", `several --platform values with --builder ${address.text} and the image store as output: Docker 20.10's embedded BuildKit loads one image into Docker's store, not an index (its moby exporter refuses several platforms' results); use -o type=local or -o type=tar (a directory per platform), one --platform per build, or a buildkitd (unix:// or tcp://) with --push or -o type=oci`);
+    }
+    if (choice.exporter === "docker") throw new BuildOptionError("outputs", "-o type=docker cannot hold several platforms (a docker archive has no image index); use -o type=oci, or one --platform");
+  }
+  return choice;
+}
+
+function chooseOne(address: BuilderAddress, outputs: OutputSpec[], tags: string[]): ExporterChoice {
   // `-t a -t b --push` is the store plus one registry output per tag: one image exporter
   // that names and pushes them all (buildx: type=image,name=a,b,push=true).
   const pushes = outputs.filter((o): o is Extract<OutputSpec, { type: "registry" }> => o.type === "registry");

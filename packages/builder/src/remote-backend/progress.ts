@@ -16,7 +16,8 @@ interface Tracked {
 
 export class RemoteProgress {
   private readonly byDigest = new Map<string, Tracked[]>();
-  private readonly byStage = new Map<number, Tracked[]>();
+  /** Tracked steps per stage (and target platform, in a multi-platform build). */
+  private readonly byStage = new Map<string, Tracked[]>();
   private readonly results = new Map<string, StepResult>();
   /** Vertices that reported transfer progress (an image source that pulled layers). */
   private readonly transferred = new Set<string>();
@@ -29,9 +30,9 @@ export class RemoteProgress {
       const d = digestOf(sv);
       // Equal ops are one vertex: two stages FROM the same image share their source.
       if (d) this.byDigest.set(d, [...(this.byDigest.get(d) ?? []), t]);
-      const list = this.byStage.get(sv.step.stageIndex) ?? [];
+      const list = this.byStage.get(stageKey(sv.step)) ?? [];
       list.push(t);
-      this.byStage.set(sv.step.stageIndex, list);
+      this.byStage.set(stageKey(sv.step), list);
     }
   }
 
@@ -64,7 +65,7 @@ export class RemoteProgress {
         if (v.cached) this.emit({ type: "step-cached", step: t.sv.step, time: now });
         else this.emit({ type: "step-done", step: t.sv.step, status: atHand ? "cached" : "ran", durationMs: ms, time: now });
         this.record(t.sv.step, v.cached || atHand ? "cached" : "ran", ms);
-        this.flush(this.byStage.get(t.sv.step.stageIndex)!);
+        this.flush(this.byStage.get(stageKey(t.sv.step))!);
       }
     }
     for (const l of s.logs) {
@@ -97,11 +98,15 @@ export class RemoteProgress {
   }
 
   private record(step: StepRef, status: StepStatus, durationMs: number): void {
-    const list = this.byStage.get(step.stageIndex) ?? [];
+    const list = this.byStage.get(stageKey(step)) ?? [];
     // A metadata step is the last build's when everything before it in its stage was cached.
     const cached = status === "cached" || (status === "metadata" && list.every((t) => t.sv.step.index >= step.index || this.results.get(t.sv.step.id)?.cached !== false));
     this.results.set(step.id, { step, status, cached, durationMs });
   }
+}
+
+function stageKey(step: StepRef): string {
+  return `${step.platform ?? ""} ${step.stageIndex}`;
 }
 
 function lines(text: string, n = 20): string[] {

@@ -4,21 +4,24 @@
 // .dockerignore applied here), secrets and registry credentials; progress comes from
 // Control.Status as the same events a local build emits.
 import path from "node:path";
-import { checkQuotes, defaultPlatform, parseDockerfile, toStages } from "@tbuild/parser";
+import { checkQuotes, defaultPlatform, formatPlatform, parseDockerfile, toStages } from "@tbuild/parser";
 import { readIgnoreSpec } from "@tbuild/cache";
-import { connectControl, control, marshal, newId, parseBuilderAddress, startSession, type BuilderAddress, type ControlConnection, type Session, type SessionOptions, type SyncedDir } from "@tbuild/llb";
+import { connectControl, control, defaultSshAgents, marshal, newId, parseBuilderAddress, startSession, type BuilderAddress, type ControlConnection, type Session, type SessionOptions, type SyncedDir } from "@tbuild/llb";
 import { create } from "@bufbuild/protobuf";
-import type { Digest, Manifest } from "@tbuild/oci";
+import type { Digest, ImageConfig, Manifest, Platform } from "@tbuild/oci";
 import type { BuildEvent, BuildOptions, BuildResult } from "../api-types.js";
 import { BuildAbortedError, BuildCheckError, BuildOptionError, StepError, StepFailedError } from "../solve/errors.js";
-import { checkContext, planTarget, readDockerfile, targetPlatform } from "../solve/build-inputs.js";
+import { checkContext, planTarget, readDockerfile, targetPlatforms } from "../solve/build-inputs.js";
 import { unusedBuildArgs, unusedBuildArgsMessage } from "../solve/unused-build-args.js";
 import { convertTarget, type Converted } from "./convert/convert.js";
+import type { ConvertInputs } from "./convert/types.js";
+import { namedContextDirs } from "./convert/named-context.js";
 import { dockerResolver, registryResolver } from "./base-config.js";
 import { chooseExporter } from "./exporters.js";
+import { daemonCacheOptions } from "./cache-options.js";
 import { RemoteProgress } from "./progress.js";
 import { checkRemoteOptions } from "./unsupported-options.js";
-import { runFrontend } from "./frontend.js";
+import { llbCapsOf, returnError, runFrontend } from "./frontend.js";
 
 /** How long the daemon may take to accept the connection (gRPC would retry forever). */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -43,51 +46,86 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
   if (ir.checks.error && ir.warnings.length > 0) throw new BuildCheckError(ir.warnings);
   const needed = planTarget(ir, opts.target);
   checkQuotes(ir, needed);
-  const target = needed[needed.length - 1]!;
-  const platforms = { target: opts.platform ? targetPlatform(opts.platform) : defaultPlatform(), build: defaultPlatform() };
+  const targetStage = needed[needed.length - 1]!;
+  // One conversion per target platform; several are returned as one result with a ref each (frontend.ts).
+  const targets = targetPlatforms(opts);
+  const multi = targets.length > 1;
   const buildArgs = new Map(Object.entries(opts.buildArgs ?? {}));
   const unused = unusedBuildArgs(ir, needed, buildArgs.keys());
   if (unused.length > 0) emit({ type: "warning", message: unusedBuildArgsMessage(unused), time: Date.now() });
-  const exporter = chooseExporter(address, opts.outputs ?? [], opts.tags ?? []);
+  const exporter = chooseExporter(address, opts.outputs ?? [], opts.tags ?? [], targets.length);
+  const cache = daemonCacheOptions(address, opts);
 
   const registry = registryResolver({ ...(opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}) });
   const resolveBase = address.kind === "docker" ? dockerResolver(address.socketPath, registry) : registry;
-  // The connection and the session come up while the Dockerfile is converted.
+  // The connection, the session and the Solve come up while the Dockerfile is converted; the
+  // Solve waits for this client to act as its frontend (frontend.ts), whose LLB bridge also
+  // tells the daemon's capabilities to a conversion that asks.
   const transfers: { dir: string; entries: number; files: number; bytes: number }[] = [];
+  const ref = newId();
+  const abort = new AbortController();
   const daemon = openDaemon(address, {
-    dirs: new Map<string, SyncedDir>([["context", { dir: context, excludes: (await readIgnoreSpec(context, dockerfile)).patterns }]]),
+    dirs: new Map<string, SyncedDir>([["context", { dir: context, excludes: (await readIgnoreSpec(context, dockerfile)).patterns }], ...(await namedContextDirs(opts.buildContexts))]),
     secrets: opts.secrets ?? [],
+    // RUN --mount=type=ssh reaches $SSH_AUTH_SOCK as id "default", as a local build's does.
+    ssh: defaultSshAgents(),
     sharedKey: context,
     ...(exporter.receive ? { receive: exporter.receive } : {}),
     onTransfer: (dirName, s) => transfers.push({ dir: dirName, ...s }),
+  }).then((d) => {
+    const solved = d.conn.solve(
+      create(control.SolveRequestSchema, {
+        Ref: ref,
+        Session: d.session.id,
+        ExporterDeprecated: exporter.exporter,
+        ExporterAttrsDeprecated: exporter.attrs,
+        Entitlements: opts.allow ?? [],
+        ...(cache.exports.length ? { Cache: create(control.CacheOptionsSchema, { Exports: cache.exports.map((e) => create(control.CacheOptionsEntrySchema, e)) }) } : {}),
+      }),
+      abort.signal,
+    );
+    solved.catch(() => {});
+    return { ...d, solved, bridge: d.conn.bridge(ref) };
   });
   daemon.catch(() => {});
-  let converted: Converted;
+  let caps: Promise<Set<string>> | undefined;
+  const llbCaps = () => (caps ??= daemon.then((d) => llbCapsOf(d.bridge)));
+  const inputs: Omit<ConvertInputs, "platforms"> = {
+    ir, buildArgs, ...(opts.network ? { network: opts.network } : {}), allow: opts.allow ?? [], noCache: opts.noCache ?? false, noCacheFilter: opts.noCacheFilter ?? [],
+    ...(opts.ulimits?.length ? { ulimits: opts.ulimits } : {}), ...(opts.buildContexts ? { buildContexts: opts.buildContexts } : {}), stageCount: needed.length, resolveBase, builder: address.text, llbCaps,
+  };
+  const converted: (Converted & { platform: Platform; config: ImageConfig })[] = [];
   try {
-    converted = await convertTarget(
-      { ir, buildArgs, platforms, ...(opts.network ? { network: opts.network } : {}), allow: opts.allow ?? [], noCache: opts.noCache ?? false, noCacheFilter: opts.noCacheFilter ?? [], stageCount: needed.length, resolveBase },
-      target,
-    );
+    for (const target of targets) {
+      const c = await convertTarget({ ...inputs, platforms: { target, build: defaultPlatform() }, ...(multi ? { stepPlatform: formatPlatform(target) } : {}) }, targetStage);
+      let config = c.config;
+      if (opts.labels && Object.keys(opts.labels).length) config = { ...config, config: { ...config.config, Labels: { ...config.config?.Labels, ...opts.labels } } };
+      converted.push({ ...c, platform: target, config });
+    }
   } catch (e) {
-    (await daemon.catch(() => undefined))?.close();
+    const d = await daemon.catch(() => undefined);
+    if (d) {
+      await returnError(d.bridge, e);
+      await d.solved.catch(() => {});
+      d.close();
+    }
     throw e;
   }
-  let config = converted.config;
-  if (opts.labels && Object.keys(opts.labels).length) config = { ...config, config: { ...config.config, Labels: { ...config.config?.Labels, ...opts.labels } } };
-  const { definition, digests } = marshal(converted.root);
+  const marshalled = converted.map((c) => ({ ...c, ...marshal(c.root) }));
+  const digests = new Map(marshalled.flatMap((m) => [...m.digests]));
+  const config = converted[0]!.config;
+  const platform = converted[0]!.platform;
 
   emit({
     type: "build-start",
     stages: needed.map((i) => ({ name: ir.stages[i]!.name ?? String(i), index: i, steps: ir.stages[i]!.instructions.length })),
     time: Date.now(),
   });
-  const progress = new RemoteProgress(converted.steps, (sv) => (sv.vertex ? digests.get(sv.vertex) : undefined), emit);
+  const progress = new RemoteProgress(converted.flatMap((c) => c.steps), (sv) => (sv.vertex ? digests.get(sv.vertex) : undefined), emit);
   progress.begin();
 
-  const { conn, session } = await daemon;
+  const { conn, session, solved, bridge } = await daemon;
   const receiver = session.receiver;
-  const ref = newId();
-  const abort = new AbortController();
   const onCancel = () => abort.abort(opts.signal?.reason);
   opts.signal?.addEventListener("abort", onCancel, { once: true });
   const statusDone = (async () => {
@@ -98,24 +136,13 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
     }
   })();
   try {
-    // No definition and no frontend: the daemon waits for this client to act as the
-    // frontend through the LLB bridge (frontend.ts), whose result carries the image config.
-    const solved = conn.solve(
-      create(control.SolveRequestSchema, {
-        Ref: ref,
-        Session: session.id,
-        ExporterDeprecated: exporter.exporter,
-        ExporterAttrsDeprecated: exporter.attrs,
-        Entitlements: opts.allow ?? [],
-      }),
-      abort.signal,
-    );
-    const frontend = runFrontend(conn, ref, definition, { "containerimage.config": JSON.stringify(config) }, abort.signal);
+    const frontend = runFrontend(bridge, marshalled.map((m) => ({ platform: m.platform, definition: m.definition, config: JSON.stringify(m.config) })), abort.signal, cache.imports);
     const [res] = await Promise.all([solved, frontend]);
     await statusDone;
     await receiver?.done();
-    const imageId = (res.ExporterResponse["containerimage.config.digest"] ?? res.ExporterResponse["containerimage.digest"] ?? "") as Digest;
-    const manifestDigest = (res.ExporterResponse["containerimage.descriptor"] ? JSON.parse(Buffer.from(res.ExporterResponse["containerimage.descriptor"], "base64").toString()).digest : imageId) as Digest;
+    // Several platforms: containerimage.digest names the index the image/oci exporter made, and no one config.
+    const imageId = (res.ExporterResponse["containerimage.config.digest"] ?? (multi ? "" : res.ExporterResponse["containerimage.digest"]) ?? "") as Digest;
+    const manifestDigest = (res.ExporterResponse["containerimage.descriptor"] ? JSON.parse(Buffer.from(res.ExporterResponse["containerimage.descriptor"], "base64").toString()).digest : multi ? (res.ExporterResponse["containerimage.digest"] ?? "") : imageId) as Digest;
     // The daemon keeps the manifest (Docker 20.10 keeps none): only its config is named here.
     const manifest: Manifest = { schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: imageId, size: 0 }, layers: [] };
     return {
@@ -123,7 +150,7 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
       manifestDigest,
       manifest,
       config,
-      platform: { os: platforms.target.os, architecture: platforms.target.architecture, ...(platforms.target.variant ? { variant: platforms.target.variant } : {}) },
+      platform: { os: platform.os, architecture: platform.architecture, ...(platform.variant ? { variant: platform.variant } : {}) },
       steps: progress.stepResults(),
       outputs: [{ type: exporter.output.type, ...(opts.tags?.length && exporter.output.type === "store" ? { names: opts.tags } : {}), ...("dest" in exporter.output ? { dest: exporter.output.dest } : {}), ...(exporter.output.type === "registry" ? { ref: exporter.output.name } : {}), ...(imageId ? { manifestDigest } : {}) }],
       durationMs: Date.now() - started,

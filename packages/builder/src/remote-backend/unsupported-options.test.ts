@@ -4,9 +4,8 @@ import { checkRemoteOptions } from "./unsupported-options.js";
 describe("checkRemoteOptions", () => {
   const base = { context: "/tmp", builder: "docker://unix:///var/run/docker.sock" };
   it("refuses what only local builds do, naming the option and why", () => {
-    expect(() => checkRemoteOptions({ ...base, cacheFrom: [{ type: "registry", ref: "r/a" }] })).toThrow(/--cache-from\/--cache-to is not supported with --builder/);
-    expect(() => checkRemoteOptions({ ...base, platform: "linux/amd64,linux/arm64" })).toThrow(/more than one --platform is not supported with --builder .*one platform per invocation/);
-    expect(() => checkRemoteOptions({ ...base, ulimits: [{ name: "nofile", soft: 1, hard: 1 }] })).toThrow(/--ulimit/);
+    expect(() => checkRemoteOptions({ ...base, executor: "runc" })).toThrow(/--executor is not supported with --builder .*daemon's sandbox/);
+    expect(() => checkRemoteOptions({ ...base, memory: 1 << 20 })).toThrow(/--memory\/--memory-swap\/--pids-limit/);
   });
   it("lets a plain build through", () => {
     expect(() => checkRemoteOptions({ ...base, platform: "linux/amd64" })).not.toThrow();

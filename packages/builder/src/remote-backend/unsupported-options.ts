@@ -2,17 +2,12 @@
 // with the reason, instead of being silently ignored.
 import type { BuildOptions } from "../api-types.js";
 import { BuildOptionError } from "../solve/errors.js";
-import { targetPlatforms } from "../solve/build-inputs.js";
 
 export function checkRemoteOptions(opts: BuildOptions): void {
   const refuse = (option: keyof BuildOptions, what: string, why: string) => {
     throw new BuildOptionError(option, `${what} is not supported with --builder ${opts.builder}: ${why}`);
   };
-  if (opts.cacheFrom?.length || opts.cacheTo?.length) refuse("cacheFrom", "--cache-from/--cache-to", "tbuild's travelling cache is keyed by its own solver; the daemon keeps its own cache");
-  if (targetPlatforms(opts).length > 1) refuse("platform", "more than one --platform", "a multi-platform build is not converted to LLB yet; build one platform per invocation");
-  if (opts.buildContexts && Object.keys(opts.buildContexts).length) refuse("buildContexts", "--build-context", "not converted to LLB yet");
-  if (opts.ulimits?.length) refuse("ulimits", "--ulimit", "not converted to LLB yet");
   if (opts.executor && opts.executor !== "auto") refuse("executor", "--executor", "RUN steps run in the daemon's sandbox");
   if (opts.snapshotter && opts.snapshotter !== "auto") refuse("snapshotter", "--snapshotter", "the daemon keeps the snapshots");
-  if (opts.memory !== undefined || opts.memorySwap !== undefined || opts.pidsLimit !== undefined) refuse("memory", "--memory/--memory-swap/--pids-limit", "BuildKit's ExecOp has no per-step limits in the versions tbuild drives");
+  if (opts.memory !== undefined || opts.memorySwap !== undefined || opts.pidsLimit !== undefined) refuse("memory", "--memory/--memory-swap/--pids-limit", "BuildKit 0.8's ExecOp has no per-step limits, and the linux resources of newer BuildKit's ExecOp (capability exec.meta.linux.resources) are not converted");
 }

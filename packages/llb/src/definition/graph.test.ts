@@ -60,4 +60,17 @@ describe("LLB definitions", () => {
     expect(mounts.map((m) => [m.dest, m.input, m.output])).toEqual([["/", 0n, 0n], ["/cache", -1n, -1n], ["/z", -1n, -1n]]);
     expect([...outs.keys()]).toEqual(["/"]);
   });
+
+  it("writes the caps an op needs into its metadata (as llb's addCap), outside the digest", () => {
+    const ctx = ops.source("local://context", {});
+    const plain = ops.file(undefined, [{ kind: "copy", src: "/", dest: "/d/", from: ctx, copy: {} }]);
+    const excluding = ops.file(undefined, [{ kind: "copy", src: "/", dest: "/d/", from: ctx, copy: { excludePatterns: ["*.md"], modeStr: "u+x" } }]);
+    const m = marshal(excluding);
+    const digest = m.digests.get(excluding!.vertex)!;
+    expect(m.definition.metadata[digest]?.caps).toEqual({ "file.copy.includeexcludepatterns": true, "file.copy.modestring": true });
+    expect(marshal(plain).definition.metadata[marshal(plain).digests.get(plain!.vertex)!]).toBeUndefined();
+    const run = ops.exec({ args: ["true"], env: [], cwd: "/", user: "", mounts: [{ dest: "/", from: ctx, output: true }, { dest: "/run/buildkit/ssh_agent.0", type: MountType.SSH, output: false, ssh: { id: "default", uid: 0, gid: 0, mode: 0o600, optional: true } }], ulimits: [{ name: "nofile", soft: 1, hard: 2 }], secretEnv: [{ id: "t", name: "T", optional: false }] }).get("/");
+    const r = marshal(run);
+    expect(Object.keys(r.definition.metadata[r.digests.get(run!.vertex)!]!.caps).sort()).toEqual(["exec.meta.ulimit", "exec.mount.ssh", "exec.secretenv"]);
+  });
 });

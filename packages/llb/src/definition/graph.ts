@@ -14,13 +14,19 @@ export interface Vertex {
   /** Progress name and other metadata (pb.OpMetadata.description). */
   description?: Record<string, string>;
   ignoreCache?: boolean;
+  /**
+   * LLB capabilities the op needs beyond BuildKit 0.8's (pb.OpMetadata.caps, as llb's
+   * addCap sets them): a daemon that does not know one refuses the definition
+   * (llbsolver's WithValidateCaps) instead of ignoring the fields it cannot read.
+   */
+  caps?: string[];
 }
 
 /** An output of a vertex; `undefined` is scratch (an empty filesystem, no vertex). */
 export type Output = { vertex: Vertex; index: number } | undefined;
 
 /** A new vertex whose op is `op` reading `inputs`. */
-export function vertex(op: Omit<Op, "inputs" | "$typeName" | "$unknown"> & Partial<Pick<Op, "$typeName">>, inputs: Output[], meta?: Pick<Vertex, "description" | "ignoreCache">): Vertex {
+export function vertex(op: Omit<Op, "inputs" | "$typeName" | "$unknown"> & Partial<Pick<Op, "$typeName">>, inputs: Output[], meta?: Pick<Vertex, "description" | "ignoreCache" | "caps">): Vertex {
   return { op: create(OpSchema, op as Op), inputs, ...meta };
 }
 
@@ -57,8 +63,9 @@ export function marshal(root: Output): Marshalled {
     if (!emitted.has(digest)) {
       emitted.add(digest);
       defs.push(bytes);
-      if (v.description || v.ignoreCache) {
-        metadata[digest] = create(OpMetadataSchema, { description: sortedRecord(v.description), ignoreCache: v.ignoreCache ?? false });
+      if (v.description || v.ignoreCache || v.caps?.length) {
+        const caps = Object.fromEntries([...new Set(v.caps ?? [])].sort().map((c) => [c, true]));
+        metadata[digest] = create(OpMetadataSchema, { description: sortedRecord(v.description), ignoreCache: v.ignoreCache ?? false, caps });
       }
     }
     return digest;

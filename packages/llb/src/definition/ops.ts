@@ -37,6 +37,8 @@ export interface ExecMount {
   type?: pb.MountType;
   cache?: { id: string; sharing: pb.CacheSharingOpt };
   secret?: { id: string; uid: number; gid: number; mode: number; optional: boolean };
+  /** An SSH agent socket forwarded from the client's session (MountType.SSH). */
+  ssh?: { id: string; uid: number; gid: number; mode: number; optional: boolean };
   tmpfsSize?: number;
 }
 
@@ -52,15 +54,33 @@ export interface ExecSpec {
   platform?: PlatformSpec;
   name?: string;
   ignoreCache?: boolean;
+  /** Secrets as environment variables (pb.SecretEnv; cap exec.secretenv). */
+  secretEnv?: { id: string; name: string; optional: boolean }[];
+  /** Resource limits of the process (pb.Meta.ulimit; cap exec.meta.ulimit). */
+  ulimits?: { name: string; soft: number; hard: number }[];
 }
+
+/** LLB capabilities (solver/pb/caps.go) of what BuildKit 0.8 cannot read, set on the ops that use it. */
+export const caps = {
+  copyPatterns: "file.copy.includeexcludepatterns",
+  copyRequiredPaths: "file.copy.requiredpaths",
+  copyModeString: "file.copy.modestring",
+  execUlimit: "exec.meta.ulimit",
+  execSecretEnv: "exec.secretenv",
+  mountSSH: "exec.mount.ssh",
+  tmpfsSize: "exec.mount.tmpfs.size",
+} as const;
 
 /**
  * An exec op. Returns the output of each mount that has one (the root first), in mount
  * order. Mounts are sorted by destination as llb's ExecOp.Marshal sorts them (root first),
- * inputs numbered in the order their states first appear.
+ * then come the secret mounts and the SSH sockets in the order given (llb keeps those in
+ * their own lists), inputs numbered in the order their states first appear.
  */
 export function exec(spec: ExecSpec): Map<string, Output> {
-  const mounts = [...spec.mounts].sort((a, b) => (a.dest === "/" ? -1 : b.dest === "/" ? 1 : a.dest < b.dest ? -1 : a.dest > b.dest ? 1 : 0));
+  const late = (m: ExecMount) => m.type === pb.MountType.SECRET || m.type === pb.MountType.SSH;
+  const sorted = spec.mounts.filter((m) => !late(m)).sort((a, b) => (a.dest === "/" ? -1 : b.dest === "/" ? 1 : a.dest < b.dest ? -1 : a.dest > b.dest ? 1 : 0));
+  const mounts = [...sorted, ...spec.mounts.filter((m) => m.type === pb.MountType.SECRET), ...spec.mounts.filter((m) => m.type === pb.MountType.SSH)];
   const inputs: Output[] = [];
   const inputIndex = (o: Output): bigint => {
     if (!o) return -1n;
@@ -85,17 +105,28 @@ export function exec(spec: ExecSpec): Map<string, Output> {
       ...(m.cache ? { cacheOpt: create(pb.CacheOptSchema, { ID: m.cache.id, sharing: m.cache.sharing }) } : {}),
       ...(m.secret ? { secretOpt: create(pb.SecretOptSchema, { ID: m.secret.id, uid: m.secret.uid, gid: m.secret.gid, mode: m.secret.mode, optional: m.secret.optional }) } : {}),
       ...(m.tmpfsSize !== undefined ? { TmpfsOpt: create(pb.TmpfsOptSchema, { size: BigInt(m.tmpfsSize) }) } : {}),
+      ...(m.ssh ? { SSHOpt: create(pb.SSHOptSchema, { ID: m.ssh.id, uid: m.ssh.uid, gid: m.ssh.gid, mode: m.ssh.mode, optional: m.ssh.optional }) } : {}),
     });
   });
+  const ulimits = (spec.ulimits ?? []).map((u) => create(pb.UlimitSchema, { Name: u.name, Soft: BigInt(u.soft), Hard: BigInt(u.hard) }));
   const op = create(pb.ExecOpSchema, {
-    meta: create(pb.MetaSchema, { args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user }),
+    meta: create(pb.MetaSchema, { args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, ulimit: ulimits }),
     mounts: pbMounts,
     network: spec.network ?? pb.NetMode.UNSET,
     security: spec.security ?? pb.SecurityMode.SANDBOX,
+    secretenv: (spec.secretEnv ?? []).map((s) => create(pb.SecretEnvSchema, { ID: s.id, name: s.name, optional: s.optional })),
   });
+  // llb's ExecOp.Marshal adds these caps when the fields are used (client/llb/exec.go).
+  const needs = [
+    ...(ulimits.length ? [caps.execUlimit] : []),
+    ...(spec.secretEnv?.length ? [caps.execSecretEnv] : []),
+    ...(mounts.some((m) => m.type === pb.MountType.SSH) ? [caps.mountSSH] : []),
+    ...(mounts.some((m) => m.tmpfsSize) ? [caps.tmpfsSize] : []),
+  ];
   const v = vertex({ op: { case: "exec", value: op }, ...(spec.platform ? { platform: platform(spec.platform) } : {}) }, inputs, {
     ...named(spec.name),
     ...(spec.ignoreCache ? { ignoreCache: true } : {}),
+    ...(needs.length ? { caps: needs } : {}),
   });
   return new Map(outs.map((dest, index) => [dest, { vertex: v, index }]));
 }
@@ -147,7 +178,15 @@ export function file(base: Output, actions: FileActionSpec[], opts: { platform?:
       return create(pb.FileActionSchema, { input, secondaryInput: secondary[i]!, output: i === actions.length - 1 ? 0n : -1n, action });
     }),
   });
-  const v = vertex({ op: { case: "file", value: op }, ...(opts.platform ? { platform: platform(opts.platform) } : {}) }, inputs, named(opts.name));
+  // llb's fileActionCopy.addCaps (client/llb/fileop.go).
+  const needs = new Set<string>();
+  for (const a of actions) {
+    if (a.kind !== "copy") continue;
+    if (a.copy.includePatterns?.length || a.copy.excludePatterns?.length) needs.add(caps.copyPatterns);
+    if (a.copy.requiredPaths?.length) needs.add(caps.copyRequiredPaths);
+    if (a.copy.modeStr) needs.add(caps.copyModeString);
+  }
+  const v = vertex({ op: { case: "file", value: op }, ...(opts.platform ? { platform: platform(opts.platform) } : {}) }, inputs, { ...named(opts.name), ...(needs.size ? { caps: [...needs] } : {}) });
   return { vertex: v, index: 0 };
 }
 

@@ -1,7 +1,7 @@
 // A BuildKit session: the client is the gRPC *server* here. The daemon dials back through
 // the connection the client opened and calls the services the client listed in its headers
-// (session/session.go, session/grpc.go): FileSync for local directories, Secrets, Auth, and
-// Health. Docker: the connection is an upgraded `POST /session` (headers as HTTP headers);
+// (session/session.go, session/grpc.go): FileSync for local directories, Secrets, Auth, SSH
+// agent forwarding, and Health. Docker: the connection is an upgraded `POST /session` (headers as HTTP headers);
 // buildkitd: the Control.Session stream (the same headers as gRPC metadata), whose messages
 // carry the bytes of an HTTP/2 connection.
 import { randomBytes } from "node:crypto";
@@ -14,6 +14,7 @@ import { FileSync } from "../gen/github.com/moby/buildkit/session/filesync/files
 import { Secrets } from "../gen/github.com/moby/buildkit/session/secrets/secrets_pb.js";
 import { Auth } from "../gen/github.com/moby/buildkit/session/auth/auth_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { SSH } from "../gen/github.com/moby/buildkit/session/sshforward/ssh_pb.js";
 import { grpcDefinition, methodPath } from "../wire/grpc-service.js";
 import type { ControlConnection } from "../transport/control-client.js";
 import { dockerUpgrade } from "../transport/docker-upgrade.js";
@@ -21,12 +22,15 @@ import { fileSyncHandlers, type SyncedDir, type TransferStats } from "./file-syn
 import { secretsHandlers, type SecretSource } from "./secrets.js";
 import { authHandlers } from "./auth.js";
 import { healthHandlers } from "./health.js";
+import { sshHandlers, type SshAgents } from "./ssh-forward.js";
 import { fileSendDefinition, makeReceiver, type ReceiveTarget, type Receiver } from "./file-send.js";
 
 export interface SessionOptions {
   /** Directories served by name (`context`, `dockerfile`, named contexts). */
   dirs: Map<string, SyncedDir>;
   secrets: SecretSource[];
+  /** SSH agents forwarded by id (RUN --mount=type=ssh); none when absent. */
+  ssh?: SshAgents;
   /** BuildKit keys its local-source cache by this (the shared key hint of the context). */
   sharedKey: string;
   name?: string;
@@ -63,6 +67,7 @@ export async function startSession(conn: ControlConnection, opts: SessionOptions
     [Secrets, secretsHandlers(opts.secrets) as unknown as grpc.UntypedServiceImplementation, ["GetSecret"]],
     [Auth, authHandlers() as unknown as grpc.UntypedServiceImplementation, ["Credentials"]],
     [Health, healthHandlers() as unknown as grpc.UntypedServiceImplementation, ["Check"]],
+    [SSH, sshHandlers(opts.ssh ?? new Map()) as unknown as grpc.UntypedServiceImplementation, ["CheckAgent", "ForwardAgent"]],
   ];
   const methods: string[] = [];
   for (const [svc, impl, offered] of services) {

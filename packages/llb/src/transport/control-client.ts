@@ -30,6 +30,7 @@ export interface ControlConnection {
   /** Progress of the solve whose ref is `ref`, until it ends. */
   status(ref: string, signal?: AbortSignal): AsyncIterable<control.StatusResponse>;
   info(): Promise<control.InfoResponse>;
+  listWorkers(): Promise<control.ListWorkersResponse>;
   /** Resolves once the connection is up; rejects if it is not within `ms` (a refused TLS handshake never is). */
   ready(ms: number): Promise<void>;
   /**
@@ -40,6 +41,8 @@ export interface ControlConnection {
   bridge(buildRef: string): {
     solve(req: gateway.SolveRequest, signal?: AbortSignal): Promise<gateway.SolveResponse>;
     return(req: gateway.ReturnRequest): Promise<gateway.ReturnResponse>;
+    /** The daemon's frontend API and LLB capabilities (gateway.PongResponse). */
+    ping(): Promise<gateway.PongResponse>;
   };
   /** The bidirectional stream of Control.Session (a session tunnelled through the Control API). */
   session(metadata: Record<string, string | string[]>): grpc.ClientDuplexStream<control.BytesMessage, control.BytesMessage>;
@@ -95,6 +98,7 @@ export function connectControl(address: BuilderAddress): ControlConnection {
     address,
     solve: (req, signal) => unary<control.SolveResponse>("Solve", req, signal),
     info: () => unary<control.InfoResponse>("Info", create(control.InfoRequestSchema, {})),
+    listWorkers: () => unary<control.ListWorkersResponse>("ListWorkers", create(control.ListWorkersRequestSchema, {})),
     ready: (ms) => new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + ms, (err) => (err ? reject(err) : resolve()))),
     status(ref, signal) {
       const call = client["Status"]!(create(control.StatusRequestSchema, { Ref: ref })) as grpc.ClientReadableStream<control.StatusResponse>;
@@ -111,6 +115,7 @@ export function connectControl(address: BuilderAddress): ControlConnection {
       return {
         solve: (req, signal) => unaryOn<gateway.SolveResponse>(bridgeClient, "Solve", req, signal, md()),
         return: (req) => unaryOn<gateway.ReturnResponse>(bridgeClient, "Return", req, undefined, md()),
+        ping: () => unaryOn<gateway.PongResponse>(bridgeClient, "Ping", create(gateway.PingRequestSchema, {}), undefined, md()),
       };
     },
     session(metadata) {

@@ -9,9 +9,10 @@ import path from "node:path";
 import { fromBinary, toJson } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { parseDockerfile, toStages } from "@tbuild/parser";
-import { marshal, pb } from "@tbuild/llb";
+import { marshal, ops as llbOps, pb } from "@tbuild/llb";
 import type { ImageConfig } from "@tbuild/oci";
 import { convertTarget } from "./convert.js";
+import { parentsCopy } from "./copy.js";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const amd64 = { os: "linux", architecture: "amd64" };
@@ -26,6 +27,10 @@ const baseConfig: ImageConfig = {
 interface Golden {
   dockerfile: string;
   buildArgs?: Record<string, string>;
+  /** The LLB capabilities the daemon reports (default: all of BuildKit's, as a current buildkitd). */
+  caps?: string[];
+  ulimits?: { name: string; soft: number; hard: number }[];
+  buildContexts?: Record<string, string>;
   ops: Record<string, unknown>[];
   config: unknown;
 }
@@ -35,7 +40,8 @@ async function convert(g: Golden) {
   const target = ir.stages.length - 1;
   const needed = [...new Set(ir.stages.map((s) => s.index))];
   const converted = await convertTarget(
-    { ir, buildArgs: new Map(Object.entries(g.buildArgs ?? {})), platforms: { target: amd64, build: amd64 }, allow: [], noCache: false, noCacheFilter: [], stageCount: needed.length, resolveBase: async () => structuredClone(baseConfig) },
+    { ir, buildArgs: new Map(Object.entries(g.buildArgs ?? {})), platforms: { target: amd64, build: amd64 }, allow: [], noCache: false, noCacheFilter: [], stageCount: needed.length, resolveBase: async () => structuredClone(baseConfig),
+      builder: "unix:///run/buildkit/buildkitd.sock", llbCaps: async () => new Set(g.caps ?? Object.values(llbOps.caps)), ...(g.ulimits ? { ulimits: g.ulimits } : {}), ...(g.buildContexts ? { buildContexts: g.buildContexts } : {}) },
     target,
   );
   const { definition } = marshal(converted.root);
@@ -47,12 +53,13 @@ async function convert(g: Golden) {
     for (const inp of (j.inputs as { digest: string }[] | undefined) ?? []) inp.digest = names.get(inp.digest)!;
     const digest = [...names].find(([, n]) => n === `#${i}`)![0];
     const name = definition.metadata[digest]?.description["llb.customname"];
-    return { ...(name ? { name } : {}), ...j };
+    const caps = Object.keys(definition.metadata[digest]?.caps ?? {});
+    return { ...(name ? { name } : {}), ...(caps.length ? { caps } : {}), ...j };
   });
   return { ops: json, config: converted.config };
 }
 
-const goldens = ["basic", "multistage", "mounts"];
+const goldens = ["basic", "multistage", "mounts", "copy-options", "run-options", "named-contexts"];
 
 describe("IR → LLB against goldens written from dockerfile2llb", () => {
   it.each(goldens)("%s", async (name) => {
@@ -73,5 +80,61 @@ describe("IR → LLB against goldens written from dockerfile2llb", () => {
     const a = await convert(golden);
     const b = await convert(golden);
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+  });
+});
+
+describe("what a daemon's LLB capabilities decide", () => {
+  // The LLB caps Docker 20.10's embedded BuildKit (0.8) reports through LLBBridge.Ping, less
+  // those tbuild never asks for: none of the newer copy or exec features, exec.mount.ssh yes.
+  const buildkit08 = ["exec.mount.ssh", "file.base", "exec.mount.secret", "exec.mount.tmpfs"];
+  const refused = (dockerfile: string, extra: Partial<Golden> = {}) =>
+    convert({ dockerfile, ops: [], config: null, caps: buildkit08, ...extra }).then(() => undefined, (e: Error & { step?: { line: number } }) => e);
+
+  it.each([
+    ["FROM busybox\nCOPY --exclude=*.md . /src/\n", /^COPY --exclude needs the BuildKit LLB capability file\.copy\.includeexcludepatterns \(BuildKit v0\.9 or newer\), which the daemon at unix:\/\/\/run\/buildkit\/buildkitd\.sock does not report/],
+    ["FROM busybox\nCOPY --parents a/b.txt /src/\n", /^COPY --parents needs the BuildKit LLB capability file\.copy\.includeexcludepatterns/],
+    ["FROM busybox\nCOPY --chmod=u+x run /bin/\n", /^--chmod=u\+x \(a symbolic mode\) needs the BuildKit LLB capability file\.copy\.modestring \(BuildKit v0\.17 or newer\)/],
+    ["FROM busybox\nRUN --mount=type=secret,id=t,env=T true\n", /^RUN --mount=type=secret,env=T needs the BuildKit LLB capability exec\.secretenv \(BuildKit v0\.10 or newer\)/],
+    ["FROM busybox\nRUN --mount=type=tmpfs,target=/t,size=1m true\n", /exec\.mount\.tmpfs\.size/],
+  ])("refuses at the step's line, naming the capability: %j", async (dockerfile, message) => {
+    const err = await refused(dockerfile);
+    expect(err?.name).toBe("StepError");
+    expect(err?.message).toMatch(message);
+    expect(err?.message).toMatch(/Docker 20\.10's embedded BuildKit is 0\.8/);
+    expect(err?.step?.line).toBe(2);
+  });
+
+  it("refuses --ulimit on a daemon without exec.meta.ulimit, at the first RUN", async () => {
+    const err = await refused("FROM busybox\nENV A=1\nRUN true\n", { ulimits: [{ name: "nofile", soft: 1, hard: 1 }] });
+    expect(err?.message).toMatch(/^--ulimit needs the BuildKit LLB capability exec\.meta\.ulimit \(BuildKit v0\.10 or newer\)/);
+    expect(err?.step?.line).toBe(3);
+  });
+
+  it("converts an SSH mount for BuildKit 0.8, and an invalid --chmod with the local build's message", async () => {
+    await expect(convert({ dockerfile: "FROM busybox\nRUN --mount=type=ssh true\n", ops: [], config: null, caps: buildkit08 })).resolves.toBeDefined();
+    const err = await refused("FROM busybox\nCOPY --chmod=99 a /b\n");
+    expect(err?.message).toMatch(/invalid chmod parameter: '99'/);
+  });
+
+  it("leaves out COPY --parents' required paths for a daemon without file.copy.requiredpaths (BuildKit v0.9–v0.25)", async () => {
+    const got = await convert({ dockerfile: "FROM busybox\nCOPY --parents a/b.txt /src/\n", ops: [], config: null, caps: ["file.copy.includeexcludepatterns"] });
+    const copy = (got.ops.at(-2) as { file: { actions: { copy: Record<string, unknown> }[] } }).file.actions[0]!.copy;
+    expect(copy.includePatterns).toEqual(["a/b.txt"]);
+    expect(copy.requiredPaths).toBeUndefined();
+  });
+
+  it("splits COPY --parents sources as dockerfile2llb does", () => {
+    expect(parentsCopy("a/b/c.txt")).toEqual({ src: "/", pattern: "a/b/c.txt", required: "/a/b/c.txt" });
+    expect(parentsCopy("./x/./y/z")).toEqual({ src: "/x", pattern: "y/z", required: "/x/y/z" });
+    expect(parentsCopy("src/./**/*.go")).toEqual({ src: "/src", pattern: "**/*.go" });
+    expect(parentsCopy("a\\*b/c")).toEqual({ src: "/", pattern: "a\\*b/c", required: "/a\\*b/c" });
+  });
+});
+
+describe("named build contexts", () => {
+  const dockerfile = (text: string, buildContexts: Record<string, string>) => convert({ dockerfile: text, ops: [], config: null, buildContexts }).then(() => undefined, (e: Error) => e);
+  it("refuses FROM a directory context as the local build does, and oci-layout:// with the reason", async () => {
+    expect((await dockerfile("FROM src\n", { src: "/tmp" }))?.message).toBe("FROM src: the build context src is a directory, not an image");
+    expect((await dockerfile("FROM busybox\nCOPY --from=lay / /\n", { lay: "oci-layout:///tmp/l:1" }))?.message).toMatch(/oci-layout:\/\/ contexts are not supported with --builder: BuildKit reads them from the client's content store through the session \(llb\.OCILayout, capability source\.ocilayout, BuildKit v0\.11 or newer\)/);
   });
 });

@@ -5,6 +5,7 @@
 import { ops, type Output } from "@tbuild/llb";
 import type { ImageConfig } from "@tbuild/oci";
 import { convertStage } from "./stage.js";
+import { sessionDirName } from "./named-context.js";
 import type { ConvertInputs, ConvertState, StageLLB, StepVertex } from "./types.js";
 
 export interface Converted {
@@ -17,12 +18,19 @@ export interface Converted {
 export async function convertTarget(inputs: ConvertInputs, target: number): Promise<Converted> {
   const stages = new Map<number, Promise<StageLLB>>();
   let context: Output;
+  const named = new Map<string, Output>();
   const cs: ConvertState = {
     inputs,
     steps: [],
     // dockerfile2llb's build context: llb.Local("context", SharedKeyHint("context")); the
     // session applies .dockerignore before sending (session/file-sync.ts).
     context: () => (context ??= ops.source("local://context", { "local.sharedkeyhint": "context" }, { name: "[internal] load build context" })),
+    // dockerui's asyncLocalOutput: llb.Local(name, SharedKeyHint("context:<name>-<sharedkey:localdir>"), a name of its own).
+    namedLocal(name) {
+      let o = named.get(name);
+      if (!o) named.set(name, (o = ops.source(`local://${sessionDirName(name)}`, { "local.sharedkeyhint": `context:${name}-` }, { name: `[context ${name}] load from client` })));
+      return o;
+    },
     stage(i) {
       let p = stages.get(i);
       if (!p) stages.set(i, (p = convertStage(cs, inputs.ir.stages[i]!)));

@@ -18,8 +18,10 @@ export async function convertStage(cs: ConvertState, stage: Stage): Promise<Stag
   const { inputs } = cs;
   const total = stage.instructions.length;
   const stageLabel = stage.name ?? String(stage.index);
+  // A multi-platform build converts the stages once per target: ids and labels say which.
+  const platform = inputs.stepPlatform;
   const ref = (index: number, inst: { original: string; line: number }, id = `s${stage.index}.${index}`): StepRef => {
-    const r = { id, stage: stageLabel, stageIndex: stage.index, index, total, instruction: inst.original, line: inst.line };
+    const r = { id: platform ? `${platform} ${id}` : id, stage: stageLabel, stageIndex: stage.index, index, total, instruction: inst.original, line: inst.line, ...(platform ? { platform } : {}) };
     return { ...r, label: stepLabel(r, inputs.stageCount) };
   };
   const base = await convertFrom(cs, stage, ref);

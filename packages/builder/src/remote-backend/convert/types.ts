@@ -4,7 +4,7 @@
 import type { DockerfileIR, StageEvaluator } from "@tbuild/parser";
 import type { Platform, ImageConfig } from "@tbuild/oci";
 import type { Output, Vertex } from "@tbuild/llb";
-import type { StepRef } from "../../api-types.js";
+import type { StepRef, Ulimit } from "../../api-types.js";
 import type { ImageState } from "../../image-state/state.js";
 
 /** The image config of a base image (FROM, COPY --from=image), from wherever the daemon finds it. */
@@ -14,14 +14,27 @@ export interface ConvertInputs {
   ir: DockerfileIR;
   buildArgs: Map<string, string>;
   platforms: { target: Platform; build: Platform };
+  /** In a multi-platform build, the target as StepRef.platform ("linux/arm64"). */
+  stepPlatform?: string;
   /** Network of RUN steps that do not set --network. */
   network?: "default" | "none" | "host";
   /** Entitlements granted (security.insecure). */
   allow: string[];
   noCache: boolean;
   noCacheFilter: string[];
+  /** Named build contexts (--build-context name=value), named-context.ts. */
+  buildContexts?: Record<string, string>;
+  /** Build-wide rlimits of every RUN (--ulimit). */
+  ulimits?: Ulimit[];
   stageCount: number;
   resolveBase: BaseResolver;
+  /** The builder address as given, for messages. */
+  builder: string;
+  /**
+   * The LLB capabilities the daemon reports (LLBBridge.Ping), asked only by a step that needs
+   * one beyond BuildKit 0.8's (caps.ts), so that a plain build converts while it connects.
+   */
+  llbCaps: () => Promise<ReadonlySet<string>>;
 }
 
 /** A stage converted: its filesystem in the graph and its image config (tbuild's config code). */
@@ -47,6 +60,8 @@ export interface ConvertState {
   steps: StepVertex[];
   /** The context directory as one local source (made on first use). */
   context(): Output;
+  /** A named context's directory as one local source (made on first use). */
+  namedLocal(name: string): Output;
   stage(index: number): Promise<StageLLB>;
 }
 
