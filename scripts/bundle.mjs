@@ -79,6 +79,13 @@ for (const [out, o] of Object.entries(result.metafile.outputs)) {
   const dynamic = o.imports.filter((i) => i.kind === "dynamic-import" && i.external);
   if (dynamic.length) throw new Error(`${out}: import() of ${dynamic.map((i) => i.path).join(", ")} is left to Node; use a static import (the bundle is CommonJS)`);
 }
+// A vendored library reached by a specifier VENDOR does not list (a new subpath) would be
+// bundled a second time into tbuild.js, with its own copy of the library's state.
+const vendoredRoots = Object.values(VENDOR).flat().map((s) => s.split("/").slice(0, s.startsWith("@") ? 2 : 1).join("/"));
+for (const [out, o] of Object.entries(result.metafile.outputs)) {
+  const twice = Object.keys(o.inputs).filter((i) => vendoredRoots.some((r) => i.includes(`node_modules/${r}/`)));
+  if (twice.length) throw new Error(`${out} bundles vendored code again (${twice[0]}): add its import specifier to VENDOR in scripts/bundle.mjs`);
+}
 writeFileSync(`${outdir}/package.json`, `${JSON.stringify({ type: "commonjs" })}\n`);
 copyFileSync(`${root}packages/cli/dist/launcher.cjs`, `${outdir}/main.js`);
 chmodSync(`${outdir}/main.js`, 0o755);
