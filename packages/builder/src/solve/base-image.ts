@@ -15,13 +15,15 @@ export async function loadBaseImage(session: BuildSession, ref: string, platform
   const platform: Platform = platformText ? parsePlatform(platformText) : session.platforms.target;
   const { store } = session;
   let manifestDigest;
+  let rec: Awaited<ReturnType<typeof store.getImage>>;
+  let stored: Awaited<ReturnType<typeof readStoredImage>> | undefined;
   if (ref.startsWith("oci-layout://")) {
     manifestDigest = await importOciLayout(store, ref.slice("oci-layout://".length), platform);
   } else {
     const name = normalizeImageName(ref);
-    const rec = (await store.getImage(name)) ?? (await storedByDigest(session, name));
+    rec = (await store.getImage(name)) ?? (await storedByDigest(session, name));
     // A pulled name holds the one platform it was pulled for; another target pulls its own.
-    const stored = rec && (await readStoredImage(store, rec.manifest, platform).catch(() => undefined));
+    stored = rec && (await readStoredImage(store, rec.manifest, platform).catch(() => undefined));
     if (stored && runsAs(stored.config, platform)) manifestDigest = rec!.manifest;
     else if (!rec && session.opts.cacheFrom?.length) {
       // With an imported cache, the base's layers may never be needed: read its manifest and
@@ -39,7 +41,8 @@ export async function loadBaseImage(session: BuildSession, ref: string, platform
       }
     }
   }
-  const img = await readStoredImage(store, manifestDigest, platform);
+  // The local image read above is the one to use unless something else was chosen since.
+  const img = stored && manifestDigest === rec?.manifest ? stored : await readStoredImage(store, manifestDigest, platform);
   const state = await stateOfStoredImage(store, img, (refs) => session.hold(refs, { pending: true }));
   // A later cache miss on this filesystem can then say "base image digest changed".
   noteOrigin(session, state.fsKey, { kind: "base", ref, digest: manifestDigest });
