@@ -12,6 +12,8 @@ export { normalizeImageName } from "./image-state/names.js";
 export * from "./fs/index.js";
 export * from "./fileops/index.js";
 export { selectExecutor, SandboxError, type Executor, type RunSpec, type MountSpec } from "./sandbox/index.js";
+export { UnshareExecutor, type ContainerProcessOptions, type PreparedProcess, type ExecSpec } from "./sandbox/unshare-executor.js";
+export { execFailed, setupFailed } from "./sandbox/unshare-executor.js";
 export { selectSnapshotter, type Snapshotter, type PreparedRootfs } from "./snapshot/index.js";
 export { pullToStore, registryClient, type PullOptions, type PulledToStore } from "./image-transfer/pull.js";
 export { ingestImage, ingestManifest, manifestFor } from "./image-transfer/ingest.js";
