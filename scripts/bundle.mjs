@@ -1,7 +1,8 @@
 // Bundles the `tbuild` command into packages/cli/bundle/ with esbuild: one ESM entry and
 // lazily loaded chunks instead of ~300 separate modules, which cuts the Node start-up a
 // no-op rebuild pays by about 40% (module resolution dominated it). The tar worker of
-// @tbuild/oci is its own entry, because it is started from a file next to the code.
+// @tbuild/oci and the container monitor of @tbuild/runtime are entries of their own,
+// because each is started from a file next to the code.
 import { build } from "esbuild";
 import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -13,6 +14,8 @@ await build({
   entryPoints: {
     main: `${root}packages/cli/dist/main.js`,
     "tar-worker": `${root}packages/oci/dist/layer/tar-worker.js`,
+    // A detached container's monitor is started from a file next to the code (runtime's operations.ts).
+    "tbuild-monitor": `${root}packages/runtime/dist/tbuild-monitor.js`,
   },
   outdir,
   bundle: true,

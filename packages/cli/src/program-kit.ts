@@ -69,3 +69,38 @@ export function throwInsteadOfExit(cmd: Command): void {
 }
 
 export { CommanderError };
+
+/**
+ * Docker's rule for `run IMAGE [COMMAND] [ARG...]` and `exec CONTAINER COMMAND…`: options
+ * end at the first operand, so `tbuild run busybox ls -t` gives `-t` to ls. Commander has
+ * this only with positional options program-wide (which would stop `--root` working after a
+ * command), so the command's argv is cut here: a "--" is put before the first operand.
+ */
+export function optionsStopAtFirstOperand(cmd: Command): Command {
+  const internal = cmd as unknown as { _parseCommand(operands: string[], unknown: string[]): unknown };
+  const original = internal._parseCommand.bind(cmd);
+  internal._parseCommand = (operands: string[], unknown: string[]) => {
+    const all = [...operands, ...unknown];
+    let i = 0;
+    while (i < all.length) {
+      const a = all[i]!;
+      if (a === "--" || !a.startsWith("-") || a === "-") break;
+      i++;
+      if (a.startsWith("--")) {
+        const o = cmd.options.find((x) => x.long === a);
+        if (o && (o.required || o.optional)) i++;
+        continue;
+      }
+      for (let j = 1; j < a.length; j++) {
+        const o = cmd.options.find((x) => x.short === `-${a[j]}`);
+        if (o && (o.required || o.optional)) {
+          if (j === a.length - 1) i++;
+          break;
+        }
+      }
+    }
+    if (i >= all.length || all[i] === "--") return original([], all);
+    return original([], [...all.slice(0, i), "--", ...all.slice(i)]);
+  };
+  return cmd;
+}

@@ -57,6 +57,8 @@ function systemMounts(rootDir: string): EnterMount[] {
   ];
 }
 
+const readonlyIf = (ro: boolean, e: FstabEntry): FstabEntry => (ro ? { ...e, options: [...e.options, "ro"] } : e);
+
 let counter = 0;
 
 /** How a container's process differs from a RUN step's (see enter-config.ts). */
@@ -199,7 +201,7 @@ export class UnshareExecutor implements Executor {
     const nodev = (e: FstabEntry): FstabEntry => (privileged ? e : { ...e, options: [...e.options, "nodev"] });
     const etcBind = (source: string, target: string): EnterMount => m(source, target, "none", ["bind", "ro", "nosuid", "nodev"]);
     const mounts: EnterMount[] = [
-      enterMount(nodev(rootfsMount(spec.rootfs, "/", stepDir))),
+      enterMount(nodev(readonlyIf(spec.readonlyRootfs === true, rootfsMount(spec.rootfs, "/", stepDir)))),
       ...(privileged ? privilegedMounts() : systemMounts(rootDir)),
       etcBind(etcHost.hosts, prep.etc.hosts),
       etcBind(etcHost.resolvConf, prep.etc.resolvConf),

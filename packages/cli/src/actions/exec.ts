@@ -1,0 +1,43 @@
+// `tbuild exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER COMMAND…`: its exit status is ours.
+
+import type { Command } from "commander";
+import { UsageError } from "../errors.js";
+import type { StoreFlags } from "../images/open-store.js";
+import { envFromFlags, exitStatusOf, forwardSignals, loadRuntime, rawTerminal, rootOf } from "../containers/runtime-kit.js";
+
+interface ExecFlags extends StoreFlags {
+  interactive?: boolean;
+  tty?: boolean;
+  env?: string[];
+  envFile?: string[];
+  workdir?: string;
+  user?: string;
+}
+
+export default async function execAction(cmd: Command): Promise<number> {
+  const [ref, args] = cmd.processedArgs as [string, string[]];
+  const f = cmd.optsWithGlobals<ExecFlags>();
+  if (f.tty && f.interactive && !process.stdin.isTTY) throw new UsageError("the input device is not a TTY; drop -t, or run from a terminal");
+  const rt = await loadRuntime();
+  const root = rootOf(rt, f);
+  const c = await new rt.ContainerStore(root).find(ref);
+  let helper: number | undefined;
+  const unforward = forwardSignals(() => helper);
+  const restore = rawTerminal(f.tty === true && f.interactive === true);
+  try {
+    return await rt.execInContainer(root, c, {
+      args,
+      env: envFromFlags(rt, f.envFile, f.env),
+      ...(f.workdir !== undefined ? { workdir: f.workdir } : {}),
+      ...(f.user !== undefined ? { user: f.user } : {}),
+      tty: f.tty === true,
+      stdin: f.interactive === true,
+      onHelper: (pid) => (helper = pid),
+    });
+  } catch (e) {
+    return exitStatusOf(e);
+  } finally {
+    restore();
+    unforward();
+  }
+}
