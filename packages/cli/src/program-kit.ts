@@ -41,11 +41,24 @@ export function lazyAction(cmd: Command, load: () => Promise<ActionModule>): Com
   });
 }
 
+/** Commands whose trailing operands are a command line (`run IMAGE CMD…`): "" is a real argument there. */
+const commandLineOperands = new WeakSet<Command>();
+/** Options whose empty value means something (`--entrypoint ""` clears the image's). */
+const emptyAllowed = new Set<string>();
+
+/** Lets `--flag ""` through (see rejectEmptyValues). */
+export function allowEmptyValue(cmd: Command, attribute: string): Command {
+  emptyAllowed.add(`${commandPath(cmd)} ${attribute}`);
+  return cmd;
+}
+
 /** An empty argument or option value (`tbuild rmi ""`, `-o ""`) is a usage error, never a lookup. */
 function rejectEmptyValues(cmd: Command): void {
-  const args = (cmd.processedArgs as unknown[]).flat();
+  const processed = cmd.processedArgs as unknown[];
+  const args = (commandLineOperands.has(cmd) ? processed.slice(0, -1) : processed).flat();
   if (args.some((a) => a === "")) throw new UsageError("an argument is empty", commandPath(cmd));
   for (const [key, value] of Object.entries(cmd.opts())) {
+    if (emptyAllowed.has(`${commandPath(cmd)} ${key}`)) continue;
     const values = Array.isArray(value) ? value : [value];
     if (values.some((v) => v === "")) {
       const flag = cmd.options.find((o) => o.attributeName() === key)?.long ?? key;
@@ -77,6 +90,7 @@ export { CommanderError };
  * command), so the command's argv is cut here: a "--" is put before the first operand.
  */
 export function optionsStopAtFirstOperand(cmd: Command): Command {
+  commandLineOperands.add(cmd);
   const internal = cmd as unknown as { _parseCommand(operands: string[], unknown: string[]): unknown };
   const original = internal._parseCommand.bind(cmd);
   internal._parseCommand = (operands: string[], unknown: string[]) => {

@@ -2,7 +2,7 @@
 // container inspect). Every action loads @tbuild/runtime when it runs, never before.
 
 import { type Command, Option } from "commander";
-import { collect, lazyAction, optionsStopAtFirstOperand } from "../program-kit.js";
+import { allowEmptyValue, collect, lazyAction, optionsStopAtFirstOperand } from "../program-kit.js";
 
 /** Declares run, ps, logs, stop, start, kill, rm, exec and container inspect. */
 export function defineContainerCommands(program: Command): void {
@@ -38,7 +38,7 @@ Examples:
   tbuild run -it --rm busybox sh
   tbuild run -d --name web -p 127.0.0.1:8080:80 -v ./site:/www:ro busybox httpd -f -h /www
   tbuild run --rm --network none -v data:/data busybox sh -c 'date > /data/stamp'`);
-  lazyAction(optionsStopAtFirstOperand(run), () => import("../actions/run.js"));
+  lazyAction(allowEmptyValue(optionsStopAtFirstOperand(run), "entrypoint"), () => import("../actions/run.js"));
 
   lazyAction(
     program

@@ -2,6 +2,7 @@
 // file, its state rewritten whole. Readers reconcile: a container whose supervisor died
 // (kill -9 of its monitor; the sandbox dies with it, see tbuild-enter's lifeline) is
 // recorded as exited and its network attachment undone, by whichever command looks first.
+import { readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { isOwnerAlive } from "@tbuild/cache";
@@ -18,9 +19,20 @@ export interface Container {
   dir: string;
 }
 
+/** True while process `pid` started at `start` runs (a zombie, whose parent has not reaped it yet, does not). */
+export function processAlive(pid: number, start: string | undefined): boolean {
+  if (pid <= 0 || start === undefined || !isOwnerAlive(pid, start)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(")") + 2));
+  } catch {
+    return false;
+  }
+}
+
 /** True while the process that supervises the container lives. */
 export function supervisorAlive(s: ContainerState): boolean {
-  return s.monitorPid > 0 && s.monitorStart !== undefined && isOwnerAlive(s.monitorPid, s.monitorStart);
+  return processAlive(s.monitorPid, s.monitorStart);
 }
 
 export class ContainerStore {

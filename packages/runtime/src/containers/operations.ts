@@ -6,10 +6,10 @@ import { closeSync, existsSync, openSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chainsOf, execFailed, LayeredView, resolveUser, setupFailed, UnshareExecutor } from "@tbuild/builder";
-import { isOwnerAlive, Store } from "@tbuild/cache";
+import { Store } from "@tbuild/cache";
 import { RuntimeError } from "../errors.js";
 import { mergeEnv } from "../options.js";
-import { ContainerStore, supervisorAlive, type Container } from "./container-store.js";
+import { ContainerStore, processAlive, supervisorAlive, type Container } from "./container-store.js";
 import { removeContainer } from "./remove.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -60,7 +60,7 @@ function signalNumber(sig: string): NodeJS.Signals | number {
 /** Sends `signal` to the container's pid 1 if it is still the process the state names. */
 export function signalContainer(c: Container, signal: string): boolean {
   const s = c.state;
-  if (s.pid <= 0 || s.pidStart === undefined || !isOwnerAlive(s.pid, s.pidStart)) return false;
+  if (!processAlive(s.pid, s.pidStart)) return false;
   try {
     process.kill(s.pid, signalNumber(signal));
     return true;

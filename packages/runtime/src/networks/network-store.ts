@@ -1,16 +1,19 @@
 // Networks: records under <root>/networks. Three are built in, as in Docker: `none` (a
 // network namespace with only loopback), `host` (the host's) and `bridge` (the default
-// bridge, subnet $TBUILD_BRIDGE_SUBNET or 172.30.0.0/24, no name resolution). `network
+// bridge, interface tbuild0, subnet $TBUILD_BRIDGE_SUBNET or 172.30.0.0/24, no name
+// resolution). `network
 // create` adds bridge networks (and macvlan/ipvlan over a parent interface) with their own
 // subnet; containers on a user-defined network find each other by name.
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { createHash } from "node:crypto";
+import { defaultStoreRoot } from "@tbuild/cache";
 import { RuntimeError } from "../errors.js";
 import type { RuntimeLayout } from "../layout.js";
 import { NAME_RE } from "../util/ids.js";
 import { readJson, writeJson } from "../util/json-file.js";
 import { withRuntimeLock } from "../util/lock.js";
-import { parseSubnet, type Subnet } from "./subnet.js";
+import { ip } from "./host-commands.js";
+import { networkOf, parseSubnet, type Subnet } from "./subnet.js";
 
 export interface NetworkRecord {
   Name: string;
@@ -30,23 +33,30 @@ export interface NetworkRecord {
   BuiltIn: boolean;
 }
 
-export const DEFAULT_BRIDGE = "tbuild0";
-
-function netId(name: string): string {
-  return createHash("sha256").update(`tbuild-network:${name}`).digest("hex");
+/**
+ * A network's id: the digest of the store root and the name, so that interface names made
+ * from it (bridges are host-wide) differ between stores.
+ */
+function netId(layout: RuntimeLayout, name: string): string {
+  return createHash("sha256").update(`tbuild-network\0${layout.root}\0${name}`).digest("hex");
 }
 
-function builtIn(name: "none" | "host" | "bridge"): NetworkRecord {
-  const base = { Name: name, Id: netId(name), Created: "1970-01-01T00:00:00Z", Scope: "local" as const, Options: {}, Labels: {}, Internal: false, BuiltIn: true };
+/** The default bridge's interface: tbuild0 for the default store, tbd-<id> for any other. */
+function defaultBridge(layout: RuntimeLayout): string {
+  return layout.root === defaultStoreRoot() ? "tbuild0" : `tbd-${netId(layout, "bridge").slice(0, 11)}`;
+}
+
+function builtIn(layout: RuntimeLayout, name: "none" | "host" | "bridge"): NetworkRecord {
+  const base = { Name: name, Id: netId(layout, name), Created: "1970-01-01T00:00:00Z", Scope: "local" as const, Options: {}, Labels: {}, Internal: false, BuiltIn: true };
   if (name === "bridge") {
     const s = parseSubnet(process.env.TBUILD_BRIDGE_SUBNET || "172.30.0.0/24", "TBUILD_BRIDGE_SUBNET");
-    return { ...base, Driver: "bridge", Subnet: s.cidr, Gateway: s.gateway, Interface: DEFAULT_BRIDGE };
+    return { ...base, Driver: "bridge", Subnet: s.cidr, Gateway: s.gateway, Interface: defaultBridge(layout) };
   }
   return { ...base, Driver: name === "host" ? "host" : "null", Subnet: "", Gateway: "", Interface: "" };
 }
 
 export async function getNetwork(layout: RuntimeLayout, name: string): Promise<NetworkRecord | undefined> {
-  if (name === "none" || name === "host" || name === "bridge") return builtIn(name);
+  if (name === "none" || name === "host" || name === "bridge") return builtIn(layout, name);
   if (!NAME_RE.test(name)) return undefined;
   const byName = await readJson<NetworkRecord>(layout.network(name));
   if (byName) return byName;
@@ -65,7 +75,7 @@ export async function listNetworks(layout: RuntimeLayout): Promise<NetworkRecord
     const r = await readJson<NetworkRecord>(`${layout.networksDir}/${f}`);
     if (r) mine.push(r);
   }
-  return [builtIn("bridge"), builtIn("host"), builtIn("none"), ...mine];
+  return [builtIn(layout, "bridge"), builtIn(layout, "host"), builtIn(layout, "none"), ...mine];
 }
 
 /** The network a container asks for must exist (Docker checks at create). */
@@ -86,9 +96,18 @@ export interface CreateNetworkRequest {
   internal: boolean;
 }
 
-/** Subnets of the existing bridge networks (a new one must not overlap them). */
+/** Subnets of this store's networks and of the host's interfaces (a new one must not overlap them). */
 async function usedSubnets(layout: RuntimeLayout): Promise<Subnet[]> {
-  return (await listNetworks(layout)).filter((n) => n.Subnet).map((n) => parseSubnet(n.Subnet, n.Name));
+  const out = (await listNetworks(layout)).filter((n) => n.Subnet).map((n) => parseSubnet(n.Subnet, n.Name));
+  try {
+    const links = JSON.parse(await ip("-j", "-4", "addr", "show")) as { addr_info?: { local: string; prefixlen: number }[] }[];
+    for (const l of links) {
+      for (const a of (l.addr_info ?? []).filter((x) => x.prefixlen >= 8 && x.prefixlen <= 30)) out.push(parseSubnet(`${networkOf(a.local, a.prefixlen)}/${a.prefixlen}`, "host address"));
+    }
+  } catch {
+    // no iproute2 JSON: this store's networks only
+  }
+  return out;
 }
 
 export async function createNetwork(layout: RuntimeLayout, req: CreateNetworkRequest): Promise<NetworkRecord> {
@@ -122,7 +141,7 @@ export async function createNetwork(layout: RuntimeLayout, req: CreateNetworkReq
     }
     const gateway = req.gateway ?? subnet.gateway;
     if (!subnet.contains(gateway)) throw new RuntimeError(`--gateway ${gateway} is not in the subnet ${subnet.cidr}`);
-    const id = netId(req.name);
+    const id = netId(layout, req.name);
     const rec: NetworkRecord = {
       Name: req.name, Id: id, Created: new Date().toISOString(), Driver: req.driver as NetworkRecord["Driver"], Scope: "local",
       Subnet: subnet.cidr, Gateway: gateway,

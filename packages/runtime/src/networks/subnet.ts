@@ -33,3 +33,9 @@ export function parseSubnet(s: string, what: string): Subnet {
   if (base !== n) throw new RuntimeError(`invalid ${what} ${s}: host bits are set (did you mean ${toIp(base)}/${prefix}?)`);
   return new Subnet(base, prefix);
 }
+
+/** The network address of `ip` under `prefix` (the host bits cleared). */
+export function networkOf(ip: string, prefix: number): string {
+  const n = toInt(ip);
+  return toIp(n - (n % 2 ** (32 - prefix)));
+}
