@@ -2,7 +2,7 @@
 // file, its state rewritten whole. Readers reconcile: a container whose supervisor died
 // (kill -9 of its monitor; the sandbox dies with it, see tbuild-enter's lifeline) is
 // recorded as exited and its network attachment undone, by whichever command looks first.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { isOwnerAlive } from "@tbuild/cache";
@@ -126,6 +126,22 @@ export class ContainerStore {
     c.state = { ...c.state, ...update };
     await writeJson(this.layout, path.join(c.dir, "state.json"), c.state);
     return c.state;
+  }
+
+  /**
+   * stop, kill and rm -f tell the supervisor not to restart the container with a marker
+   * file, not a state field: the supervisor rewrites the state whole and would lose it.
+   */
+  async requestStop(c: Container): Promise<void> {
+    await writeFile(path.join(c.dir, "stop-requested"), "");
+  }
+
+  stopRequested(c: Container): boolean {
+    return existsSync(path.join(c.dir, "stop-requested"));
+  }
+
+  async clearStopRequest(c: Container): Promise<void> {
+    await rm(path.join(c.dir, "stop-requested"), { force: true });
   }
 
   /** Re-reads the state from disk (another process may have written it). */

@@ -91,7 +91,7 @@ export async function stopContainer(root: string, c: Container, timeoutSec?: num
   const containers = new ContainerStore(root);
   await containers.refresh(c);
   if (!supervisorAlive(c.state)) return;
-  await containers.writeState(c, { stopRequested: true });
+  await containers.requestStop(c);
   const t = timeoutSec ?? c.config.stopTimeout;
   if (c.state.status === "running") signalContainer(c, signal ?? c.config.stopSignal);
   if (await waitStopped(containers, c, Math.max(0, t) * 1000)) return;
@@ -105,7 +105,7 @@ export async function killContainer(root: string, c: Container, signal = "SIGKIL
   const containers = new ContainerStore(root);
   await containers.refresh(c);
   if (c.state.status !== "running") throw new RuntimeError(`container ${c.config.name} is not running`);
-  await containers.writeState(c, { stopRequested: true });
+  await containers.requestStop(c);
   signalContainer(c, signal);
 }
 
@@ -117,7 +117,7 @@ export async function removeContainerForce(root: string, c: Container, opts: { f
     if (!opts.force && (c.state.status === "running" || c.state.status === "restarting")) {
       throw new RuntimeError(`cannot remove container ${c.config.name}: it is running; stop it first, or use rm -f`);
     }
-    await containers.writeState(c, { stopRequested: true });
+    await containers.requestStop(c);
     signalContainer(c, "SIGKILL");
     if (!(await waitStopped(containers, c, 30_000))) throw new RuntimeError(`container ${c.config.name} did not stop`);
     // A supervisor still alive now is stuck: end it (its sandbox dies with it).

@@ -49,7 +49,8 @@ export class Supervisor {
   async run(io: SuperviseIO): Promise<number> {
     const c = await this.containers.load(this.id);
     if (!c) throw new RuntimeError(`no such container: ${this.id}`);
-    await this.containers.writeState(c, { monitorPid: process.pid, monitorStart: processStartTime(process.pid), stopRequested: false, error: "" });
+    await this.containers.clearStopRequest(c);
+    await this.containers.writeState(c, { monitorPid: process.pid, monitorStart: processStartTime(process.pid), error: "" });
     let code = 0;
     try {
       for (let attempt = 0; ; attempt++) {
@@ -57,14 +58,14 @@ export class Supervisor {
         code = await this.runOnce(c, io);
         await this.containers.refresh(c);
         const p = c.config.restart;
-        const again = !c.state.stopRequested && (p.name === "always" || p.name === "unless-stopped" || (p.name === "on-failure" && code !== 0 && (p.maximumRetryCount === 0 || c.state.restartCount < p.maximumRetryCount)));
+        const again = !this.containers.stopRequested(c) && (p.name === "always" || p.name === "unless-stopped" || (p.name === "on-failure" && code !== 0 && (p.maximumRetryCount === 0 || c.state.restartCount < p.maximumRetryCount)));
         if (!again) break;
         // Docker's back-off: doubling from 100 ms, reset after 10 s of running.
         if (Date.now() - began > 10_000) attempt = 0;
         await this.containers.writeState(c, { status: "restarting", restartCount: c.state.restartCount + 1 });
         await sleep(Math.min(100 * 2 ** attempt, 60_000));
         await this.containers.refresh(c);
-        if (c.state.stopRequested) {
+        if (this.containers.stopRequested(c)) {
           await this.containers.writeState(c, { status: "exited" });
           break;
         }

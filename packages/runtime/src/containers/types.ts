@@ -102,8 +102,6 @@ export interface ContainerState {
   startedAt: string;
   finishedAt: string;
   restartCount: number;
-  /** Set by stop/kill/rm: the monitor must not restart the container. */
-  stopRequested: boolean;
   health?: { status: "starting" | "healthy" | "unhealthy"; failingStreak: number; log: { start: string; end: string; exitCode: number; output: string }[] };
   attachment?: NetworkAttachment;
 }
@@ -111,5 +109,5 @@ export interface ContainerState {
 export const ZERO_TIME = "0001-01-01T00:00:00Z";
 
 export function initialState(): ContainerState {
-  return { status: "created", pid: 0, monitorPid: 0, exitCode: 0, error: "", startedAt: ZERO_TIME, finishedAt: ZERO_TIME, restartCount: 0, stopRequested: false };
+  return { status: "created", pid: 0, monitorPid: 0, exitCode: 0, error: "", startedAt: ZERO_TIME, finishedAt: ZERO_TIME, restartCount: 0 };
 }
