@@ -71,7 +71,7 @@ export class Supervisor {
         }
       }
     } catch (e) {
-      await this.containers.writeState(c, { status: "exited", pid: 0, exitCode: (e as RuntimeError).exitStatus ?? 125, error: (e as Error).message, finishedAt: new Date().toISOString() });
+      await this.containers.writeState(c, { status: "exited", pid: 0, exitCode: (e as RuntimeError).exitStatus ?? 125, error: (e as Error).message, finishedAt: new Date().toISOString(), attachment: undefined });
       if (!this.started) io.onStart?.(e as Error);
       if (c.config.autoRemove) await removeContainer(this.root, c, { volumes: true });
       throw e;

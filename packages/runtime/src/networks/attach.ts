@@ -115,7 +115,12 @@ export async function attachNetwork(layout: RuntimeLayout, c: Container): Promis
     } else {
       if (!(await quietly(ip("link", "show", "dev", n.Interface)))) throw new RuntimeError(`the parent interface ${n.Interface} of network ${n.Name} does not exist`);
       const mode = n.Driver === "macvlan" ? n.Options.macvlan_mode ?? "bridge" : n.Options.ipvlan_mode ?? "l2";
-      await ip("link", "add", "link", n.Interface, "name", inner, "type", n.Driver, "mode", mode);
+      try {
+        await ip("link", "add", "link", n.Interface, "name", inner, "type", n.Driver, "mode", mode);
+      } catch (e) {
+        if (/Unknown device type/i.test((e as Error).message)) throw new RuntimeError(`this kernel has no ${n.Driver} support (module ${n.Driver}), so network ${n.Name} cannot be used here`);
+        throw e;
+      }
       await ip("link", "set", inner, "netns", ns);
     }
     await ip("-n", ns, "link", "set", inner, "name", "eth0");
