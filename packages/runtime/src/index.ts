@@ -14,3 +14,4 @@ export { createVolume, getVolume, listVolumes, removeVolume, type VolumeRecord }
 export { createNetwork, getNetwork, listNetworks, removeNetwork, type NetworkRecord, type CreateNetworkRequest } from "./networks/network-store.js";
 export { parseVolumeFlag, parseMountFlag, parseTmpfsFlag, parsePortFlag, parseRestart, envEntries, mergeEnv, parseSize, type MountRequest } from "./options.js";
 export { resolveRoot, volumeUsers, networkUsers } from "./users.js";
+export { waitForCondition, type WaitCondition } from "./containers/wait.js";

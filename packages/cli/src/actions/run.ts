@@ -61,7 +61,7 @@ export default async function runAction(cmd: Command): Promise<number> {
     imageConfig: image.config.config ?? {},
     ...(f.name !== undefined ? { name: f.name } : {}),
     cmd: args,
-    ...(f.entrypoint !== undefined ? { entrypoint: f.entrypoint } : {}),
+    ...(f.entrypoint !== undefined ? { entrypoint: f.entrypoint === "" ? [] : [f.entrypoint] } : {}),
     env,
     ...(f.workdir !== undefined ? { workdir: f.workdir } : {}),
     ...(f.user !== undefined ? { user: f.user } : {}),

@@ -16,8 +16,8 @@ export interface CreateRequest {
   name?: string;
   /** The arguments after the image (replace the image's Cmd when not empty). */
   cmd: string[];
-  /** --entrypoint: undefined keeps the image's; "" clears it. */
-  entrypoint?: string;
+  /** --entrypoint (one word) or compose's entrypoint: undefined keeps the image's; [] clears it. */
+  entrypoint?: string[];
   /** Resolved K=V entries (--env-file then -e, in order). */
   env: string[];
   workdir?: string;
@@ -34,7 +34,8 @@ export interface CreateRequest {
   restart: RestartPolicy;
   labels?: Record<string, string>;
   stopTimeout?: number;
-  healthcheck?: Healthcheck;
+  /** Replaces the image's HEALTHCHECK; null disables it. */
+  healthcheck?: Healthcheck | null;
 }
 
 /** Docker's healthcheck from an image config (durations in nanoseconds). */
@@ -51,7 +52,7 @@ export async function createContainer(root: string, req: CreateRequest): Promise
   const ic = req.imageConfig;
   const warnings: string[] = [];
   if (req.autoRemove && req.restart.name !== "no") throw new RuntimeError("conflicting options: --restart and --rm (a container that removes itself cannot be restarted)");
-  const entrypoint = req.entrypoint === undefined ? [...(ic.Entrypoint ?? [])] : req.entrypoint === "" ? [] : [req.entrypoint];
+  const entrypoint = req.entrypoint === undefined ? [...(ic.Entrypoint ?? [])] : [...req.entrypoint];
   const cmd = req.cmd.length > 0 ? req.cmd : req.entrypoint === undefined ? [...(ic.Cmd ?? [])] : [];
   const args = [...entrypoint, ...cmd];
   if (args.length === 0) throw new RuntimeError(`no command specified: the image ${req.image.ref} has no Entrypoint or Cmd; give one after the image name`);
@@ -86,7 +87,7 @@ export async function createContainer(root: string, req: CreateRequest): Promise
     const vol = await createVolume(L, undefined);
     mounts.push({ type: "volume", name: vol.Name, target, readonly: false, anonymous: true, nocopy: false });
   }
-  const healthcheck = req.healthcheck ?? imageHealthcheck((ic as { Healthcheck?: unknown }).Healthcheck);
+  const healthcheck = req.healthcheck === null ? undefined : req.healthcheck ?? imageHealthcheck((ic as { Healthcheck?: unknown }).Healthcheck);
   const container = await store.create(req.name, (id) => ({
     image: req.image,
     args,
