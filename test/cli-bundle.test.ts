@@ -2,7 +2,7 @@
 // the package's bin and the README's demo run: it must work like the unbundled one,
 // including the tar worker thread it starts from a file next to its code. Needs root.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -43,5 +43,27 @@ describe("the bundled tbuild", () => {
     const loaded = readFileSync(list, "utf8").split("\n");
     expect(loaded).toContain("NativeModule fs");
     expect(loaded).not.toContain("NativeModule http2");
+  });
+
+  it("a build does not load the container runtime (@tbuild/runtime is a lazy chunk); ps does", () => {
+    // The bundle files that hold the runtime: those naming its container-names folder.
+    const dir = path.dirname(bundle);
+    const runtimeFiles = readdirSync(dir).filter((f) => f.endsWith(".js") && readFileSync(path.join(dir, f), "utf8").includes('"container-names"'));
+    expect(runtimeFiles.length).toBeGreaterThan(0);
+    // An ESM loader hook (its own thread) lists every module file the process loads.
+    const loadedFor = (...args: string[]) => {
+      const list = path.join(work, `loaded-${args[0]}.txt`);
+      writeFileSync(list, "");
+      const hook = `import { appendFileSync } from "node:fs"; export async function load(url, context, next) { if (url.startsWith("file:")) appendFileSync(${JSON.stringify(list)}, url + "\\n"); return next(url, context); }`;
+      const register = path.join(work, "register-hook.mjs");
+      writeFileSync(register, `import { register } from "node:module"; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n`);
+      execFileSync("node", ["--import", register, bundle, "--root", path.join(work, "store"), ...args], { stdio: "pipe" });
+      return readFileSync(list, "utf8").split("\n").filter(Boolean).map((u) => path.basename(new URL(u).pathname));
+    };
+    const build = loadedFor("build", "-q", path.join(work, "ctx"));
+    expect(build).toContain("main.js");
+    for (const f of runtimeFiles) expect(build).not.toContain(f);
+    const ps = loadedFor("ps", "-a");
+    expect(runtimeFiles.some((f) => ps.includes(f))).toBe(true);
   });
 });
