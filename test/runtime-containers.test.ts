@@ -138,4 +138,22 @@ describe("containers", { timeout: 180_000 }, () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe("ERROR: no such container: nope\n");
   });
+
+  it("commit makes an image of a stopped container's changes (files, deletions, config); a running one is refused", async () => {
+    await env.ok(["run", "-d", "--name", "tocommit", "--network", "none", "-w", "/app", "-e", "MODE=prod", "busybox", "sh", "-c", "echo made > /app/file; rm /bin/vi; while true; do sleep 0.1; done"]);
+    const running = await env.tb(["commit", "tocommit", "committed:1"]);
+    expect(running.code).toBe(1);
+    expect(running.stderr).toMatch(/is running; stop it first/);
+    await env.ok(["kill", "tocommit"]);
+    const id = (await env.ok(["commit", "-m", "added a file", "-a", "tester", "-c", "LABEL stage=committed", "tocommit", "committed:1"])).trim();
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const r = await env.tb(["run", "--rm", "--network", "none", "committed:1", "sh", "-c", "pwd; cat file; echo $MODE; ls /bin/vi 2>&1"]);
+    expect(r.stdout).toBe("/app\nmade\nprod\nls: /bin/vi: No such file or directory\n");
+    const [img] = JSON.parse(await env.ok(["inspect", "committed:1"])) as { Id: string; Config: { Labels: Record<string, string> }; ImageConfig: { history: { comment?: string; author?: string }[] } }[];
+    expect(img!.Id).toBe(id);
+    expect(img!.Config.Labels).toEqual({ stage: "committed" });
+    expect(img!.ImageConfig.history.at(-1)).toMatchObject({ comment: "added a file", author: "tester" });
+    await env.ok(["rm", "tocommit"]);
+    await env.ok(["rmi", "committed:1"]);
+  });
 });

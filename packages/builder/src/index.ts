@@ -9,6 +9,7 @@ export { ContextError, CacheError, StoreError, BlobNotFoundError, BlobCorruptedE
 export { OciError, type OciErrorCode } from "@tbuild/oci";
 export { ensureSnapshotFromBlob, chainsOf } from "./image-state/layers.js";
 export { importRootfs, type ImportOptions, type ImportResult } from "./image-transfer/import-rootfs.js";
+export { commitDiff, type CommitDiffOptions, type CommitDiffResult } from "./image-transfer/commit-diff.js";
 export { normalizeImageName } from "./image-state/names.js";
 export * from "./fs/index.js";
 export * from "./fileops/index.js";

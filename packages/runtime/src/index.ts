@@ -15,3 +15,4 @@ export { createNetwork, getNetwork, listNetworks, removeNetwork, type NetworkRec
 export { parseVolumeFlag, parseMountFlag, parseTmpfsFlag, parsePortFlag, parseRestart, envEntries, mergeEnv, parseSize, type MountRequest } from "./options.js";
 export { resolveRoot, volumeUsers, networkUsers } from "./users.js";
 export { waitForCondition, type WaitCondition } from "./containers/wait.js";
+export { commitContainer, type CommitRequest } from "./containers/commit.js";

@@ -4,7 +4,7 @@
 import { type Command, Option } from "commander";
 import { allowEmptyValue, collect, lazyAction, optionsStopAtFirstOperand } from "../program-kit.js";
 
-/** Declares run, ps, logs, stop, start, kill, rm, exec and container inspect. */
+/** Declares run, ps, logs, stop, start, kill, rm, exec, commit and container inspect/prune. */
 export function defineContainerCommands(program: Command): void {
   const run = program
     .command("run")
@@ -105,6 +105,18 @@ Examples:
     .option("-w, --workdir <dir>", "working directory (default: the container's)")
     .option("-u, --user <user[:group]>", "user (default: the container's)");
   lazyAction(optionsStopAtFirstOperand(exec), () => import("../actions/exec.js"));
+
+  lazyAction(
+    program
+      .command("commit")
+      .description("make an image of a stopped container's changes")
+      .argument("<container>", "container name or ID")
+      .argument("<image>", "name for the new image, REPOSITORY[:TAG] (tbuild keeps only named images)")
+      .option("-a, --author <author>", "author of the new layer")
+      .option("-m, --message <message>", "commit message (the history comment)")
+      .option("-c, --change <instruction>", "apply a Dockerfile instruction to the config (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL, ONBUILD); repeatable", collect),
+    () => import("../actions/commit.js"),
+  );
 
   const container = program.command("container").description("manage containers");
   lazyAction(
