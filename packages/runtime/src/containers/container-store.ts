@@ -39,6 +39,8 @@ export class ContainerStore {
   readonly layout: RuntimeLayout;
   /** Undoes a dead container's network attachment (set by the network module, to keep imports one-way). */
   static detachHook: ((layout: RuntimeLayout, c: Container) => Promise<void>) | undefined;
+  /** Removes a dead --rm container (set by remove.ts, which needs the volume module). */
+  static autoRemoveHook: ((root: string, c: Container) => Promise<void>) | undefined;
 
   constructor(root: string) {
     this.layout = new RuntimeLayout(root);
@@ -100,7 +102,7 @@ export class ContainerStore {
     if (!config) return undefined;
     const state = (await readJson<ContainerState>(path.join(dir, "state.json"))) ?? initialState();
     const c = { config, state, dir };
-    if (opts.reconcile !== false) await this.reconcile(c);
+    if (opts.reconcile !== false && !(await this.reconcile(c))) return undefined;
     return c;
   }
 
@@ -147,7 +149,7 @@ export class ContainerStore {
   /** Re-reads the state from disk (another process may have written it). */
   async refresh(c: Container): Promise<ContainerState> {
     c.state = (await readJson<ContainerState>(path.join(c.dir, "state.json"))) ?? c.state;
-    await this.reconcile(c);
+    if (existsSync(c.dir)) await this.reconcile(c);
     return c.state;
   }
 
@@ -155,10 +157,15 @@ export class ContainerStore {
    * A running or restarting container whose supervisor is gone is exited: its sandbox died
    * with the supervisor (the helper's lifeline), so only the record and the network are left.
    */
-  private async reconcile(c: Container): Promise<void> {
+  private async reconcile(c: Container): Promise<boolean> {
     const s = c.state;
     if ((s.status === "running" || s.status === "restarting") && !supervisorAlive(s)) {
       await ContainerStore.detachHook?.(this.layout, c);
+      // A --rm container's supervisor would have removed it: do it for the supervisor.
+      if (c.config.autoRemove && ContainerStore.autoRemoveHook) {
+        await ContainerStore.autoRemoveHook(this.layout.root, c);
+        return false;
+      }
       await this.writeState(c, {
         status: "exited",
         pid: 0,
@@ -168,6 +175,7 @@ export class ContainerStore {
         attachment: undefined,
       });
     }
+    return true;
   }
 
   /** Removes the container's folder and name (the caller made sure it is not running). */

@@ -13,3 +13,5 @@ export async function removeContainer(root: string, c: Container, opts: { volume
     if (await getVolume(layout, m.name)) await removeVolume(layout, m.name, []);
   }
 }
+
+ContainerStore.autoRemoveHook = (root, c) => removeContainer(root, c, { volumes: true });
