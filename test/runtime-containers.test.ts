@@ -61,6 +61,7 @@ describe("containers", { timeout: 180_000 }, () => {
     expect((await env.tb(["exec", "-u", "65534", "-e", "X=1", "-w", "/tmp", "loop", "sh", "-c", "id -u; echo $X; pwd"])).stdout).toBe("65534\n1\n/tmp\n");
     expect((await env.tb(["exec", "-i", "loop", "cat"], { input: "through stdin\n" })).stdout).toBe("through stdin\n");
     expect((await env.tb(["exec", "loop", "no-such"])).code).toBe(127);
+    expect((await env.tb(["exec", "-t", "loop", "sh", "-c", "tty; echo $TERM"])).stdout).toMatch(/^\/dev\/pts\/\d+\r\nxterm\r\n$/);
   });
 
   it("logs -f follows until the container stops; stop sends the stop signal and the container's own exit status is kept", async () => {
@@ -155,5 +156,21 @@ describe("containers", { timeout: 180_000 }, () => {
     expect(img!.ImageConfig.history.at(-1)).toMatchObject({ comment: "added a file", author: "tester" });
     await env.ok(["rm", "tocommit"]);
     await env.ok(["rmi", "committed:1"]);
+  });
+
+  it("a foreground run --rm killed with -9 is removed by the next command; rmi keeps the last name of an image a container uses", async () => {
+    const child = spawn(process.execPath, [cliMain, "--root", env.root, "run", "--rm", "--name", "fg", "--network", "none", "busybox", "sh", "-c", "echo up; while true; do sleep 0.1; done"], { stdio: ["ignore", "pipe", "pipe"] });
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+    expect(await env.ok(["ps", "--format", "json"])).toContain('"Names":"fg"');
+    child.kill("SIGKILL");
+    await new Promise((r) => child.on("close", r));
+    await until(async () => (await env.ok(["ps", "-a", "-q"])) === "");
+    await env.ok(["tag", "busybox", "second:1"]);
+    await env.ok(["run", "--name", "user", "--network", "none", "second:1", "true"]);
+    expect(await env.ok(["rmi", "second:1"])).toBe("Untagged: second:1\n");
+    const refused = await env.tb(["rmi", "busybox"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/unable to remove busybox:latest: container user uses it/);
+    await env.ok(["rm", "user"]);
   });
 });

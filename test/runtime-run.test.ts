@@ -101,6 +101,20 @@ describe("tbuild run", { timeout: 120_000 }, () => {
     expect(i.stdout).toBe("PIPED TEXT\nend\n");
   });
 
+  it("-it on a terminal: the window size is passed on and Ctrl-C goes to the container's foreground process", async () => {
+    // script(1) gives the CLI a terminal of its own (33 rows, 101 columns).
+    const cmd = `stty rows 33 cols 101; ${process.execPath} ${cliMain} --root ${env.root} run -it --rm --network none busybox sh -c 'stty size; trap "echo INT; exit 9" INT; echo ready; while true; do sleep 0.1; done'; echo "exit=$?"`;
+    const child = spawn("script", ["-qec", cmd, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    await new Promise<void>((resolve) => child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("ready")) resolve();
+    }));
+    child.stdin.write("\x03");
+    await new Promise((r) => child.on("close", r));
+    expect(out.replace(/\r/g, "")).toMatch(/33 101\nready\n(\^C)?INT\nexit=9\n$/);
+  });
+
   it("a bind mount shows the host's files with their owners and modes, and writes go to the host", async () => {
     const dir = join(env.dir, "bind");
     mkdirSync(dir);
