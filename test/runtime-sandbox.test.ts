@@ -9,6 +9,7 @@ import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { capMask } from "../packages/builder/src/sandbox/capabilities.js";
+import { findings } from "./sandbox-helpers.js";
 import { createRuntimeEnv, type RuntimeEnv } from "./support/runtime-env.js";
 
 let env: RuntimeEnv;
@@ -26,17 +27,6 @@ afterAll(async () => {
   expect(await env.teardown()).toEqual([]);
   env.cleanup();
 });
-
-function findings(stdout: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of stdout.split("\n")) {
-    const i = line.indexOf("=");
-    if (i < 0) continue;
-    const k = line.slice(0, i);
-    out.set(k, out.has(k) ? `${out.get(k)}\n${line.slice(i + 1)}` : line.slice(i + 1));
-  }
-  return out;
-}
 
 const DOCKER_CAPS_HEX = capMask().toString(16).padStart(16, "0");
 

@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 import type { StoreFlags } from "../images/open-store.js";
-import { envFromFlags, exitStatusOf, forwardSignals, loadRuntime, rawTerminal, rootOf } from "../containers/runtime-kit.js";
+import { attached, envFromFlags, loadRuntime, rootOf } from "../containers/runtime-kit.js";
 
 interface ExecFlags extends StoreFlags {
   interactive?: boolean;
@@ -21,23 +21,14 @@ export default async function execAction(cmd: Command): Promise<number> {
   const rt = await loadRuntime();
   const root = rootOf(rt, f);
   const c = await new rt.ContainerStore(root).find(ref);
-  let helper: number | undefined;
-  const unforward = forwardSignals(() => helper);
-  const restore = rawTerminal(f.tty === true && f.interactive === true);
-  try {
-    return await rt.execInContainer(root, c, {
+  return attached(f.tty === true && f.interactive === true, (onHelper) =>
+    rt.execInContainer(root, c, {
       args,
       env: envFromFlags(rt, f.envFile, f.env),
       ...(f.workdir !== undefined ? { workdir: f.workdir } : {}),
       ...(f.user !== undefined ? { user: f.user } : {}),
       tty: f.tty === true,
       stdin: f.interactive === true,
-      onHelper: (pid) => (helper = pid),
-    });
-  } catch (e) {
-    return exitStatusOf(e);
-  } finally {
-    restore();
-    unforward();
-  }
+      onHelper,
+    }));
 }

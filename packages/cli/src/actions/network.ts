@@ -3,7 +3,8 @@
 import type { Command } from "commander";
 import { renderTable } from "../format/table.js";
 import type { StoreFlags } from "../images/open-store.js";
-import { labelsFromFlags, loadRuntime, rootOf } from "../containers/runtime-kit.js";
+import { labelsFromFlags, runtimeCommand } from "../containers/runtime-kit.js";
+import { forEachRef } from "../containers/each.js";
 
 interface NetworkFlags extends StoreFlags {
   driver: string;
@@ -17,11 +18,7 @@ interface NetworkFlags extends StoreFlags {
 }
 
 export default async function networkAction(cmd: Command): Promise<number> {
-  const f = cmd.optsWithGlobals<NetworkFlags>();
-  const rt = await loadRuntime();
-  const root = rootOf(rt, f);
-  const layout = new rt.RuntimeLayout(root);
-  const args = cmd.processedArgs as unknown[];
+  const { f, rt, root, layout, args } = await runtimeCommand<NetworkFlags>(cmd);
   switch (cmd.name()) {
     case "create": {
       const n = await rt.createNetwork(layout, {
@@ -53,22 +50,12 @@ export default async function networkAction(cmd: Command): Promise<number> {
       process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
       return 0;
     }
-    case "rm": {
-      let status = 0;
-      for (const name of args[0] as string[]) {
-        try {
-          const n = await rt.getNetwork(layout, name);
-          if (!n) throw new rt.RuntimeError(`no such network: ${name}`);
-          await rt.removeNetwork(layout, n, await rt.networkUsers(root, n.Name));
-          process.stdout.write(`${name}\n`);
-        } catch (e) {
-          if (!(e instanceof rt.RuntimeError)) throw e;
-          process.stderr.write(`ERROR: ${e.message}\n`);
-          status = 1;
-        }
-      }
-      return status;
-    }
+    case "rm":
+      return forEachRef(args[0] as string[], async (name) => {
+        const n = await rt.getNetwork(layout, name);
+        if (!n) throw new rt.RuntimeError(`no such network: ${name}`);
+        await rt.removeNetwork(layout, n, await rt.networkUsers(root, n.Name));
+      });
   }
   throw new Error(`unknown network command ${cmd.name()}`);
 }

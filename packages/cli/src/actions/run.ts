@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 import { type StoreFlags, withStore } from "../images/open-store.js";
 import { resolveImage } from "../images/stored-image.js";
-import { envFromFlags, exitStatusOf, forwardSignals, labelsFromFlags, loadRuntime, rawTerminal, usage } from "../containers/runtime-kit.js";
+import { attached, envFromFlags, labelsFromFlags, loadRuntime, usage } from "../containers/runtime-kit.js";
 
 interface RunFlags extends StoreFlags {
   detach?: boolean;
@@ -84,20 +84,11 @@ export default async function runAction(cmd: Command): Promise<number> {
     process.stdout.write(`${container.config.id}\n`);
     return 0;
   }
-  let helper: number | undefined;
-  const unforward = forwardSignals(() => helper);
-  const restore = rawTerminal(f.tty === true && f.interactive === true);
-  try {
-    return await new rt.Supervisor(root, container.config.id).run({
+  return attached(f.tty === true && f.interactive === true, (onHelper) =>
+    new rt.Supervisor(root, container.config.id).run({
       stdin: f.interactive ? "inherit" : "ignore",
       stdout: (b) => process.stdout.write(b),
       stderr: (b) => process.stderr.write(b),
-      onHelper: (pid) => (helper = pid),
-    });
-  } catch (e) {
-    return exitStatusOf(e);
-  } finally {
-    restore();
-    unforward();
-  }
+      onHelper,
+    }));
 }

@@ -4,7 +4,8 @@ import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 import { renderTable } from "../format/table.js";
 import type { StoreFlags } from "../images/open-store.js";
-import { labelsFromFlags, loadRuntime, rootOf } from "../containers/runtime-kit.js";
+import { labelsFromFlags, runtimeCommand } from "../containers/runtime-kit.js";
+import { forEachRef } from "../containers/each.js";
 
 interface VolumeFlags extends StoreFlags {
   driver?: string;
@@ -17,11 +18,7 @@ interface VolumeFlags extends StoreFlags {
 }
 
 export default async function volumeAction(cmd: Command): Promise<number> {
-  const f = cmd.optsWithGlobals<VolumeFlags>();
-  const rt = await loadRuntime();
-  const root = rootOf(rt, f);
-  const layout = new rt.RuntimeLayout(root);
-  const args = cmd.processedArgs as unknown[];
+  const { f, rt, root, layout, args } = await runtimeCommand<VolumeFlags>(cmd);
   switch (cmd.name()) {
     case "create": {
       const v = await rt.createVolume(layout, args[0] as string | undefined, { labels: labelsFromFlags(f.label), ...(f.driver ? { driver: f.driver } : {}), options: labelsFromFlags(f.opt, "--opt") });
@@ -45,21 +42,11 @@ export default async function volumeAction(cmd: Command): Promise<number> {
       process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
       return 0;
     }
-    case "rm": {
-      let status = 0;
-      for (const name of args[0] as string[]) {
-        try {
-          if (!(await rt.getVolume(layout, name)) && f.force) continue;
-          await rt.removeVolume(layout, name, await rt.volumeUsers(root, name));
-          process.stdout.write(`${name}\n`);
-        } catch (e) {
-          if (!(e instanceof rt.RuntimeError)) throw e;
-          process.stderr.write(`ERROR: ${e.message}\n`);
-          status = 1;
-        }
-      }
-      return status;
-    }
+    case "rm":
+      return forEachRef(args[0] as string[], async (name) => {
+        if (!(await rt.getVolume(layout, name)) && f.force) return false;
+        await rt.removeVolume(layout, name, await rt.volumeUsers(root, name));
+      });
     case "prune": {
       if (!f.force) throw new UsageError("volume prune removes every volume no container uses; confirm with -f");
       for (const v of await rt.listVolumes(layout)) {

@@ -2,6 +2,7 @@
 // store root, option values parsed by the runtime as usage errors, and -e/--env-file.
 
 import { readFileSync } from "node:fs";
+import type { Command } from "commander";
 import { CommandError, UsageError } from "../errors.js";
 import type { StoreFlags } from "../images/open-store.js";
 
@@ -14,6 +15,14 @@ export function loadRuntime(): Promise<Runtime> {
 
 export function rootOf(rt: Runtime, flags: StoreFlags): string {
   return rt.resolveRoot(flags.root);
+}
+
+/** What a volume or network subcommand works with: its flags and arguments, the runtime, the store root and layout. */
+export async function runtimeCommand<F extends StoreFlags>(cmd: Command) {
+  const f = cmd.optsWithGlobals<F>();
+  const rt = await loadRuntime();
+  const root = rootOf(rt, f);
+  return { f, rt, root, layout: new rt.RuntimeLayout(root), args: cmd.processedArgs as unknown[] };
 }
 
 /** Runs a parser of the runtime; its RuntimeError is a usage error here (a bad flag value). */
@@ -57,7 +66,7 @@ export function labelsFromFlags(values: string[] = [], flag = "--label"): Record
  * Forwards the signals a terminal or a supervisor sends this process to the sandbox's
  * helper, which passes them to the container's pid 1; returns the undo function.
  */
-export function forwardSignals(helperPid: () => number | undefined): () => void {
+function forwardSignals(helperPid: () => number | undefined): () => void {
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"];
   const handler = (sig: NodeJS.Signals) => {
     const pid = helperPid();
@@ -76,7 +85,7 @@ export function forwardSignals(helperPid: () => number | undefined): () => void 
 }
 
 /** Raw mode for `-it` on a terminal (keys, Ctrl-C included, go to the container); returns the undo function. */
-export function rawTerminal(enable: boolean): () => void {
+function rawTerminal(enable: boolean): () => void {
   if (!enable || !process.stdin.isTTY) return () => {};
   process.stdin.setRawMode(true);
   process.stdin.pause();
@@ -89,8 +98,26 @@ export function rawTerminal(enable: boolean): () => void {
   };
 }
 
+/**
+ * Runs a foreground container or exec attached to this terminal: raw mode for -it, signals
+ * forwarded to the helper, and Docker's 126/127 for a command that cannot be exec'd.
+ */
+export async function attached(raw: boolean, run: (onHelper: (pid: number | undefined) => void) => Promise<number>): Promise<number> {
+  let helper: number | undefined;
+  const unforward = forwardSignals(() => helper);
+  const restore = rawTerminal(raw);
+  try {
+    return await run((pid) => (helper = pid));
+  } catch (e) {
+    return exitStatusOf(e);
+  } finally {
+    restore();
+    unforward();
+  }
+}
+
 /** The process exit status for a runtime failure that has one (126/127 of an exec), else rethrows. */
-export function exitStatusOf(e: unknown): number {
+function exitStatusOf(e: unknown): number {
   const status = (e as { exitStatus?: number }).exitStatus;
   if (e instanceof Error && e.name === "RuntimeError" && (status === 126 || status === 127)) {
     process.stderr.write(`ERROR: ${e.message}\n`);
