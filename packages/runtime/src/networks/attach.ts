@@ -16,6 +16,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { defaultResolvConf } from "@tbuild/builder";
+import { inUserNamespace } from "@tbuild/oci";
 import { RuntimeError } from "../errors.js";
 import type { RuntimeLayout } from "../layout.js";
 import { withRuntimeLock } from "../util/lock.js";
@@ -95,6 +96,7 @@ export async function attachNetwork(layout: RuntimeLayout, c: Container): Promis
     }
     return { mode: "host", etcHosts: hosts, resolvConf: defaultResolvConf("host") };
   }
+  if (inUserNamespace()) throw new RuntimeError(`network ${n.Name} needs root: rootless tbuild cannot make network namespaces, veths or bridges on the host (use --network none or host)`);
   const containers = new ContainerStore(layout.root);
   const ns = netnsName(cfg.id);
   const subnet = parseSubnet(n.Subnet, n.Name);
