@@ -13,7 +13,7 @@ export type MountRequest =
 function checkTarget(target: string, flag: string): string {
   if (!target.startsWith("/")) throw new RuntimeError(`invalid ${flag}: the container path "${target}" must be absolute`);
   if (path.posix.normalize(target) === "/") throw new RuntimeError(`invalid ${flag}: a volume cannot be mounted over the container's root directory`);
-  return path.posix.normalize(target);
+  return path.posix.normalize(target).replace(/(.)\/+$/, "$1");
 }
 
 /** -v SRC:DST[:OPTS] | -v DST (anonymous volume). A SRC starting with / or . is a host path (made if missing). */
@@ -103,7 +103,7 @@ export function parseTmpfsFlag(spec: string): MountRequest {
 
 /** -p [IP:][HOST:]CONTAINER[/PROTO]; a missing HOST is refused (tbuild does not pick ports). */
 export function parsePortFlag(spec: string): PortBinding {
-  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[0-9.]+):)?(?:(\d+):)?(\d+)(?:\/(tcp|udp))?$/.exec(spec);
+  const m = /^(?:(\[[0-9a-fA-F:.]+\]|\d+\.\d+\.\d+\.\d+):)?(?:(\d+):)?(\d+)(?:\/(tcp|udp))?$/.exec(spec);
   if (!m) throw new RuntimeError(`invalid -p ${spec}: expected [IP:]HOST_PORT:CONTAINER_PORT[/tcp|/udp]`);
   if (m[2] === undefined) throw new RuntimeError(`invalid -p ${spec}: give the host port too (HOST_PORT:CONTAINER_PORT); tbuild does not choose ports`);
   const port = (s: string) => {
