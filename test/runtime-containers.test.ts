@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliMain } from "../packages/cli/test-support/run-cli.js";
-import { createRuntimeEnv, type RuntimeEnv } from "./support/runtime-env.js";
+import { createRuntimeEnv, until, type RuntimeEnv } from "./support/runtime-env.js";
 
 let env: RuntimeEnv;
 beforeAll(async () => {
@@ -27,15 +27,6 @@ async function inspect(name: string) {
     Config: { Env: string[]; Cmd: string[]; Hostname: string };
     NetworkSettings: { Networks: Record<string, { IPAddress?: string; SandboxKey?: string }> };
   }[])[0]!;
-}
-
-/** Polls `check` until it is true (at most `tries` times, 100 ms apart). */
-async function until(check: () => Promise<boolean>, tries = 300): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("condition not reached");
 }
 
 describe("containers", { timeout: 180_000 }, () => {

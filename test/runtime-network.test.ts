@@ -5,9 +5,10 @@
 // and addresses on bridges and namespaces the test makes are contacted. Needs root.
 import { execFileSync, spawnSync } from "node:child_process";
 import { createServer as createHttpServer } from "node:http";
+import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRuntimeEnv, type RuntimeEnv } from "./support/runtime-env.js";
+import { createRuntimeEnv, until, type RuntimeEnv } from "./support/runtime-env.js";
 
 let env: RuntimeEnv;
 beforeAll(async () => {
@@ -60,6 +61,24 @@ describe("networks", { timeout: 180_000 }, () => {
     expect(nat()).not.toMatch(/172\.30\.53\.0\/24/);
     // The proxy went with the container: nothing listens there any more (curl: 7, could not connect).
     expect(spawnSync("curl", ["-s", `http://127.0.0.1:${port}/`]).status).toBe(7);
+  });
+
+  it("-p …/udp relays datagrams both ways", async () => {
+    execFileSync("mkdir", ["-p", `${env.dir}/udp`]);
+    execFileSync("gcc", ["-static", "-O1", "-o", `${env.dir}/udp/udp-echo`, new URL("./support/probes/udp-echo.c", import.meta.url).pathname]);
+    env.write({ "udp/Dockerfile": "FROM busybox\nCOPY udp-echo /udp-echo\n" });
+    await env.ok(["build", "-q", "-t", "udp-echo", "udp"]);
+    const port = await freePort();
+    await env.ok(["run", "-d", "--name", "udp", "-p", `127.0.0.1:${port}:5353/udp`, "udp-echo", "/udp-echo", "5353"]);
+    await until(async () => (await env.tb(["logs", "udp"])).stdout === "listening\n");
+    const sock = createSocket("udp4");
+    const reply = await new Promise<string>((resolve) => {
+      sock.on("message", (m) => resolve(m.toString()));
+      sock.send("ping", port, "127.0.0.1");
+    });
+    sock.close();
+    expect(reply).toBe("echo:ping");
+    await env.ok(["rm", "-f", "udp"]);
   });
 
   it("a port already taken is refused with a clear error and the container does not run", async () => {

@@ -81,17 +81,17 @@ describe("tbuild run", { timeout: 120_000 }, () => {
     }
   });
 
-  it("forwards signals to the container and passes its exit status on", async () => {
-    const child = spawn(process.execPath, [cliMain, "--root", env.root, "run", "--rm", "--network", "none", "busybox", "sh", "-c", 'trap "echo got TERM; exit 5" TERM; echo ready; while true; do sleep 0.1; done'], { stdio: ["ignore", "pipe", "pipe"] });
+  it.each([["SIGTERM", 5], ["SIGINT", 6]] as const)("forwards %s to the container and passes its exit status on", async (sig, status) => {
+    const child = spawn(process.execPath, [cliMain, "--root", env.root, "run", "--rm", "--network", "none", "busybox", "sh", "-c", 'trap "echo got TERM; exit 5" TERM; trap "echo got INT; exit 6" INT; echo ready; while true; do sleep 0.1; done'], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     await new Promise<void>((resolve) => child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       if (out.includes("ready")) resolve();
     }));
-    child.kill("SIGTERM");
+    child.kill(sig);
     const code = await new Promise((r) => child.on("close", r));
-    expect(out).toBe("ready\ngot TERM\n");
-    expect(code).toBe(5);
+    expect(out).toBe(`ready\ngot ${sig.slice(3)}\n`);
+    expect(code).toBe(status);
   });
 
   it("-t gives a terminal of the container's own devpts; -i passes stdin", async () => {

@@ -77,3 +77,12 @@ export function noProcess(needle: string): boolean {
   const r = spawnSync("pgrep", ["-f", needle]);
   return r.status !== 0;
 }
+
+/** Polls `check` until it is true (at most `tries` times, 100 ms apart); tests never assert how long that took. */
+export async function until(check: () => Promise<boolean>, tries = 300): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("condition not reached");
+}
