@@ -49,7 +49,7 @@ describe("containers", { timeout: 180_000 }, () => {
     const r = await env.tb(["exec", "loop", "sh", "-c", "echo $GREET; hostname; cat /proc/1/cmdline | tr '\\0' ' '; exit 4"]);
     expect(r.stdout).toBe(`hello\n${(await inspect("loop")).Config.Hostname}\nsh -c ${LOOP} `);
     expect(r.code).toBe(4);
-    expect((await env.tb(["exec", "-u", "65534", "-e", "X=1", "-w", "/tmp", "loop", "sh", "-c", "id -u; echo $X; pwd"])).stdout).toBe("65534\n1\n/tmp\n");
+    expect((await env.tb(["exec", "-u", "65534", "-e", "X=1", "-w", "/tmp", "loop", "sh", "-c", "id -u; echo $X; pwd; echo $HOME"])).stdout).toBe("65534\n1\n/tmp\n/nonexistent\n");
     expect((await env.tb(["exec", "-i", "loop", "cat"], { input: "through stdin\n" })).stdout).toBe("through stdin\n");
     expect((await env.tb(["exec", "loop", "no-such"])).code).toBe(127);
     expect((await env.tb(["exec", "-t", "loop", "sh", "-c", "tty; echo $TERM"])).stdout).toMatch(/^\/dev\/pts\/\d+\r\nxterm\r\n$/);

@@ -148,11 +148,16 @@ export async function execInContainer(root: string, c: Container, req: ExecReque
   if (c.state.status !== "running" || c.state.pid <= 0) throw new RuntimeError(`container ${c.config.name} is not running`);
   if (req.args.length === 0) throw new RuntimeError("exec needs a command");
   const store = await Store.open(root);
-  let userSpec = req.user ?? c.config.user;
+  const userSpec = req.user ?? c.config.user;
   let user;
+  let home = "/";
   try {
     const lowers = chainsOf(c.config.image.layers.map((l) => l.diffID)).map((ch) => store.snapshotPath(ch)).reverse();
-    user = await resolveUser(new LayeredView([path.join(c.dir, "upper"), ...lowers]), userSpec);
+    const view = new LayeredView([path.join(c.dir, "upper"), ...lowers]);
+    user = await resolveUser(view, userSpec);
+    // HOME from /etc/passwd, as runc sets it for the container's own command.
+    const passwd = await view.readFile("/etc/passwd").then((b) => b.toString("utf8"), () => "");
+    home = passwd.split("\n").map((l) => l.split(":")).find((f) => f.length >= 7 && f[2] === String(user!.uid))?.[5] || "/";
   } catch (e) {
     throw new RuntimeError(`unable to find user ${userSpec}: ${(e as Error).message}`);
   } finally {
@@ -160,6 +165,7 @@ export async function execInContainer(root: string, c: Container, req: ExecReque
   }
   let env = mergeEnv(c.config.env, req.env);
   if (!env.some((e) => e.startsWith("PATH="))) env = [DEFAULT_PATH, ...env];
+  if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${home}`);
   if (req.tty) env = mergeEnv(env, ["TERM=xterm"]);
   const proc = UnshareExecutor.create().prepareExec({
     pid: c.state.pid,
