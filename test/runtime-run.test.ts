@@ -53,6 +53,8 @@ describe("tbuild run", { timeout: 120_000 }, () => {
     expect(e2.stdout).toBe("a b\n");
     const cleared = await run(["--entrypoint", "", "-u", "0", "app", "id", "-un"]);
     expect(cleared.stdout).toBe("root\n");
+    const named = await run(["--hostname", "box1", "busybox", "sh", "-c", "hostname; cat /etc/hostname; grep -c box1 /etc/hosts"]);
+    expect(named.stdout).toBe("box1\nbox1\n0\n");
   });
 
   it("options end at the image: flags after it belong to the command", async () => {
