@@ -91,7 +91,6 @@ export interface ExecSpec {
   tty?: boolean;
 }
 
-
 export class UnshareExecutor implements Executor {
   readonly name = "unshare" as const;
 

@@ -32,9 +32,10 @@ export function runHealthchecks(containers: ContainerStore, c: Container, pid: n
   const started = Date.now();
   let streak = 0;
   const log: Probe[] = [];
+  const executor = UnshareExecutor.create();
   const once = async () => {
     if (stopped) return;
-    const proc = UnshareExecutor.create().prepareExec({ pid, args: argv, env: c.config.env, cwd: c.config.workingDir, user });
+    const proc = executor.prepareExec({ pid, args: argv, env: c.config.env, cwd: c.config.workingDir, user });
     const begin = new Date().toISOString();
     const r = await probe(proc.argv, hc.timeoutMs);
     await proc.release();
