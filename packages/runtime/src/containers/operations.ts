@@ -2,7 +2,7 @@
 // kill, remove, exec. Signals go straight to the container's pid 1 (its host pid and start
 // time are in the state, so a recycled pid is never signalled).
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chainsOf, execFailed, LayeredView, resolveUser, setupFailed, UnshareExecutor } from "@tbuild/builder";
@@ -139,6 +139,15 @@ export interface ExecRequest {
   onHelper?: (pid: number | undefined) => void;
 }
 
+/** Whether `pid` is in this process's user namespace (exec can only enter a sandbox of its own user namespace). */
+function sameUserNamespace(pid: number): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/user`) === readlinkSync("/proc/self/ns/user");
+  } catch {
+    return false;
+  }
+}
+
 const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** docker exec: runs a command in the running container with its sandbox's rules; resolves with its exit status. */
@@ -147,6 +156,9 @@ export async function execInContainer(root: string, c: Container, req: ExecReque
   await containers.refresh(c);
   if (c.state.status !== "running" || c.state.pid <= 0) throw new RuntimeError(`container ${c.config.name} is not running`);
   if (req.args.length === 0) throw new RuntimeError("exec needs a command");
+  if (!sameUserNamespace(c.state.pid)) {
+    throw new RuntimeError(`cannot exec in container ${c.config.name}: it runs in another user namespace (rootless: every tbuild command makes a user namespace of its own, and one cannot enter another's)`);
+  }
   const store = await Store.open(root);
   const userSpec = req.user ?? c.config.user;
   let user;
