@@ -124,10 +124,18 @@ export class ContainerStore {
     throw new RuntimeError(`no such container: ${ref}`);
   }
 
+  /** Pending state writes per container: they land in the order they were asked for. */
+  readonly #writes = new Map<string, Promise<void>>();
+
   async writeState(c: Container, update: Partial<ContainerState>): Promise<ContainerState> {
     c.state = { ...c.state, ...update };
-    await writeJson(this.layout, path.join(c.dir, "state.json"), c.state);
-    return c.state;
+    const snapshot = c.state;
+    const file = path.join(c.dir, "state.json");
+    // A healthcheck's write must not land after the supervisor's "exited": one queue per file.
+    const next = (this.#writes.get(file) ?? Promise.resolve()).then(() => writeJson(this.layout, file, snapshot));
+    this.#writes.set(file, next.catch(() => {}));
+    await next;
+    return snapshot;
   }
 
   /**

@@ -63,7 +63,8 @@ export class Supervisor {
         // Docker's back-off: doubling from 100 ms, reset after 10 s of running.
         if (Date.now() - began > 10_000) attempt = 0;
         await this.containers.writeState(c, { status: "restarting", restartCount: c.state.restartCount + 1 });
-        await sleep(Math.min(100 * 2 ** attempt, 60_000));
+        // The back-off ends early when a stop is asked for.
+        for (let waited = 0, wait = Math.min(100 * 2 ** attempt, 60_000); waited < wait && !this.containers.stopRequested(c); waited += 100) await sleep(Math.min(100, wait - waited));
         await this.containers.refresh(c);
         if (this.containers.stopRequested(c)) {
           await this.containers.writeState(c, { status: "exited" });
