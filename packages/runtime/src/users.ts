@@ -1,10 +1,12 @@
 // Which containers use a volume or a network (removal is refused while any does), and the
 // store root the commands work on.
+import path from "node:path";
 import { defaultStoreRoot } from "@tbuild/cache";
 import { ContainerStore } from "./containers/container-store.js";
 
+/** The store root of a command (absolute: monitors and state files keep it). */
 export function resolveRoot(root: string | undefined): string {
-  return root ?? defaultStoreRoot();
+  return path.resolve(root ?? defaultStoreRoot());
 }
 
 /** Names of the containers (any state) that mount volume `name`. */
