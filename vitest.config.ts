@@ -13,6 +13,7 @@ export default defineConfig({
       "@tbuild/cache": pkg("cache"),
       "@tbuild/builder": pkg("builder"),
       "@tbuild/llb": pkg("llb"),
+      "@tbuild/runtime": pkg("runtime"),
     },
   },
   test: {

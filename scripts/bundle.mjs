@@ -15,8 +15,8 @@
 // - tbuild.js's cache is written here by a warm-up: a small FROM-scratch build and its no-op
 //   rebuild in a throwaway store, so the functions a build calls are in it, compiled. A vendor
 //   bundle's cache is written by the first command that uses it (launcher.cts).
-// The tar worker of @tbuild/oci is its own entry, because it is started from a file next to
-// the code.
+// The tar worker of @tbuild/oci and the container monitor of @tbuild/runtime are entries of
+// their own, because each is started from a file next to the code.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -67,6 +67,8 @@ const result = await build({
   entryPoints: {
     tbuild: `${root}packages/cli/dist/main.js`,
     "tar-worker": `${root}packages/oci/dist/layer/tar-worker.js`,
+    // A detached container's monitor is started from a file next to the code (runtime's operations.ts).
+    "tbuild-monitor": `${root}packages/runtime/dist/tbuild-monitor.js`,
   },
   outdir,
   // import.meta.url has no CommonJS equivalent in esbuild's output: it is the bundle file's URL.

@@ -2,7 +2,7 @@
 // the package's bin and the README's demo run: it must work like the unbundled one,
 // including the tar worker thread it starts from a file next to its code. Needs root.
 import { execFileSync } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 
@@ -79,5 +79,23 @@ describe("the bundled tbuild", () => {
     } finally {
       chmodSync(copy, 0o755);
     }
+  });
+
+  it("a build does not run the container runtime (@tbuild/runtime is initialised lazily); ps does", () => {
+    // V8's precise coverage (NODE_V8_COVERAGE) counts the calls of every function. In the
+    // bundle, a lazily initialised module's code runs in a function esbuild names after the
+    // module's file (packages/runtime/dist/….js): called means the module was loaded.
+    const modulesRun = (...args: string[]): string[] => {
+      const dir = mkdtempSync(path.join(work, "coverage-"));
+      execFileSync("node", [bundle, "--root", path.join(work, "store"), ...args], { stdio: "pipe", env: { ...process.env, NODE_V8_COVERAGE: dir } });
+      const scripts = readdirSync(dir).flatMap((f) => (JSON.parse(readFileSync(path.join(dir, f), "utf8")) as { result: { url: string; functions: { functionName: string; ranges: { count: number }[] }[] }[] }).result);
+      return scripts
+        .filter((s) => s.url.endsWith("/bundle/tbuild.js"))
+        .flatMap((s) => s.functions.filter((f) => f.ranges[0]!.count > 0 && /^packages\/[a-z]+\/dist\//.test(f.functionName)).map((f) => f.functionName));
+    };
+    const build = modulesRun("build", "-q", path.join(work, "ctx"));
+    expect(build.some((m) => m.startsWith("packages/builder/"))).toBe(true); // the probe sees modules load
+    expect(build.filter((m) => m.startsWith("packages/runtime/"))).toEqual([]);
+    expect(modulesRun("ps", "-a").some((m) => m.startsWith("packages/runtime/"))).toBe(true);
   });
 });

@@ -191,6 +191,23 @@ describe.skipIf(skip !== undefined)("rootless tbuild", { timeout: 300_000 }, () 
     expect(execFileSync("ps", ["-eo", "args"]).toString()).not.toContain(`sleep ${mark}`);
   });
 
+  it("runs containers with --network none (foreground and detached); bridge networks and exec are refused with the reason", () => {
+    expect(run(["import", "--change", 'CMD ["sh"]', "busybox.tar", "rl-run:1"]).code).toBe(0);
+    const fg = run(["run", "--rm", "--network", "none", "rl-run:1", "sh", "-c", "id -u; echo ok"]);
+    expect(fg.stdout).toBe("0\nok\n");
+    const bridge = run(["run", "--rm", "rl-run:1", "true"]);
+    expect(bridge.code).toBe(1);
+    expect(bridge.stderr).toMatch(/needs root: rootless tbuild cannot make network namespaces/);
+    const id = run(["run", "-d", "--name", "rl", "--network", "none", "rl-run:1", "sh", "-c", 'trap "exit 0" TERM; while true; do sleep 0.1; done']).stdout.trim();
+    expect(run(["ps", "-q"]).stdout.trim()).toBe(id.slice(0, 12));
+    const ex = run(["exec", "rl", "true"]);
+    expect(ex.code).toBe(1);
+    expect(ex.stderr).toMatch(/runs in another user namespace/);
+    expect(run(["stop", "rl"]).stdout).toBe("rl\n");
+    expect(run(["rm", "rl"]).stdout).toBe("rl\n");
+    expect(run(["ps", "-aq"]).stdout).toBe("");
+  });
+
   it("root with --userns auto runs RUN as an unprivileged host uid and builds the same layers", () => {
     // Root's own range, as `usermod --add-subuids` would give it.
     const hasRoot = (f: string) => readFileSync(f, "utf8").split("\n").some((l) => l.startsWith("root:"));

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RuncExecutor, UnshareExecutor, type Executor } from "../packages/builder/src/sandbox/index.js";
 import { capMask } from "../packages/builder/src/sandbox/capabilities.js";
 import { OverlaySnapshotter } from "../packages/builder/src/snapshot/index.js";
-import { IN_CI, makeBusyboxSnapshot, readTree, runStep, sandboxUnavailable, tempDir, type StepOptions } from "./sandbox-helpers.js";
+import { findings, IN_CI, makeBusyboxSnapshot, readTree, runStep, sandboxUnavailable, tempDir, type StepOptions } from "./sandbox-helpers.js";
 
 const skip = sandboxUnavailable();
 if (skip && IN_CI) throw new Error(`sandbox tests cannot run in CI: ${skip}`);
@@ -19,18 +19,6 @@ const executors: [string, () => Executor][] = [
   ["unshare", () => UnshareExecutor.create()],
   ["runc", () => RuncExecutor.create()],
 ];
-
-/** "key=value" lines as a map (repeated keys: the values joined by newlines). */
-function findings(stdout: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of stdout.split("\n")) {
-    const i = line.indexOf("=");
-    if (i < 0) continue;
-    const k = line.slice(0, i);
-    out.set(k, out.has(k) ? `${out.get(k)}\n${line.slice(i + 1)}` : line.slice(i + 1));
-  }
-  return out;
-}
 
 const DOCKER_CAPS_HEX = capMask().toString(16).padStart(16, "0");
 

@@ -162,3 +162,15 @@ export function readTree(root: string): Map<string, TreeEntry> {
 export function hostMountsMentioning(needle: string): string[] {
   return readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes(needle));
 }
+
+/** The escape probe's "key=value" lines as a map (repeated keys: the values joined by newlines). */
+export function findings(stdout: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of stdout.split("\n")) {
+    const i = line.indexOf("=");
+    if (i < 0) continue;
+    const k = line.slice(0, i);
+    out.set(k, out.has(k) ? `${out.get(k)}\n${line.slice(i + 1)}` : line.slice(i + 1));
+  }
+  return out;
+}

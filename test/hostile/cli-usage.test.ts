@@ -147,6 +147,9 @@ const KNOWN_BAD: string[][] = [
   ["save", "hostile/none:1", "-o", ""], ["load", "-i", ""],
 ];
 
+/** Commands whose options end at their first operand, as docker's `run` and `exec`. */
+const OPTIONS_END_AT_OPERAND = new Set(["run", "exec"]);
+
 /** Runs every command line and checks it is a usage error. */
 async function sweep(t: Tally, cases: string[][]): Promise<void> {
   const results = await mapLimit(cases, 3, async (args) => ({ args, r: await tbuild(args) }));
@@ -174,7 +177,9 @@ describe("the tbuild command line", () => {
       if (!s.variadic) cases.push([...s.path, ...placeholders(s, s.required + s.optional), "extra-argument"]);
       for (const o of s.options) {
         const flag = o.flags[o.flags.length - 1]!;
-        if (o.takesValue) cases.push([...s.path, ...args, flag]);
+        // `run IMAGE CMD…` and `exec C CMD…`: options end at the first operand (Docker's rule),
+        // so a flag after it is the command's; a value-less flag is tried at the end of the options.
+        if (o.takesValue) cases.push(OPTIONS_END_AT_OPERAND.has(s.path[0]!) ? [...s.path, flag] : [...s.path, ...args, flag]);
         if (o.choices) cases.push([...s.path, flag, "not-a-choice", ...args]);
       }
     }

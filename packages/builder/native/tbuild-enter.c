@@ -24,6 +24,15 @@
  * (and net) namespaces, mounts everything, pivots, drops privileges and execs the
  * command. When the command (pid 1) exits the kernel kills every process left in the
  * namespace, so nothing a step starts outlives it.
+ *
+ * Containers (@tbuild/runtime) use the same program with a few more keys: "stdin 1" gives
+ * the command fd 0 instead of /dev/null; "tty 1" gives it a terminal of the sandbox's own
+ * devpts (the master comes back to the outside process, which relays fd 0 -> terminal ->
+ * fd 1 and passes on window sizes); "netns PATH" joins a network namespace prepared by
+ * the runtime instead of the host's or a new one; "join PID" (exec) enters the namespaces
+ * of a running sandbox's pid 1 instead of making new ones and mounting. The outside
+ * process says "pid N" on the lifeline (the host pid of the sandbox's pid 1) and forwards
+ * SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,6 +54,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/uio.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -74,6 +84,10 @@ struct config {
   const char *cwd;
   const char *hostname;
   const char *seccomp;   /* compiled filter (see --compile-seccomp), or NULL for none */
+  const char *netns;     /* network namespace to join, or NULL */
+  pid_t join;            /* exec into the namespaces of this pid instead of making new ones */
+  int tty;               /* give the command a terminal */
+  int keep_stdin;        /* give the command our fd 0 */
   uid_t uid;
   gid_t gid;
   gid_t groups[256];
@@ -166,6 +180,10 @@ static void read_config(const char *path, struct config *c) {
       c->groups[c->ngroups++] = num(next_field());
     } else if (!strcmp(k, "caps")) c->caps = num(next_field());
     else if (!strcmp(k, "newnet")) c->newnet = num(next_field()) != 0;
+    else if (!strcmp(k, "netns")) c->netns = next_field();
+    else if (!strcmp(k, "join")) c->join = (pid_t)num(next_field());
+    else if (!strcmp(k, "tty")) c->tty = num(next_field()) != 0;
+    else if (!strcmp(k, "stdin")) c->keep_stdin = num(next_field()) != 0;
     else if (!strcmp(k, "cgroup")) {
       if (c->ncgroups >= 16) die("tbuild-enter: too many cgroups");
       c->cgroups[c->ncgroups++] = next_field();
@@ -204,6 +222,7 @@ static void read_config(const char *path, struct config *c) {
     } else die("tbuild-enter: unknown config key %s", k);
   }
   if (c->nargs == 0) die("tbuild-enter: no command");
+  if (c->join) return;
   if (!c->setupdir || !c->rootdir) die("tbuild-enter: setupdir and rootdir are required");
   if (c->nmounts == 0 || strcmp(c->mounts[0].target, "/") != 0) die("tbuild-enter: the first mount must be the rootfs at /");
 }
@@ -493,33 +512,72 @@ static void life_say(const char *s) {
   if (write(FD_LIFE, s, n) < 0) { /* tbuild is gone; the kill follows */ }
 }
 
-static void child(struct config *c, const char *root_host, const struct sock_fprog *filter) {
-  int cloneflags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (c->newnet ? CLONE_NEWNET : 0);
-  if (unshare(cloneflags) < 0) die("tbuild-enter: unshare: %s", strerror(errno));
-  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("tbuild-enter: make / private: %s", strerror(errno));
-  if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0) die("tbuild-enter: sethostname: %s", strerror(errno));
-  if (c->newnet) loopback_up();
-  if (chdir(c->setupdir) < 0) die("tbuild-enter: chdir %s: %s", c->setupdir, strerror(errno));
+/* The socket the sandbox side sends a terminal's master over (SCM_RIGHTS), or -1. */
+static int tty_sock = -1;
 
-  do_mount(&c->mounts[0], root_host);
-  rootfd = open(root_host, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0) die("tbuild-enter: open rootfs: %s", strerror(errno));
-  for (size_t i = 1; i < c->nmounts; i++) {
-    do_mount(&c->mounts[i], root_host);
-    if (strcmp(c->mounts[i].target, "/dev") == 0) make_devices(c);
+static void send_fd(int sock, int fd) {
+  char byte = 't';
+  struct iovec iov = { &byte, 1 };
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+  if (sendmsg(sock, &msg, 0) < 0) die("tbuild-enter: send the terminal: %s", strerror(errno));
+}
+
+static int recv_fd(int sock) {
+  char byte;
+  struct iovec iov = { &byte, 1 };
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+  ssize_t r;
+  do r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); while (r < 0 && errno == EINTR);
+  if (r <= 0) return -1;
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  if (!cm || cm->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+  return fd;
+}
+
+/*
+ * A terminal from the sandbox's own devpts (/dev/ptmx is pts/ptmx there): the command gets
+ * the slave as stdin, stdout and stderr and as its controlling terminal; the master goes to
+ * the outside process, which relays it.
+ */
+static void make_tty(struct config *c) {
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) die("tbuild-enter: open /dev/ptmx: %s", strerror(errno));
+  int unlock = 0, n;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0) die("tbuild-enter: pty: %s", strerror(errno));
+  char name[64];
+  snprintf(name, sizeof name, "/dev/pts/%d", n);
+  int slave = open(name, O_RDWR | O_NOCTTY);
+  if (slave < 0) die("tbuild-enter: open %s: %s", name, strerror(errno));
+  if (fchown(slave, c->uid, 5) < 0) { /* a missing tty group is harmless */ }
+  send_fd(tty_sock, master);
+  close(master);
+  close(tty_sock);
+  if (setsid() < 0) die("tbuild-enter: setsid: %s", strerror(errno));
+  if (ioctl(slave, TIOCSCTTY, 0) < 0) die("tbuild-enter: controlling terminal: %s", strerror(errno));
+  if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, FD_STDERR) < 0) die("tbuild-enter: terminal fds: %s", strerror(errno));
+  if (slave > FD_LIFE) close(slave);
+}
+
+/* Inside the sandbox's namespaces, with its root as ours: stdio, limits, cwd, privileges, exec. */
+static void become(struct config *c, const struct sock_fprog *filter) {
+  if (c->tty) {
+    make_tty(c);
+  } else if (!c->keep_stdin) {
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0) die("tbuild-enter: open /dev/null: %s", strerror(errno));
+    if (dup2(devnull, 0) < 0) die("tbuild-enter: stdin: %s", strerror(errno));
+    close(devnull);
   }
-
-  /* pivot_root(".", ".") stacks the old root on the new one; detaching it leaves no path to the host. */
-  if (fchdir(rootfd) < 0) die("tbuild-enter: chdir rootfs: %s", strerror(errno));
-  if (syscall(SYS_pivot_root, ".", ".") < 0) die("tbuild-enter: pivot_root: %s", strerror(errno));
-  if (umount2(".", MNT_DETACH) < 0) die("tbuild-enter: detach the old root: %s", strerror(errno));
-  if (chdir("/") < 0) die("tbuild-enter: chdir /: %s", strerror(errno));
-  close(rootfd);
-
-  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (devnull < 0) die("tbuild-enter: open /dev/null: %s", strerror(errno));
-  if (dup2(devnull, 0) < 0) die("tbuild-enter: stdin: %s", strerror(errno));
-  close(devnull);
 
   for (size_t i = 0; i < c->nrlimits; i++) {
     struct rlimit rl = { c->rlimits[i].soft, c->rlimits[i].hard };
@@ -557,6 +615,84 @@ static void child(struct config *c, const char *root_host, const struct sock_fpr
   _exit(err == ENOENT ? 127 : 126);
 }
 
+static void child(struct config *c, const char *root_host, const struct sock_fprog *filter) {
+  if (c->netns) {
+    int fd = open(c->netns, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) die("tbuild-enter: join network namespace %s: %s", c->netns, strerror(errno));
+    close(fd);
+  }
+  int newnet = c->newnet && !c->netns;
+  int cloneflags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (newnet ? CLONE_NEWNET : 0);
+  if (unshare(cloneflags) < 0) die("tbuild-enter: unshare: %s", strerror(errno));
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("tbuild-enter: make / private: %s", strerror(errno));
+  if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0) die("tbuild-enter: sethostname: %s", strerror(errno));
+  if (newnet) loopback_up();
+  if (chdir(c->setupdir) < 0) die("tbuild-enter: chdir %s: %s", c->setupdir, strerror(errno));
+
+  do_mount(&c->mounts[0], root_host);
+  rootfd = open(root_host, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) die("tbuild-enter: open rootfs: %s", strerror(errno));
+  for (size_t i = 1; i < c->nmounts; i++) {
+    do_mount(&c->mounts[i], root_host);
+    if (strcmp(c->mounts[i].target, "/dev") == 0) make_devices(c);
+  }
+
+  /* pivot_root(".", ".") stacks the old root on the new one; detaching it leaves no path to the host. */
+  if (fchdir(rootfd) < 0) die("tbuild-enter: chdir rootfs: %s", strerror(errno));
+  if (syscall(SYS_pivot_root, ".", ".") < 0) die("tbuild-enter: pivot_root: %s", strerror(errno));
+  if (umount2(".", MNT_DETACH) < 0) die("tbuild-enter: detach the old root: %s", strerror(errno));
+  if (chdir("/") < 0) die("tbuild-enter: chdir /: %s", strerror(errno));
+  close(rootfd);
+  become(c, filter);
+}
+
+/*
+ * exec: enters the namespaces of a running sandbox's pid 1 (whose mount namespace has the
+ * rootfs as its root and its mounts done). The pid namespace applies to children only, so
+ * the caller forks after this.
+ */
+static void join_namespaces(pid_t pid) {
+  static const struct { const char *name; int type; } order[] = {
+    { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET }, { "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },
+  };
+  int fds[5];
+  for (int i = 0; i < 5; i++) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, order[i].name);
+    fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+    if (fds[i] < 0) die("tbuild-enter: the container's process %d is gone (%s: %s)", (int)pid, path, strerror(errno));
+  }
+  for (int i = 0; i < 5; i++) {
+    if (setns(fds[i], order[i].type) < 0) die("tbuild-enter: enter the container's %s namespace: %s", order[i].name, strerror(errno));
+    close(fds[i]);
+  }
+}
+
+static volatile sig_atomic_t winch_pending;
+static volatile pid_t sandbox_pid;
+
+static void forward_signal(int sig) {
+  if (sig == SIGWINCH) { winch_pending = 1; return; }
+  if (sandbox_pid > 0) kill(sandbox_pid, sig);
+}
+
+static void copy_winsize(int from, int to) {
+  struct winsize ws;
+  if (ioctl(from, TIOCGWINSZ, &ws) == 0) ioctl(to, TIOCSWINSZ, &ws);
+}
+
+/* Writes all of buf to fd (blocking); false when the reader is gone. */
+static int write_all(int fd, const char *buf, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, buf, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return 0;
+    buf += w;
+    n -= w;
+  }
+  return 1;
+}
+
 /* Compiles a rules file once per tbuild process, so a step only reads the program. */
 static int compile_seccomp(const char *rules, const char *out) {
   scmp_filter_ctx ctx = build_seccomp(rules);
@@ -592,21 +728,55 @@ int main(int argc, char **argv) {
     close(fd);
   }
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (unshare(CLONE_NEWPID) < 0) die("tbuild-enter: unshare pid namespace: %s", strerror(errno));
+  int sv[2] = { -1, -1 };
+  if (c->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) die("tbuild-enter: socketpair: %s", strerror(errno));
+  if (c->join) join_namespaces(c->join);
+  else if (unshare(CLONE_NEWPID) < 0) die("tbuild-enter: unshare pid namespace: %s", strerror(errno));
   pid_t pid = fork();
   if (pid < 0) die("tbuild-enter: fork: %s", strerror(errno));
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    child(c, root_host, filter);
+    if (c->tty) {
+      close(sv[0]);
+      tty_sock = sv[1];
+    }
+    if (c->join) become(c, filter);
+    else child(c, root_host, filter);
   }
-  /* Outside: wait for pid 1 of the sandbox, or for the lifeline to close. */
-  close(0);
-  close(1);
+  /* Outside: wait for pid 1 of the sandbox, or for the lifeline to close; relay its terminal. */
+  sandbox_pid = pid;
+  char said[64];
+  snprintf(said, sizeof said, "pid %d\n", (int)pid);
+  life_say(said);
+  static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+  for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = forward_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(forwarded[i], &sa, NULL);
+  }
+  int master = -1;
+  if (c->tty) {
+    close(sv[1]);
+    master = recv_fd(sv[0]);
+    close(sv[0]);
+    if (master >= 0 && isatty(0)) copy_winsize(0, master);
+  }
+  int in = (master >= 0 && c->keep_stdin) ? 0 : -1;
+  if (in < 0) close(0);
+  if (master < 0) close(1);
   close(FD_STDERR);
   int pidfd = syscall(SYS_pidfd_open, pid, 0);
-  struct pollfd fds[2] = { { FD_LIFE, POLLIN | POLLRDHUP, 0 }, { pidfd, POLLIN, 0 } };
   for (;;) {
-    int n = poll(fds, pidfd >= 0 ? 2 : 1, -1);
+    struct pollfd fds[4] = {
+      { FD_LIFE, POLLIN | POLLRDHUP, 0 }, { pidfd, POLLIN, 0 }, { master, POLLIN, 0 }, { in, POLLIN, 0 },
+    };
+    int n = poll(fds, 4, -1);
+    if (winch_pending) {
+      winch_pending = 0;
+      if (master >= 0 && isatty(0)) copy_winsize(0, master);
+    }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;
     if (fds[0].revents & (POLLHUP | POLLRDHUP | POLLERR)) {
@@ -621,7 +791,32 @@ int main(int argc, char **argv) {
         break;
       }
     }
+    if (master >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+      char buf[16384];
+      ssize_t r = read(master, buf, sizeof buf);
+      if (r > 0) write_all(1, buf, r);
+      else if (r == 0 || errno != EINTR) {
+        close(master);
+        master = -1;
+      }
+    }
+    if (in >= 0 && (fds[3].revents & (POLLIN | POLLHUP | POLLERR))) {
+      char buf[4096];
+      ssize_t r = read(in, buf, sizeof buf);
+      if (r > 0 && master >= 0) write_all(master, buf, r);
+      else if (r == 0 || (r < 0 && errno != EINTR)) {
+        close(in);
+        in = -1;
+      }
+    }
     if (pidfd >= 0 && (fds[1].revents & POLLIN)) break;
+  }
+  if (master >= 0) {
+    /* What the command wrote before it ended is still in the terminal. */
+    fcntl(master, F_SETFL, O_NONBLOCK);
+    char buf[16384];
+    ssize_t r;
+    while ((r = read(master, buf, sizeof buf)) > 0) write_all(1, buf, r);
   }
   int status;
   while (waitpid(pid, &status, 0) < 0) {

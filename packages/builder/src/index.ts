@@ -7,11 +7,16 @@ export { StepFailedError, StepError, BuildAbortedError, BuildOptionError, BuildC
 export { DockerfileSyntaxError } from "@tbuild/parser";
 export { ContextError, CacheError, StoreError, BlobNotFoundError, BlobCorruptedError, DigestMismatchError } from "@tbuild/cache";
 export { OciError, type OciErrorCode } from "@tbuild/oci";
+export { ensureSnapshotFromBlob, chainsOf } from "./image-state/layers.js";
 export { importRootfs, type ImportOptions, type ImportResult } from "./image-transfer/import-rootfs.js";
+export { commitDiff, type CommitDiffOptions, type CommitDiffResult } from "./image-transfer/commit-diff.js";
 export { normalizeImageName } from "./image-state/names.js";
 export * from "./fs/index.js";
 export * from "./fileops/index.js";
 export { selectExecutor, SandboxError, type Executor, type RunSpec, type MountSpec } from "./sandbox/index.js";
+export { UnshareExecutor, type ContainerProcessOptions, type PreparedProcess, type ExecSpec } from "./sandbox/unshare-executor.js";
+export { execFailed, setupFailed } from "./sandbox/unshare-executor.js";
+export { defaultResolvConf } from "./sandbox/etc-files.js";
 export { selectSnapshotter, type Snapshotter, type PreparedRootfs } from "./snapshot/index.js";
 export { pullToStore, registryClient, type PullOptions, type PulledToStore } from "./image-transfer/pull.js";
 export { storeMountSources, type MountFrom } from "./image-transfer/mount-sources.js";

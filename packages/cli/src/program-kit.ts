@@ -41,11 +41,24 @@ export function lazyAction(cmd: Command, load: () => Promise<ActionModule>): Com
   });
 }
 
+/** Commands whose trailing operands are a command line (`run IMAGE CMD…`): "" is a real argument there. */
+const commandLineOperands = new WeakSet<Command>();
+/** Options whose empty value means something (`--entrypoint ""` clears the image's). */
+const emptyAllowed = new Set<string>();
+
+/** Lets `--flag ""` through (see rejectEmptyValues). */
+export function allowEmptyValue(cmd: Command, attribute: string): Command {
+  emptyAllowed.add(`${commandPath(cmd)} ${attribute}`);
+  return cmd;
+}
+
 /** An empty argument or option value (`tbuild rmi ""`, `-o ""`) is a usage error, never a lookup. */
 function rejectEmptyValues(cmd: Command): void {
-  const args = (cmd.processedArgs as unknown[]).flat();
+  const processed = cmd.processedArgs as unknown[];
+  const args = (commandLineOperands.has(cmd) ? processed.slice(0, -1) : processed).flat();
   if (args.some((a) => a === "")) throw new UsageError("an argument is empty", commandPath(cmd));
   for (const [key, value] of Object.entries(cmd.opts())) {
+    if (emptyAllowed.has(`${commandPath(cmd)} ${key}`)) continue;
     const values = Array.isArray(value) ? value : [value];
     if (values.some((v) => v === "")) {
       const flag = cmd.options.find((o) => o.attributeName() === key)?.long ?? key;
@@ -69,3 +82,39 @@ export function throwInsteadOfExit(cmd: Command): void {
 }
 
 export { CommanderError };
+
+/**
+ * Docker's rule for `run IMAGE [COMMAND] [ARG...]` and `exec CONTAINER COMMAND…`: options
+ * end at the first operand, so `tbuild run busybox ls -t` gives `-t` to ls. Commander has
+ * this only with positional options program-wide (which would stop `--root` working after a
+ * command), so the command's argv is cut here: a "--" is put before the first operand.
+ */
+export function optionsStopAtFirstOperand(cmd: Command): Command {
+  commandLineOperands.add(cmd);
+  const internal = cmd as unknown as { _parseCommand(operands: string[], unknown: string[]): unknown };
+  const original = internal._parseCommand.bind(cmd);
+  internal._parseCommand = (operands: string[], unknown: string[]) => {
+    const all = [...operands, ...unknown];
+    let i = 0;
+    while (i < all.length) {
+      const a = all[i]!;
+      if (a === "--" || !a.startsWith("-") || a === "-") break;
+      i++;
+      if (a.startsWith("--")) {
+        const o = cmd.options.find((x) => x.long === a);
+        if (o && (o.required || o.optional)) i++;
+        continue;
+      }
+      for (let j = 1; j < a.length; j++) {
+        const o = cmd.options.find((x) => x.short === `-${a[j]}`);
+        if (o && (o.required || o.optional)) {
+          if (j === a.length - 1) i++;
+          break;
+        }
+      }
+    }
+    if (i >= all.length || all[i] === "--") return original([], all);
+    return original([], [...all.slice(0, i), "--", ...all.slice(i)]);
+  };
+  return cmd;
+}

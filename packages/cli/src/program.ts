@@ -4,6 +4,9 @@
 import { Command, Option } from "commander";
 import { defineBuildCommand } from "./commands/build.js";
 import { defineComposeCommand } from "./commands/compose.js";
+import { defineContainerCommands } from "./commands/containers.js";
+import { defineNetworkCommands } from "./commands/networks.js";
+import { defineVolumeCommands } from "./commands/volumes.js";
 import { defineImageCommands } from "./commands/images.js";
 import { defineStoreCommands } from "./commands/store.js";
 import { lazyAction, throwInsteadOfExit } from "./program-kit.js";
@@ -26,6 +29,9 @@ export function createProgram(version: () => string): Command {
   defineBuildCommand(program);
   defineImageCommands(program);
   defineStoreCommands(program);
+  defineContainerCommands(program);
+  defineVolumeCommands(program);
+  defineNetworkCommands(program);
   defineComposeCommand(program);
   lazyAction(program.command("version").description("print version information"), () => import("./actions/version.js"));
 

@@ -95,7 +95,7 @@ async function readHead(file: string): Promise<Buffer> {
 }
 
 /** Applies one `--change` instruction to the config, as `docker import --change` does. */
-function applyChange(state: ImageState, text: string): ImageState {
+export function applyChange(state: ImageState, text: string): ImageState {
   const inst = parseInstructionLine(text, { file: "--change" });
   const argv = (i: { form: "shell"; command: string } | { form: "exec"; command: string[] }) =>
     i.form === "exec" ? i.command : [...(state.config.config?.Shell ?? ["/bin/sh", "-c"]), i.command];

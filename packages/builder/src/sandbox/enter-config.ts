@@ -36,6 +36,14 @@ export interface EnterConfig {
   cwd: string;
   env: string[];
   args: string[];
+  /** Containers: give the command fd 0 (else /dev/null). */
+  stdin?: boolean;
+  /** Containers: a terminal of the sandbox's devpts as stdin/stdout/stderr, relayed by the helper. */
+  tty?: boolean;
+  /** Containers: a network namespace (a file such as /run/netns/NAME) to join instead of the host's or a new one. */
+  netns?: string;
+  /** exec: the host pid of a running sandbox's pid 1, whose namespaces are entered (no mounts are made). */
+  join?: number;
 }
 
 const MS: Readonly<Record<string, number>> = {
@@ -74,6 +82,10 @@ export function encodeEnterConfig(c: EnterConfig): Buffer {
   kv("rootdir", c.rootDir);
   kv("hostname", c.hostname);
   kv("newnet", c.newNetwork ? 1 : 0);
+  if (c.netns !== undefined) kv("netns", c.netns);
+  if (c.join !== undefined) kv("join", c.join);
+  if (c.tty) kv("tty", 1);
+  if (c.stdin) kv("stdin", 1);
   kv("uid", c.uid);
   kv("gid", c.gid);
   for (const g of c.groups) kv("group", g);

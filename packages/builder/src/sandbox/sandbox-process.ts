@@ -2,7 +2,7 @@
 // supervises it. Its file descriptors: 0 /dev/null, 1 the command's stdout, 2 the setup log
 // (mount errors …), 3 the command's stderr, 4 a lifeline socket to us. It says "started" on
 // the lifeline right before it execs the command (tbuild-enter adds "exec-failed N" when the
-// exec fails), and kills every process of the sandbox's pid namespace when the lifeline
+// exec fails, and "pid N", the host pid of the sandbox's pid 1, which containers record), and kills every process of the sandbox's pid namespace when the lifeline
 // reaches EOF, which is what happens when we close it (abort) or when this process dies,
 // even by SIGKILL.
 import { spawn } from "node:child_process";

@@ -38,6 +38,8 @@ export interface RunSpec {
    */
   network: "none" | "host" | "default";
   mounts: MountSpec[];
+  /** Containers (`run --read-only`): the rootfs is mounted read-only. */
+  readonlyRootfs?: boolean;
   /**
    * RUN --security=insecure with the security.insecure entitlement: every capability, no
    * seccomp filter, /proc and /sys unmasked and writable, the host's /dev.

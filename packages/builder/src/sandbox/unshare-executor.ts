@@ -57,7 +57,39 @@ function systemMounts(rootDir: string): EnterMount[] {
   ];
 }
 
+const readonlyIf = (ro: boolean, e: FstabEntry): FstabEntry => (ro ? { ...e, options: [...e.options, "ro"] } : e);
+
 let counter = 0;
+
+/** How a container's process differs from a RUN step's (see enter-config.ts). */
+export interface ContainerProcessOptions {
+  /** The command gets the helper's fd 0 (else /dev/null). */
+  stdin?: boolean;
+  /** A terminal, relayed by the helper between its fd 0/1 and the command. */
+  tty?: boolean;
+  /** A network namespace to join (a bind-mounted nsfs file). */
+  netns?: string;
+}
+
+/** A process of the helper ready to start. */
+export interface PreparedProcess {
+  argv: string[];
+  /** The host file bound read-only on the sandbox's /etc/hosts (rewrite it in place to change it). */
+  hostsFile: string;
+  /** Removes the step dir, cgroup and mount stubs; call after the helper ended. */
+  release(): Promise<void>;
+}
+
+/** A command run in a running sandbox (exec). */
+export interface ExecSpec {
+  pid: number;
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: { uid: number; gid: number; additionalGids: number[] };
+  stdin?: boolean;
+  tty?: boolean;
+}
 
 export class UnshareExecutor implements Executor {
   readonly name = "unshare" as const;
@@ -74,39 +106,88 @@ export class UnshareExecutor implements Executor {
 
   async run(spec: RunSpec, signal?: AbortSignal): Promise<{ exitCode: number }> {
     if (signal?.aborted) throw abortError(signal);
-    const prep = await prepareRun(spec);
-    let stepDir: string | undefined;
-    let cgroup: StepCgroup | undefined;
+    const proc = await this.prepareProcess(spec);
     try {
-      stepDir = makeStepDir();
-      if (needsCgroup(spec.limits) && inUserNamespace()) {
-        throw new SandboxError("UNAVAILABLE", "--memory and --pids-limit need cgroups, which rootless tbuild cannot create; run as root for these limits");
-      }
-      if (needsCgroup(spec.limits)) cgroup = createStepCgroup(`tb-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 8)}`, spec.limits!);
-      writeFileSync(`${stepDir}/enter.conf`, this.config(spec, prep, stepDir, cgroup?.procs ?? []));
       const res = await runSandboxProcess({
-        argv: [this.helper, `${stepDir}/enter.conf`],
+        argv: proc.argv,
         env: {},
         stdout: spec.stdout,
         stderr: spec.stderr,
         signal,
       });
       if (res.aborted && signal) throw abortError(signal);
-      if (!res.started) {
-        throw new SandboxError("SETUP", `the sandbox could not be set up${res.setupLog ? `: ${res.setupLog.replace(/^tbuild-enter: /gm, "").replace(/\s*\n\s*/g, "; ")}` : ` (exit status ${res.code ?? res.signal})`}`);
-      }
-      if (res.execError !== undefined) throw new SandboxError("EXEC", `exec: "${spec.args[0]}": ${execMessage(res.execError)}`);
+      if (!res.started) throw setupFailed(res.setupLog, res.code ?? res.signal);
+      if (res.execError !== undefined) throw execFailed(spec.args[0]!, res.execError);
       if (res.code === null) throw new SandboxError("SETUP", `the sandbox was killed by ${res.signal}`);
       return { exitCode: res.code };
     } finally {
-      await cgroup?.remove();
-      if (stepDir !== undefined) removeStepDir(stepDir);
-      await prep.stubs.removeUnchanged();
+      await proc.release();
     }
   }
 
+  /**
+   * Everything a run needs short of starting it: the mounts' stubs, the step dir, the
+   * cgroup and the helper's configuration. Containers (@tbuild/runtime) start `argv`
+   * themselves, with their own stdio (fds 0–4 as described in sandbox-process.ts), and call
+   * `release()` once the helper has ended.
+   */
+  async prepareProcess(spec: RunSpec, opts: ContainerProcessOptions = {}): Promise<PreparedProcess> {
+    const prep = await prepareRun(spec);
+    let stepDir: string | undefined;
+    let cgroup: StepCgroup | undefined;
+    const release = async () => {
+      await cgroup?.remove();
+      if (stepDir !== undefined) removeStepDir(stepDir);
+      await prep.stubs.removeUnchanged();
+    };
+    try {
+      stepDir = makeStepDir();
+      if (needsCgroup(spec.limits) && inUserNamespace()) {
+        throw new SandboxError("UNAVAILABLE", "--memory and --pids-limit need cgroups, which rootless tbuild cannot create; run as root for these limits");
+      }
+      if (needsCgroup(spec.limits)) cgroup = createStepCgroup(`tb-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 8)}`, spec.limits!);
+      writeFileSync(`${stepDir}/enter.conf`, this.config(spec, prep, stepDir, cgroup?.procs ?? [], opts));
+      return { argv: [this.helper, `${stepDir}/enter.conf`], hostsFile: `${stepDir}/hosts`, release };
+    } catch (e) {
+      await release();
+      throw e;
+    }
+  }
+
+  /**
+   * `exec` into a running sandbox: the helper enters the namespaces of `pid` (the host pid of
+   * its pid 1) and runs `args` with the same capabilities, seccomp filter and user rules as
+   * the sandbox's own command. Nothing is mounted.
+   */
+  prepareExec(e: ExecSpec): PreparedProcess {
+    const stepDir = makeStepDir();
+    writeFileSync(`${stepDir}/enter.conf`, encodeEnterConfig({
+      setupDir: stepDir,
+      rootDir: stepDir,
+      hostname: "",
+      newNetwork: false,
+      uid: e.user.uid,
+      gid: e.user.gid,
+      groups: e.user.additionalGids,
+      caps: capMask(DOCKER_DEFAULT_CAPS),
+      seccomp: this.seccompFile,
+      cgroupProcs: [],
+      rlimits: stepRlimits(undefined),
+      mounts: [],
+      devices: [],
+      links: [],
+      cwd: e.cwd,
+      env: e.env,
+      args: e.args,
+      join: e.pid,
+      ...(e.stdin ? { stdin: true } : {}),
+      ...(e.tty ? { tty: true } : {}),
+    }));
+    return { argv: [this.helper, `${stepDir}/enter.conf`], hostsFile: "", release: async () => removeStepDir(stepDir) };
+  }
+
   /** The helper's configuration for this step. */
-  private config(spec: RunSpec, prep: PreparedRun, stepDir: string, cgroupProcs: string[]): Buffer {
+  private config(spec: RunSpec, prep: PreparedRun, stepDir: string, cgroupProcs: string[], opts: ContainerProcessOptions = {}): Buffer {
     const rootDir = `${stepDir}/root`;
     mkdirSync(rootDir);
     const etcHost = writeEtcFiles(stepDir, {
@@ -119,7 +200,7 @@ export class UnshareExecutor implements Executor {
     const nodev = (e: FstabEntry): FstabEntry => (privileged ? e : { ...e, options: [...e.options, "nodev"] });
     const etcBind = (source: string, target: string): EnterMount => m(source, target, "none", ["bind", "ro", "nosuid", "nodev"]);
     const mounts: EnterMount[] = [
-      enterMount(nodev(rootfsMount(spec.rootfs, "/", stepDir))),
+      enterMount(nodev(readonlyIf(spec.readonlyRootfs === true, rootfsMount(spec.rootfs, "/", stepDir)))),
       ...(privileged ? privilegedMounts() : systemMounts(rootDir)),
       etcBind(etcHost.hosts, prep.etc.hosts),
       etcBind(etcHost.resolvConf, prep.etc.resolvConf),
@@ -148,8 +229,21 @@ export class UnshareExecutor implements Executor {
       cwd: prep.cwd,
       env: prep.env,
       args: spec.args,
+      ...(opts.stdin ? { stdin: true } : {}),
+      ...(opts.tty ? { tty: true } : {}),
+      ...(opts.netns ? { netns: opts.netns } : {}),
     });
   }
+}
+
+/** The error of a helper that ended before the command started. */
+export function setupFailed(setupLog: string, status: number | string | null): SandboxError {
+  return new SandboxError("SETUP", `the sandbox could not be set up${setupLog ? `: ${setupLog.replace(/^tbuild-enter: /gm, "").replace(/\s*\n\s*/g, "; ")}` : ` (exit status ${status})`}`);
+}
+
+/** The error of a command the helper could not exec. */
+export function execFailed(command: string, errno: number): SandboxError {
+  return new SandboxError("EXEC", `exec: "${command}": ${execMessage(errno)}`);
 }
 
 function execMessage(errno: number): string {

@@ -5,8 +5,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { OutputSpec } from "../builder-api.js";
-import { findComposeFile } from "../compose/discover.js";
-import { loadComposeProject } from "../compose/project.js";
+import { loadProjectOf, type ComposeProject } from "../compose/project.js";
 import { debugEnabled, ExitCode, reportError, SilentFailure, UsageError } from "../errors.js";
 import { parseBuildArgs } from "../options/key-value.js";
 import { createRenderer } from "../progress/create-renderer.js";
@@ -14,7 +13,7 @@ import type { ProgressMode } from "../progress/renderer.js";
 import { type BuildJob, onInterrupt, runBuildJobs } from "./run-builds.js";
 import { canonicalTags } from "./tags.js";
 
-interface ComposeBuildFlags {
+export interface ComposeBuildFlags {
   file?: string;
   projectName?: string;
   envFile?: string;
@@ -30,19 +29,21 @@ interface ComposeBuildFlags {
 export default async function composeBuild(cmd: Command): Promise<number> {
   const [services] = cmd.processedArgs as [string[]];
   const f = cmd.optsWithGlobals<ComposeBuildFlags>();
-  const cwd = process.cwd();
-  const file = findComposeFile(cwd, f.file);
-  const project = loadComposeProject({
-    file,
-    projectName: f.projectName,
-    envFile: f.envFile === undefined ? undefined : resolve(cwd, f.envFile),
-    services,
-  });
-  for (const w of project.warnings) process.stderr.write(`WARN: ${w}\n`);
+  const project = loadProjectOf(f, services);
   if (project.builds.length === 0) {
-    if (!f.quiet) process.stderr.write(`nothing to build: no service in ${file} has a build section\n`);
+    if (!f.quiet) process.stderr.write(`nothing to build: no service in ${project.file} has a build section\n`);
     return ExitCode.ok;
   }
+  await buildComposeServices(project, f);
+  return ExitCode.ok;
+}
+
+/**
+ * Builds the project's services that have a build section (all of `project.builds`) at once;
+ * throws a SilentFailure after reporting a failed build. `compose up` uses it too.
+ */
+export async function buildComposeServices(project: ComposeProject, f: ComposeBuildFlags): Promise<void> {
+  const cwd = process.cwd();
   const overrides = parseBuildArgs(f.buildArg ?? []);
   const jobs: BuildJob[] = [];
   for (const b of project.builds) {
@@ -83,7 +84,6 @@ export default async function composeBuild(cmd: Command): Promise<number> {
     process.stderr.write(`ERROR: ${failed.length} of ${jobs.length} service build${jobs.length === 1 ? "" : "s"} failed: ${failed.map((o) => o.job.source ?? project.builds[0]!.service).join(", ")}\n`);
     throw new SilentFailure(ExitCode.failure);
   }
-  return ExitCode.ok;
 }
 
 async function readDockerfiles(jobs: BuildJob[]): Promise<void> {

@@ -6,6 +6,7 @@ import { formatPlatform } from "@tbuild/oci";
 import { familiarName } from "../images/image-ref.js";
 import { type StoreFlags, withStore } from "../images/open-store.js";
 import { resolveImage, type StoredImage } from "../images/stored-image.js";
+import { inspectContainers } from "./container-inspect.js";
 
 interface InspectFlags extends StoreFlags {
   type: "image" | "manifest" | "config";
@@ -17,7 +18,16 @@ export default async function inspectAction(cmd: Command): Promise<number> {
   const docs = await withStore(f, async (store) => {
     const out: unknown[] = [];
     for (const ref of refs) {
-      const img = await resolveImage(store, ref);
+      let img: StoredImage;
+      try {
+        img = await resolveImage(store, ref);
+      } catch (e) {
+        // Not an image: a container of that name or ID, as `docker inspect` finds either.
+        const container = f.type === "image" ? await inspectContainers(f, [ref]).catch(() => undefined) : undefined;
+        if (!container) throw e;
+        out.push(...container);
+        continue;
+      }
       out.push(f.type === "manifest" ? img.manifest : f.type === "config" ? img.config : describe(img));
     }
     return out;

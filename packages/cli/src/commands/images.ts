@@ -19,7 +19,7 @@ export function defineImageCommands(program: Command): void {
   lazyAction(
     program
       .command("inspect")
-      .description("print the manifest and config of an image as JSON")
+      .description("print the manifest and config of an image as JSON (a name that is no image: the container's configuration and state)")
       .argument("<ref...>", "image names, tags or IDs")
       .addOption(new Option("--type <what>", "what to print").choices(["image", "manifest", "config"]).default("image")),
     () => import("../actions/inspect.js"),

@@ -12,7 +12,7 @@ import { parsePlatforms } from "../options/platform.js";
 import { parseCacheExport, parseCacheImport } from "../options/cache-spec.js";
 import { parseDotEnv } from "./dotenv.js";
 import { interpolateTree, type Lookup } from "./interpolate.js";
-import { normalizeProjectName } from "./discover.js";
+import { findComposeFile, normalizeProjectName } from "./discover.js";
 
 /** One service to build. */
 export interface ServiceBuild {
@@ -31,6 +31,9 @@ export interface ComposeProject {
   /** Services without `build:`, left alone. */
   skipped: string[];
   warnings: string[];
+  /** The interpolated compose model and the variable lookup, for planning `up` (services.ts). */
+  model: Record<string, unknown>;
+  lookup: Lookup;
 }
 
 export interface LoadOptions {
@@ -47,6 +50,19 @@ const knownBuildKeys = new Set([
   "context", "dockerfile", "dockerfile_inline", "args", "target", "tags", "labels", "network",
   "no_cache", "secrets", "platforms", "pull", "cache_from", "cache_to",
 ]);
+
+/** The project of a compose command's flags (-f, -p, --env-file), its warnings printed. */
+export function loadProjectOf(f: { file?: string; projectName?: string; envFile?: string }, services?: readonly string[]): ComposeProject {
+  const cwd = process.cwd();
+  const project = loadComposeProject({
+    file: findComposeFile(cwd, f.file),
+    projectName: f.projectName,
+    envFile: f.envFile === undefined ? undefined : resolve(cwd, f.envFile),
+    ...(services ? { services } : {}),
+  });
+  for (const w of project.warnings) process.stderr.write(`WARN: ${w}\n`);
+  return project;
+}
 
 /** Loads and interpolates `opts.file` and plans its builds. */
 export function loadComposeProject(opts: LoadOptions): ComposeProject {
@@ -90,7 +106,7 @@ export function loadComposeProject(opts: LoadOptions): ComposeProject {
     const noBuild = opts.services.filter((s) => skipped.includes(s));
     if (noBuild.length) warnings.push(`${noBuild.join(", ")}: no build section, nothing to build`);
   }
-  return { name, dir, file: opts.file, builds, skipped, warnings };
+  return { name, dir, file: opts.file, builds, skipped, warnings, model, lookup };
 }
 
 interface PlanContext {
@@ -169,7 +185,7 @@ function secretsFor(value: unknown, where: string, ctx: PlanContext): SecretSpec
 }
 
 /** `args`/`labels` in map form (`K: v`, `K:` = from environment) or list form (`K=v`, `K`). */
-function keyValues(value: unknown, where: string, ctx: PlanContext): Record<string, string> {
+export function keyValues(value: unknown, where: string, ctx: Pick<PlanContext, "lookup" | "file">): Record<string, string> {
   const out: Record<string, string> = {};
   if (value === undefined || value === null) return out;
   if (Array.isArray(value)) {
@@ -204,24 +220,24 @@ function readEnvFile(path: string, required: boolean, env: NodeJS.ProcessEnv): M
   return parseDotEnv(text, (n) => env[n], path);
 }
 
-function asMap(v: unknown, where: string, file: string): Record<string, unknown> {
+export function asMap(v: unknown, where: string, file: string): Record<string, unknown> {
   if (v === null || typeof v !== "object" || Array.isArray(v)) throw new CommandError(`${file}: ${where} must be a mapping`);
   return v as Record<string, unknown>;
 }
 
-function str(v: unknown): string | undefined {
+export function str(v: unknown): string | undefined {
   if (typeof v === "string") return v;
   if (typeof v === "number") return String(v);
   return undefined;
 }
 
-function requireStr(v: unknown, where: string): string {
+export function requireStr(v: unknown, where: string): string {
   const s = str(v);
   if (s === undefined) throw new CommandError(`${where} must be a string`);
   return s;
 }
 
-function strList(v: unknown, where: string): string[] {
+export function strList(v: unknown, where: string): string[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw new CommandError(`${where} must be a list`);
   return v.map((x) => requireStr(x, where));
