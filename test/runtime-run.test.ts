@@ -5,8 +5,9 @@ import { spawn } from "node:child_process";
 import { chownSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cliMain, hasStackTrace } from "../packages/cli/test-support/run-cli.js";
+import { cliMain, hasStackTrace, tbuild } from "../packages/cli/test-support/run-cli.js";
 import { createRuntimeEnv, type RuntimeEnv } from "./support/runtime-env.js";
+import { startRegistry } from "./support/registry.js";
 
 let env: RuntimeEnv;
 beforeAll(async () => {
@@ -68,10 +69,34 @@ describe("tbuild run", { timeout: 120_000 }, () => {
     expect(r.code).toBe(127);
     expect(r.stderr).toMatch(/executable file not found/);
     expect(hasStackTrace(r.stderr)).toBe(false);
-    const m = await run(["no-such-image"]);
+    const m = await run(["--pull", "never", "no-such-image"]);
     expect(m.code).toBe(1);
     expect(m.stderr).toMatch(/^ERROR: image no-such-image not found/);
     expect(hasStackTrace(m.stderr)).toBe(false);
+  });
+
+  it("an image the store lacks is pulled first (--pull missing, Docker's default); --pull never refuses, always pulls again", async () => {
+    const reg = await startRegistry();
+    try {
+      const remote = `${reg.host}/team/app:1`;
+      await env.ok(["tag", "app", remote]);
+      await env.ok(["push", "-q", remote]);
+      const fresh = join(env.dir, "pull-store");
+      const inFresh = (args: string[]) => tbuild(["--root", fresh, "run", "--rm", "--network", "none", ...args], { env: { TBUILD_BRIDGE_SUBNET: "172.30.51.0/24" } });
+      const never = await inFresh(["--pull", "never", remote]);
+      expect(never.code).toBe(1);
+      expect(never.stderr).toMatch(/^ERROR: image .*team\/app:1 not found/m);
+      const first = await inFresh([remote]);
+      expect(first.stderr).toContain(`Unable to find image '${remote}' locally`);
+      expect(first.stdout).toBe("hi kept from /work as 65534\n");
+      expect(first.code).toBe(7);
+      const again = await inFresh([remote]);
+      expect(again.stderr).not.toContain("Unable to find image");
+      expect((await inFresh(["--pull", "always", remote])).stderr).toContain(`pulling ${remote}`);
+      expect((await inFresh(["--pull", "sometimes", remote])).code).toBe(2);
+    } finally {
+      await reg.stop();
+    }
   });
 
   it("bad flag values are usage errors (exit 2)", async () => {

@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 import { type StoreFlags, withStore } from "../images/open-store.js";
-import { resolveImage } from "../images/stored-image.js";
+import { imageToRun, parsePullPolicy } from "../images/image-to-run.js";
 import { attached, envFromFlags, labelsFromFlags, loadRuntime, usage } from "../containers/runtime-kit.js";
 
 interface RunFlags extends StoreFlags {
@@ -30,6 +30,8 @@ interface RunFlags extends StoreFlags {
   restart: string;
   stopTimeout?: string;
   label?: string[];
+  pull: string;
+  quiet?: boolean;
 }
 
 export default async function runAction(cmd: Command): Promise<number> {
@@ -50,7 +52,9 @@ export default async function runAction(cmd: Command): Promise<number> {
   if (stopTimeout !== undefined && !Number.isInteger(stopTimeout)) throw new UsageError(`invalid --stop-timeout ${f.stopTimeout}: expected whole seconds`);
   const env = envFromFlags(rt, f.envFile, f.env);
 
-  const { root, image } = await withStore(f, async (store) => ({ root: store.root, image: await resolveImage(store, imageRef) }));
+  const pull = parsePullPolicy(f.pull);
+  const say = (line: string) => f.quiet || process.stderr.write(`${line}\n`);
+  const { root, image } = await withStore(f, async (store) => ({ root: store.root, image: await imageToRun(store, imageRef, pull, { say }) }));
   const { container, warnings } = await rt.createContainer(root, {
     image: {
       ref: imageRef,

@@ -9,7 +9,7 @@ export function defineContainerCommands(program: Command): void {
   const run = program
     .command("run")
     .description("run a command in a new container")
-    .argument("<image>", "image name or ID in the local store")
+    .argument("<image>", "image name or ID (a name not in the local store is pulled, see --pull)")
     .argument("[command...]", "command and arguments (default: the image's Entrypoint and Cmd)")
     .option("-d, --detach", "run in the background under a monitor process and print the container ID")
     .option("-i, --interactive", "keep stdin open: the container reads this command's stdin")
@@ -32,6 +32,8 @@ export function defineContainerCommands(program: Command): void {
     .option("--restart <policy>", "no, on-failure[:max-retries], always or unless-stopped (with -d)", "no")
     .option("--stop-timeout <seconds>", "seconds 'stop' waits before SIGKILL (default 10)")
     .option("-l, --label <key=value>", "set a container label; repeatable", collect)
+    .option("--pull <policy>", "missing (pull an image the store lacks), always or never", "missing")
+    .option("-q, --quiet", "do not report pulling")
     .addHelpText("after", `
 Examples:
   tbuild run --rm busybox echo hello

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import type { Container, CreateRequest } from "@tbuild/runtime";
 import type { Store } from "@tbuild/cache";
 import { CommandError } from "../errors.js";
+import { imageToRun } from "../images/image-to-run.js";
 import { resolveImage } from "../images/stored-image.js";
 import type { Runtime } from "../containers/runtime-kit.js";
 import { parseDotEnv } from "./dotenv.js";
@@ -26,9 +27,11 @@ function inService<T>(r: ServiceRun, key: string, parse: () => T): T {
 export async function serviceRequest(rt: Runtime, store: Store, p: ComposeProject, r: ServiceRun): Promise<{ req: CreateRequest; hash: string }> {
   let image;
   try {
-    image = await resolveImage(store, r.image);
-  } catch {
-    throw new CommandError(`service ${r.service}: image ${r.image} is not in the store${r.build ? " (the build did not make it)" : "; tbuild compose does not pull: run 'tbuild pull " + r.image + "' first"}`);
+    // A built service's image is what its build made; any other is pulled when missing, as compose does.
+    image = r.build ? await resolveImage(store, r.image) : await imageToRun(store, r.image, "missing", { say: (line) => process.stderr.write(`${line}\n`) });
+  } catch (e) {
+    if (!r.build) throw new CommandError(`service ${r.service}: ${(e as Error).message}`);
+    throw new CommandError(`service ${r.service}: image ${r.image} is not in the store (the build did not make it)`);
   }
   const env: string[] = [];
   for (const f of r.envFiles) {
