@@ -58,13 +58,15 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
 
   const registry = registryResolver({ ...(opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}) });
   const resolveBase = address.kind === "docker" ? dockerResolver(address.socketPath, registry) : registry;
-  // The connection, the session and the Solve come up while the Dockerfile is converted; the
-  // Solve waits for this client to act as its frontend (frontend.ts), whose LLB bridge also
-  // tells the daemon's capabilities to a conversion that asks.
+  // The connection and the session come up while the Dockerfile is converted. The Solve
+  // (this client then acts as its frontend, frontend.ts) starts after the conversion, or
+  // earlier when a step asks the daemon's LLB capabilities, which only its LLB bridge tells.
+  // Started before every conversion, the Solve of a buildkitd session stream hung now and
+  // then (a test with several builds on one daemon): only builds that need it pay that risk.
   const transfers: { dir: string; entries: number; files: number; bytes: number }[] = [];
   const ref = newId();
   const abort = new AbortController();
-  const daemon = openDaemon(address, {
+  const opened = openDaemon(address, {
     dirs: new Map<string, SyncedDir>([["context", { dir: context, excludes: (await readIgnoreSpec(context, dockerfile)).patterns }], ...(await namedContextDirs(opts.buildContexts))]),
     secrets: opts.secrets ?? [],
     // RUN --mount=type=ssh reaches $SSH_AUTH_SOCK as id "default", as a local build's does.
@@ -72,24 +74,28 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
     sharedKey: context,
     ...(exporter.receive ? { receive: exporter.receive } : {}),
     onTransfer: (dirName, s) => transfers.push({ dir: dirName, ...s }),
-  }).then((d) => {
-    const solved = d.conn.solve(
-      create(control.SolveRequestSchema, {
-        Ref: ref,
-        Session: d.session.id,
-        ExporterDeprecated: exporter.exporter,
-        ExporterAttrsDeprecated: exporter.attrs,
-        Entitlements: opts.allow ?? [],
-        ...(cache.exports.length ? { Cache: create(control.CacheOptionsSchema, { Exports: cache.exports.map((e) => create(control.CacheOptionsEntrySchema, e)) }) } : {}),
-      }),
-      abort.signal,
-    );
-    solved.catch(() => {});
-    return { ...d, solved, bridge: d.conn.bridge(ref) };
   });
-  daemon.catch(() => {});
+  opened.catch(() => {});
+  let solving: ReturnType<typeof startSolve> | undefined;
+  const startSolve = () =>
+    opened.then((d) => {
+      const solved = d.conn.solve(
+        create(control.SolveRequestSchema, {
+          Ref: ref,
+          Session: d.session.id,
+          ExporterDeprecated: exporter.exporter,
+          ExporterAttrsDeprecated: exporter.attrs,
+          Entitlements: opts.allow ?? [],
+          ...(cache.exports.length ? { Cache: create(control.CacheOptionsSchema, { Exports: cache.exports.map((e) => create(control.CacheOptionsEntrySchema, e)) }) } : {}),
+        }),
+        abort.signal,
+      );
+      solved.catch(() => {});
+      return { ...d, solved, bridge: d.conn.bridge(ref) };
+    });
+  const daemon = () => (solving ??= startSolve());
   let caps: Promise<Set<string>> | undefined;
-  const llbCaps = () => (caps ??= daemon.then((d) => llbCapsOf(d.bridge)));
+  const llbCaps = () => (caps ??= daemon().then((d) => llbCapsOf(d.bridge)));
   const inputs: Omit<ConvertInputs, "platforms"> = {
     ir, buildArgs, ...(opts.network ? { network: opts.network } : {}), allow: opts.allow ?? [], noCache: opts.noCache ?? false, noCacheFilter: opts.noCacheFilter ?? [],
     ...(opts.ulimits?.length ? { ulimits: opts.ulimits } : {}), ...(opts.buildContexts ? { buildContexts: opts.buildContexts } : {}), stageCount: needed.length, resolveBase, builder: address.text, llbCaps,
@@ -103,12 +109,14 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
       converted.push({ ...c, platform: target, config });
     }
   } catch (e) {
-    const d = await daemon.catch(() => undefined);
-    if (d) {
-      await returnError(d.bridge, e);
-      await d.solved.catch(() => {});
-      d.close();
-    }
+    if (solving) {
+      const d = await solving.catch(() => undefined);
+      if (d) {
+        await returnError(d.bridge, e);
+        await d.solved.catch(() => {});
+        d.close();
+      }
+    } else (await opened.catch(() => undefined))?.close();
     throw e;
   }
   const marshalled = converted.map((c) => ({ ...c, ...marshal(c.root) }));
@@ -124,7 +132,7 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
   const progress = new RemoteProgress(converted.flatMap((c) => c.steps), (sv) => (sv.vertex ? digests.get(sv.vertex) : undefined), emit);
   progress.begin();
 
-  const { conn, session, solved, bridge } = await daemon;
+  const { conn, session, solved, bridge } = await daemon();
   const receiver = session.receiver;
   const onCancel = () => abort.abort(opts.signal?.reason);
   opts.signal?.addEventListener("abort", onCancel, { once: true });
