@@ -2,6 +2,7 @@
 // a separate process against a shared store root, using the built package.
 //   node worker.mjs hammer <root> <id> <n>   write shared and own blobs/snapshots/records/images
 //   node worker.mjs churn <root> <seed>      write forever (killed with SIGKILL by the test)
+//   node worker.mjs midwrite <root>          start a blob and a snapshot draft, print "mid", hang (killed)
 //   node worker.mjs lease <root> <digest>    lease a blob, print "leased", hold until stdin closes
 //   node worker.mjs builder <root> <n>       build-like loop racing a gc; prints violations
 //   node worker.mjs gc <root> <ms>           prune --all in a loop for <ms>
@@ -139,6 +140,17 @@ async function pruneOnce(json) {
   process.stdout.write(JSON.stringify(res));
 }
 
+/** Half a blob written and a snapshot draft open when the test kills this process. */
+async function midWrite() {
+  const store = await Store.open(root, { gracePeriodMs: 0 });
+  const w = await store.blobWriter();
+  await new Promise((r) => w.write(randomBytes(256 * 1024), r));
+  const draft = await store.prepareSnapshot();
+  writeFileSync(path.join(draft.path, "half"), "x");
+  process.stdout.write("mid\n");
+  setInterval(() => {}, 1 << 30);
+}
+
 async function holdLock() {
   await lockFile(root, "exclusive");
   process.stdout.write("locked\n");
@@ -147,7 +159,7 @@ async function holdLock() {
 
 const main = {
   prune: () => pruneOnce(args[0]),
-  lock: () => holdLock(), hammer: () => hammer(args[0], Number(args[1])), churn: () => churn(args[0]), lease: () => holdLease(args[0]), builder: () => builder(Number(args[0])), gc: () => gcLoop(Number(args[0])) }[mode];
+  lock: () => holdLock(), midwrite: () => midWrite(), hammer: () => hammer(args[0], Number(args[1])), churn: () => churn(args[0]), lease: () => holdLease(args[0]), builder: () => builder(Number(args[0])), gc: () => gcLoop(Number(args[0])) }[mode];
 if (!main) {
   process.stderr.write(`unknown mode ${mode}\n`);
   process.exit(2);
