@@ -13,7 +13,7 @@ import { runStage } from "./solve/run-stage.js";
 import { loadBaseImage } from "./solve/base-image.js";
 import { applyBuildLabels } from "./image-state/config-ops.js";
 import { commitImage } from "./image-state/commit-image.js";
-import { outputNeedsBytes, writeOutputs } from "./export/outputs.js";
+import { writeOutputs } from "./export/outputs.js";
 import { BuildAbortedError, BuildCheckError } from "./solve/errors.js";
 import { checkContext, planTarget, readDockerfile, targetPlatforms } from "./solve/build-inputs.js";
 import { SharedStages } from "./solve/shared-stages.js";
@@ -112,9 +112,6 @@ async function runBuild(opts: BuildOptions, emit: (e: BuildEvent) => void, start
       for (const s of sessions) s.imports = imports;
     }
     for (const s of sessions.slice(1)) s.lazy = sessions[0]!.lazy;
-    // Imported layers of the final image are fetched during the build when an output needs them.
-    const asked = opts.outputs?.length ? opts.outputs : [{ type: "store" as const }];
-    if (opts.cacheFrom?.length && asked.some((o) => outputNeedsBytes(o, opts.tags))) for (const s of sessions) s.bytesNeededForStage = target;
     // The context walk (stat of every file, .dockerignore) overlaps the base image's load or
     // pull instead of starting at the first COPY; the COPY awaits the same walk and reports
     // its errors.

@@ -24,17 +24,11 @@ export async function writeOutputs(session: BuildSession, state: ImageState, ima
   return results;
 }
 
-/**
- * True for an output that needs the bytes of every layer of the image: all but a push (which
- * mounts or fetches imported layers itself) and an unnamed store image; a named one must be whole.
- */
-export function outputNeedsBytes(out: OutputSpec, tags: readonly string[] | undefined): boolean {
-  return out.type === "store" ? (tags?.length ?? 0) > 0 : out.type !== "registry";
-}
-
 async function writeOutput(session: BuildSession, state: ImageState, image: CommittedImage, out: OutputSpec): Promise<OutputResult> {
-  // Layers of imported-cache hits are fetched for an output that needs their bytes.
-  if (outputNeedsBytes(out, session.opts.tags)) await session.lazy.ensureBlobs(state);
+  // Layers of imported-cache hits are fetched for an output that needs their bytes (a
+  // push mounts or fetches them itself); a store image that gets a name must be whole.
+  const needsBytes = out.type === "store" ? (session.opts.tags?.length ?? 0) > 0 : out.type !== "registry";
+  if (needsBytes) await session.lazy.ensureBlobs(state);
   switch (out.type) {
     case "store": {
       const names = (session.opts.tags ?? []).map(normalizeImageName);

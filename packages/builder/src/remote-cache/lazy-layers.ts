@@ -9,7 +9,6 @@ import type { Store } from "@tbuild/cache";
 import { chainsOf, ensureSnapshotFromBlob } from "../image-state/layers.js";
 import type { ImageState } from "../image-state/state.js";
 import type { BlobRemote } from "./blob-remote.js";
-import { Limiter } from "../util/limiter.js";
 
 /** A cache source failed while the build needed one of its blobs. */
 export class CacheImportError extends Error {
@@ -95,30 +94,10 @@ export class LazyLayers {
     return true;
   }
 
-  private readonly prefetches = new Limiter(5);
-
-  /**
-   * Starts fetching an imported blob an output will need (a layer of the final image when the
-   * output needs bytes), a few at a time, while the build goes on; whoever needs it later
-   * awaits the same fetch, and sees its failure.
-   */
-  prefetch(desc: Descriptor): void {
-    const remote = this.imported.get(desc.digest)?.remote;
-    if (!remote || this.fetching.has(desc.digest)) return;
-    const p = this.prefetches.run(() => this.fetch(desc, remote));
-    this.fetching.set(desc.digest, p);
-    p.catch(() => {}); // awaited, with its error, by whoever needs the blob
-  }
-
-  /** Resolves when no fetch is running (failed ones included). */
-  async settled(): Promise<void> {
-    await Promise.allSettled([...this.fetching.values()]);
-  }
-
   /** Every imported blob of `state` in the store (for outputs that need the bytes). */
   async ensureBlobs(state: ImageState): Promise<void> {
     const wanted = state.layers.flatMap((l) => (l.blob && this.imported.has(l.blob.digest) && !this.fetching.has(l.blob.digest) ? [l.blob.digest] : []));
-    // One lease line for all of them.
+    // One lease update for all of them (each update rewrites the lease file).
     if (wanted.length > 0) await this.protect({ blobs: wanted });
     for (const d of wanted) this.protectedBlobs.add(d);
     // A few at a time, as docker pull does: kept-alive connections instead of one per blob.

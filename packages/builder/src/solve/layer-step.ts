@@ -96,8 +96,6 @@ async function runLayerStep(
       layerGone = true;
     }
     const imported = await importedHit(session, opts.key, state, opts.createdBy);
-    // A layer of the final image, when an output needs its bytes: fetched while the build goes on.
-    if (imported && session.finalStageNeedsBytes(step.stageIndex)) session.lazy.prefetch(imported.state.layers.at(-1)!.blob!);
     if (imported) return cached(session, step, opts, started, imported.source, imported.chainID, imported.state);
   }
   // ── explain (miss): why, before the step runs ──

@@ -172,14 +172,6 @@ export class BuildSession {
     return lowerStack(state).map((c) => this.store.snapshotPath(c));
   }
 
-  /** The target stage, when an output needs the bytes of its layers (build.ts sets it). */
-  bytesNeededForStage?: number;
-
-  /** True for a stage whose layers an output will need as bytes (imported ones are prefetched). */
-  finalStageNeedsBytes(stageIndex: number): boolean {
-    return this.bytesNeededForStage === stageIndex;
-  }
-
   /** One registry client for the build's cache imports, exports and lazy bases; closed with the session. */
   registry(): RegistryClient {
     this.client ??= registryClient([...(this.opts.insecureRegistries ?? []), ...insecureCacheRegistries(this.opts)]);
@@ -242,7 +234,6 @@ export class BuildSession {
   async close(): Promise<void> {
     this.removeAbortListener?.();
     await this.imports?.catch(() => {});
-    await this.lazy.settled(); // no prefetch outlives the build (nor writes after its lease)
     await this.client?.close().catch(() => {});
     await Promise.all(this.leases.splice(0).map((l) => l.release().catch(() => {})));
     if (this.contextIdx) await (await this.contextIdx.catch(() => undefined))?.save().catch(() => {});
