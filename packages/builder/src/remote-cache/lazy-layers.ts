@@ -97,7 +97,7 @@ export class LazyLayers {
   /** Every imported blob of `state` in the store (for outputs that need the bytes). */
   async ensureBlobs(state: ImageState): Promise<void> {
     const wanted = state.layers.flatMap((l) => (l.blob && this.imported.has(l.blob.digest) && !this.fetching.has(l.blob.digest) ? [l.blob.digest] : []));
-    // One lease update for all of them (each update rewrites the lease file).
+    // One lease line for all of them.
     if (wanted.length > 0) await this.protect({ blobs: wanted });
     for (const d of wanted) this.protectedBlobs.add(d);
     // A few at a time, as docker pull does: kept-alive connections instead of one per blob.
