@@ -75,12 +75,6 @@ const result = await build({
   define: { "import.meta.url": "__tbuildImportMetaUrl" },
   banner: { js: "var __tbuildImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
-// The launcher compiles the bundle with vm.Script, which has no loader for import(): no
-// import() may be left for Node to resolve (see `supported` above).
-for (const [out, o] of Object.entries(result.metafile.outputs)) {
-  const dynamic = o.imports.filter((i) => i.kind === "dynamic-import" && i.external);
-  if (dynamic.length) throw new Error(`${out}: import() of ${dynamic.map((i) => i.path).join(", ")} is left to Node; use a static import (the bundle is CommonJS)`);
-}
 // A vendored library reached by a specifier VENDOR does not list (a new subpath) would be
 // bundled a second time into tbuild.js, with its own copy of the library's state.
 const vendoredRoots = Object.values(VENDOR).flat().map((s) => s.split("/").slice(0, s.startsWith("@") ? 2 : 1).join("/"));

@@ -12,7 +12,7 @@ import { convertFrom } from "./from.js";
 import { convertRun } from "./run.js";
 import { convertCopy } from "./copy.js";
 import { convertWorkdir } from "./workdir.js";
-import type { ConvertState, InstructionContext, StageLLB } from "./types.js";
+import type { ConvertState, StageLLB } from "./types.js";
 
 export async function convertStage(cs: ConvertState, stage: Stage): Promise<StageLLB> {
   const { inputs } = cs;
