@@ -30,7 +30,6 @@ rmSync(outdir, { recursive: true, force: true });
 /** Vendor bundles: name → the import specifiers it serves (one bundle per library family, so
  * the subpaths of a package share one copy of its internals). */
 const VENDOR = {
-  undici: ["undici"],
   grpc: ["@grpc/grpc-js"],
   protobuf: ["@bufbuild/protobuf", "@bufbuild/protobuf/codegenv2", "@bufbuild/protobuf/wkt"],
   yaml: ["yaml"],

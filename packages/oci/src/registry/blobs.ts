@@ -165,18 +165,22 @@ async function* slice(stream: Readable, chunkSize: number): AsyncGenerator<Buffe
 }
 
 /**
- * Makes `desc` present in `repo`: HEAD first (already there → "existing"), then a
- * cross-repository mount if `mountFrom` is given ("mounted"), else an upload ("uploaded"),
- * monolithic or in chunks. The blob is streamed from `source` and verified on the way.
+ * Makes `desc` present in `repo`. With `mountFrom` (another repository of the registry
+ * that holds it): a cross-repository mount straight away, as Docker does — one request,
+ * and 201 whether the blob was mounted or already there ("mounted"); a registry that
+ * will not mount answers 202 with an upload session, which the upload then uses. Without:
+ * HEAD first (already there → "existing"), else an upload ("uploaded"), monolithic or in
+ * chunks. The blob is streamed from `source` and verified on the way.
  */
 export async function pushBlob(t: Transport, registry: string, repo: string, desc: Descriptor, source: BlobSource, opts: UploadOptions = {}): Promise<BlobPushOutcome> {
   const what = `uploading blob ${desc.digest} to ${registry}/${repo}`;
-  if (await blobExists(t, registry, repo, desc)) return "existing";
+  const from = opts.mountFrom !== repo ? opts.mountFrom : undefined;
+  if (from === undefined && (await blobExists(t, registry, repo, desc))) return "existing";
   const scopes = [pushScope(repo)];
   let start: RegistryResponse;
-  if (opts.mountFrom && opts.mountFrom !== repo) {
-    const q = new URLSearchParams({ mount: desc.digest, from: opts.mountFrom });
-    start = await t.send({ method: "POST", registry, path: `/v2/${repo}/blobs/uploads/?${q}`, scopes: [...scopes, pullScope(opts.mountFrom)], what, body: Buffer.alloc(0) });
+  if (from !== undefined) {
+    const q = new URLSearchParams({ mount: desc.digest, from });
+    start = await t.send({ method: "POST", registry, path: `/v2/${repo}/blobs/uploads/?${q}`, scopes: [...scopes, pullScope(from)], what, body: Buffer.alloc(0) });
     if (start.status === 201) {
       start.body?.destroy();
       return "mounted";

@@ -1,30 +1,14 @@
 // HTTP(S) to registries: scheme choice, TLS trust, timeouts, retries with backoff,
 // authentication retries and safe redirects.
 //
-// We use the `undici` package (v6, Node 20 compatible): its Agent carries the extra CA
-// certificates, the insecure (no verification) mode and the connect/headers/body timeouts,
-// and its `request` API gives a Node stream body. Not its `fetch`: the WHATWG layer (web
-// streams, request cloning, header guards) cost a small push more CPU than the requests
-// themselves (measured: ~90 ms of a 0.4 s push in undici's fetch code), and redirects,
-// which fetch would follow, are followed here by rule (below).
+// Connections are Node's own (http-pool.ts: node:http/https agents with keep-alive and
+// timeouts); redirects, which a client library would follow itself, are followed here by
+// rule (below).
 import { Readable } from "node:stream";
-import type { Agent, Dispatcher } from "undici";
-
-// undici is loaded on the first request: it is dozens of modules, and most tbuild runs
-// (a cached rebuild, a save) never talk to a registry.
-type UndiciParts = { Agent: typeof import("undici").Agent };
-let undiciModule: Promise<UndiciParts> | undefined;
-// undici is CommonJS: Node's ESM loader gives it named exports, but a bundler's dynamic
-// import of a CommonJS module (esbuild, our CLI bundle) gives only `default` = module.exports.
-// `default` is module.exports in both cases, so read the parts from there when it exists.
-const undici = () =>
-  (undiciModule ??= import("undici").then((m) => {
-    const mod = ((m as { default?: UndiciParts }).default ?? m) as UndiciParts;
-    return { Agent: mod.Agent };
-  }));
 import { OciError } from "../errors.js";
 import { Authenticator } from "./auth.js";
 import { dockerCredentials, type Credentials } from "./credentials.js";
+import { drain, HttpPool, readText, type PoolResponse } from "./http-pool.js";
 import { DOCKER_HUB } from "./reference.js";
 
 /** Per-registry settings, keyed by "host[:port]". */
@@ -104,7 +88,7 @@ export function isLoopback(registry: string): boolean {
   const host = registry.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
   if (host === "localhost" || host === "::1") return true;
   // Dotted-quad 127.0.0.0/8 (node:net's isIP would do, but loading node:net and node:tls
-  // costs every command ~15 ms; both are loaded with undici on the first request).
+  // costs every command ~15 ms; they are loaded with the first request).
   const quad = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
   return quad !== null && quad.slice(1).every((o) => Number(o) <= 255);
 }
@@ -115,7 +99,7 @@ function toList(v: string | Buffer | Array<string | Buffer> | undefined): Array<
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function headersOf(raw: Dispatcher.ResponseData["headers"]): ResponseHeaders {
+function headersOf(raw: PoolResponse["headers"]): ResponseHeaders {
   return {
     get(name) {
       const v = raw[name.toLowerCase()];
@@ -125,11 +109,11 @@ function headersOf(raw: Dispatcher.ResponseData["headers"]): ResponseHeaders {
 }
 
 /** Reads the rest of a body we do not need, so its connection can be reused. */
-async function discard(res: Dispatcher.ResponseData): Promise<void> {
-  await res.body.dump().catch(() => undefined);
+async function discard(res: PoolResponse): Promise<void> {
+  await drain(res.body);
 }
 
-/** Classifies a request failure (undici may wrap the real error as `cause`). */
+/** Classifies a request failure (the real error may come wrapped as `cause`). */
 export function networkError(err: unknown, what: string, url: string): OciError {
   if (err instanceof OciError) return err;
   const e = err as { cause?: { code?: string; message?: string }; code?: string; message?: string; name?: string };
@@ -151,7 +135,7 @@ function retriable(err: OciError): boolean {
 /** HTTP(S) transport shared by the requests of one RegistryClient. */
 export class Transport {
   readonly auth: Authenticator;
-  private readonly agents = new Map<string, Agent>();
+  private readonly pools = new Map<string, HttpPool>();
   private readonly bases = new Map<string, Promise<URL>>();
   private readonly retries: number;
   private readonly retryDelay: number;
@@ -160,10 +144,8 @@ export class Transport {
     this.retries = opts.retries ?? 3;
     this.retryDelay = opts.retryDelay ?? 250;
     this.auth = new Authenticator((r) => this.lookupCredentials(r), async (url, init) => {
-      const agent = await this.agentFor(url.host, this.insecure(url.host) ? "insecure" : "verify");
-      // A token server may redirect (Go's client, which Docker uses, follows up to 10).
-      const res = await agent.request({ origin: url.origin, path: url.pathname + url.search, method: init.method, headers: init.headers, body: init.body, maxRedirections: 10 });
-      return { status: res.statusCode, json: () => res.body.json(), text: () => res.body.text() };
+      const res = await this.tokenRequest(url, init);
+      return { status: res.statusCode, json: async () => JSON.parse(await readText(res.body)) as unknown, text: () => readText(res.body) };
     });
   }
 
@@ -180,18 +162,34 @@ export class Transport {
     return this.opts.hosts?.[registry]?.insecure ?? isLoopback(registry);
   }
 
-  private async agentFor(registry: string, mode: "verify" | "insecure"): Promise<Agent> {
-    const { Agent } = await undici();
+  /** A token request; a token server may redirect (Go's client, which Docker uses, follows up to 10). */
+  private async tokenRequest(url: URL, init: { method: "GET" | "POST"; headers: Record<string, string>; body?: string }): Promise<PoolResponse> {
+    let method = init.method;
+    let body = init.body === undefined ? undefined : Buffer.from(init.body);
+    for (let hop = 0; ; hop++) {
+      const res = await this.poolFor(url.host, this.insecure(url.host) ? "insecure" : "verify").request({ url, method, headers: init.headers, body });
+      const location = res.headers.location;
+      if (![301, 302, 303, 307, 308].includes(res.statusCode) || !location || hop >= 10) return res;
+      await discard(res);
+      url = new URL(location, url);
+      if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === "POST")) {
+        method = "GET";
+        body = undefined;
+      }
+    }
+  }
+
+  private poolFor(registry: string, mode: "verify" | "insecure"): HttpPool {
     const extra = [...toList(this.opts.ca), ...toList(this.opts.hosts?.[registry]?.ca)];
     const key = mode === "insecure" ? "insecure" : extra.length > 0 ? `ca:${registry}` : "default";
-    let agent = this.agents.get(key);
-    if (!agent) {
+    let pool = this.pools.get(key);
+    if (!pool) {
       const t = this.opts.timeouts ?? {};
-      const connect = mode === "insecure" ? { rejectUnauthorized: false } : extra.length > 0 ? { ca: [...(await import("node:tls")).rootCertificates, ...extra.map(String)] } : {};
-      agent = new Agent({ connect: { ...connect, timeout: t.connect ?? 30_000 }, headersTimeout: t.headers ?? 120_000, bodyTimeout: t.body ?? 60_000 });
-      this.agents.set(key, agent);
+      const tls = mode === "insecure" ? { rejectUnauthorized: false } : { extraCa: extra.map(String) };
+      pool = new HttpPool(tls, { connect: t.connect ?? 30_000, headers: t.headers ?? 120_000, body: t.body ?? 60_000 });
+      this.pools.set(key, pool);
     }
-    return agent;
+    return pool;
   }
 
   /**
@@ -220,8 +218,7 @@ export class Transport {
       const last = i === schemes.length - 1;
       const url = new URL(`${scheme}://${registry}/v2/`);
       try {
-        const agent = await this.agentFor(registry, "insecure");
-        const res = await agent.request({ origin: url.origin, path: url.pathname, method: "GET", headers: { "user-agent": this.opts.userAgent ?? "tbuild" } });
+        const res = await this.poolFor(registry, "insecure").request({ url, method: "GET", headers: { "user-agent": this.opts.userAgent ?? "tbuild" } });
         await discard(res);
         // A TLS port asked in plain HTTP answers 400 (Go: "Client sent an HTTP request to an HTTPS server").
         if (scheme === "http" && res.statusCode === 400 && !last) continue;
@@ -236,13 +233,13 @@ export class Transport {
   }
 
   /**
-   * The agent for a request URL: the registry's own settings on its origin; elsewhere (a
+   * The pool for a request URL: the registry's own settings on its origin; elsewhere (a
    * redirect target, a token server) the settings of that host, so unverified TLS is used
    * only for hosts that are themselves insecure.
    */
-  private dispatcher(registry: string, url: URL, base: URL): Promise<Agent> {
+  private dispatcher(registry: string, url: URL, base: URL): HttpPool {
     const host = url.origin === base.origin ? registry : url.host;
-    return this.agentFor(host, this.insecure(host) ? "insecure" : "verify");
+    return this.poolFor(host, this.insecure(host) ? "insecure" : "verify");
   }
 
   /**
@@ -261,7 +258,7 @@ export class Transport {
       let authHeader = await this.auth.header(req.registry, scopes);
       let url = start;
       let method = req.method;
-      let res: Dispatcher.ResponseData;
+      let res: PoolResponse;
       let headers: ResponseHeaders;
       try {
         for (let hop = 0; ; hop++) {
@@ -270,8 +267,7 @@ export class Transport {
           if (authHeader && sameOrigin) sent.authorization = authHeader;
           const given = req.body === undefined || method === "GET" || method === "HEAD" ? undefined : Buffer.isBuffer(req.body) ? req.body : await req.body();
           const body = given === undefined || Buffer.isBuffer(given) || given instanceof Readable ? given : Readable.from(given);
-          const agent = await this.dispatcher(req.registry, url, base);
-          res = await agent.request({ origin: url.origin, path: url.pathname + url.search, method, headers: sent, body });
+          res = await this.dispatcher(req.registry, url, base).request({ url, method, headers: sent, body });
           headers = headersOf(res.headers);
           // Only GET and HEAD follow redirects (an upload is never redirected).
           const location = headers.get("location");
@@ -310,7 +306,7 @@ export class Transport {
       }
       if (method === "HEAD") await discard(res);
       const body: Readable | null = method === "HEAD" ? null : res.body;
-      // Callers drop a body they do not need with destroy(), which undici reports as an
+      // Callers drop a body they do not need with destroy(), which may surface as an
       // "aborted" error event: not a failure of anything. Readers (for await, pipeline) still
       // see real errors: they listen themselves.
       body?.on("error", () => undefined);
@@ -325,8 +321,8 @@ export class Transport {
 
   /** Closes pooled connections. */
   async close(): Promise<void> {
-    await Promise.all([...this.agents.values()].map((a) => a.close()));
-    this.agents.clear();
+    for (const p of this.pools.values()) p.close();
+    this.pools.clear();
   }
 }
 
