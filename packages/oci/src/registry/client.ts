@@ -190,8 +190,8 @@ export class RegistryClient {
 
   /**
    * Pushes an image or index to `ref` (its tag, or its digest if it has no tag): blobs first
-   * (HEAD to skip existing ones, cross-repository mounts where `mountFrom` says, a few
-   * uploads at a time), then child manifests of an index by digest, then the document itself.
+   * (a cross-repository mount where `mountFrom` names a source, else HEAD to skip existing
+   * ones; a few at a time), then child manifests of an index by digest, then the document itself.
    * Blobs and child manifests are read from `source`.
    */
   async push(ref: ImageReference | string, content: PushContent, source: BlobSource, opts: PushOptions = {}): Promise<PushResult> {
@@ -230,8 +230,8 @@ export class RegistryClient {
   }
 
   /**
-   * Makes one blob present in `ref`'s repository: HEAD (already there), a cross-repository
-   * mount from `mountFrom` on the same registry, or an upload streamed from `source`.
+   * Makes one blob present in `ref`'s repository: a cross-repository mount from `mountFrom`
+   * on the same registry, HEAD (already there), or an upload streamed from `source`.
    */
   pushBlob(ref: ImageReference | string, blob: Descriptor, source: BlobSource, opts: { mountFrom?: string } = {}): Promise<BlobPushOutcome> {
     const r = asRef(ref);
