@@ -19,6 +19,9 @@ export default async function pushAction(cmd: Command): Promise<number> {
   const ref = parseImageRef(refArg);
   const { registryClient, storeMountSources } = await import("@tbuild/builder");
   const client = registryClient(f.insecure ? [ref.registry] : []);
+  // The registry's ping (scheme, auth challenge) goes out while the store is read; a
+  // failure here is met again, and reported, by the push itself.
+  client.transport.base(ref.registry).catch(() => undefined);
   try {
     const result = await withStore(f, async (store) => {
       const img = await resolveImage(store, ref.toString());
