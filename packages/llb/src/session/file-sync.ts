@@ -69,8 +69,30 @@ async function listEntries(d: SyncedDir): Promise<ContextEntry[]> {
   return list.sort((a, b) => comparePaths(a.path, b.path));
 }
 
+/**
+ * Lets the messages buffered in a grpc-js server stream go out together. Its Writable sends
+ * one message per event-loop turn (it waits for each HTTP/2 write to complete before it
+ * serialises the next), so a 20,000-entry list cost 20,000 writev calls and loop turns
+ * (2.4 s against docker's 1.2 s for a no-op rebuild of a 20,000-file context). Given a
+ * `_writev`, Node's Writable hands over everything buffered at once; sent in one turn, the
+ * messages leave in a few HTTP/2 writes. It calls the stream's `call.sendMessage` (grpc-js's
+ * ServerInterceptingCallInterface, synchronous up to the HTTP/2 write); a grpc-js without
+ * that field keeps its one-by-one writes.
+ */
+export function sendBuffered(call: grpc.ServerDuplexStream<Packet, Packet>): void {
+  type Inner = { sendMessage?: (message: unknown, done: () => void) => void };
+  const inner = (call as unknown as { call?: Inner }).call;
+  const sendMessage = inner?.sendMessage?.bind(inner);
+  if (!sendMessage) return;
+  (call as unknown as { _writev: (chunks: { chunk: unknown }[], cb: () => void) => void })._writev = (chunks, cb) => {
+    let left = chunks.length;
+    for (const { chunk } of chunks) sendMessage(chunk, () => --left === 0 && cb());
+  };
+}
+
 async function diffCopy(call: grpc.ServerDuplexStream<Packet, Packet>, d: SyncedDir): Promise<TransferStats> {
   const stats: TransferStats = { entries: 0, files: 0, bytes: 0 };
+  sendBuffered(call);
   // Backpressure is honoured per few MiB, not per packet: waiting for "drain" after each of
   // 20,000 small STAT packets costs a round trip through the connection each time.
   let unflushed = 0;
