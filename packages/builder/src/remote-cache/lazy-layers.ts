@@ -100,8 +100,9 @@ export class LazyLayers {
     // One lease line for all of them.
     if (wanted.length > 0) await this.protect({ blobs: wanted });
     for (const d of wanted) this.protectedBlobs.add(d);
-    // A few at a time, as docker pull does: kept-alive connections instead of one per blob.
-    await mapLimit(state.layers, 5, async (l) => (l.blob ? this.ensureBlob(l.blob) : undefined));
+    // Ten at a time over kept-alive connections: a cache's layers are often many and small,
+    // and each costs a registry round trip (manylayers' 41: 0.26-0.29 s at 5, 0.25-0.26 at 10).
+    await mapLimit(state.layers, 10, async (l) => (l.blob ? this.ensureBlob(l.blob) : undefined));
   }
 
   /**
