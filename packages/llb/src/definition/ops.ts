@@ -60,15 +60,24 @@ export interface ExecSpec {
   ulimits?: { name: string; soft: number; hard: number }[];
 }
 
-/** LLB capabilities (solver/pb/caps.go) of what BuildKit 0.8 cannot read, set on the ops that use it. */
+/**
+ * LLB capabilities (solver/pb/caps.go) of what BuildKit 0.8 cannot read. All but
+ * execValidExitCode are set on the ops that use them. A copy's modeStr has no capability a
+ * daemon reports: caps.go declares "file.copy.modestring" but never registers it (no
+ * Caps.Init, v0.17 to v0.32), so no Ping lists it and llbsolver's WithValidateCaps refuses an
+ * op carrying it ("unknown API capability"; llb never sends it: fileop.go's addCaps loop runs
+ * over an empty marshal state). exec.validexitcode came with the same release (v0.17.0) as the
+ * file backend's modeStr (solver/llbsolver/file/backend.go), so a daemon reporting it reads
+ * modeStr; it is asked for, never set on an op.
+ */
 export const caps = {
   copyPatterns: "file.copy.includeexcludepatterns",
   copyRequiredPaths: "file.copy.requiredpaths",
-  copyModeString: "file.copy.modestring",
   execUlimit: "exec.meta.ulimit",
   execSecretEnv: "exec.secretenv",
   mountSSH: "exec.mount.ssh",
   tmpfsSize: "exec.mount.tmpfs.size",
+  execValidExitCode: "exec.validexitcode",
 } as const;
 
 /**
@@ -178,13 +187,12 @@ export function file(base: Output, actions: FileActionSpec[], opts: { platform?:
       return create(pb.FileActionSchema, { input, secondaryInput: secondary[i]!, output: i === actions.length - 1 ? 0n : -1n, action });
     }),
   });
-  // llb's fileActionCopy.addCaps (client/llb/fileop.go).
+  // llb's fileActionCopy.addCaps (client/llb/fileop.go), less modeStr's unregistered cap (see caps).
   const needs = new Set<string>();
   for (const a of actions) {
     if (a.kind !== "copy") continue;
     if (a.copy.includePatterns?.length || a.copy.excludePatterns?.length) needs.add(caps.copyPatterns);
     if (a.copy.requiredPaths?.length) needs.add(caps.copyRequiredPaths);
-    if (a.copy.modeStr) needs.add(caps.copyModeString);
   }
   const v = vertex({ op: { case: "file", value: op }, ...(opts.platform ? { platform: platform(opts.platform) } : {}) }, inputs, { ...named(opts.name), ...(needs.size ? { caps: [...needs] } : {}) });
   return { vertex: v, index: 0 };

@@ -93,7 +93,7 @@ describe("what a daemon's LLB capabilities decide", () => {
   it.each([
     ["FROM busybox\nCOPY --exclude=*.md . /src/\n", /^COPY --exclude needs the BuildKit LLB capability file\.copy\.includeexcludepatterns \(BuildKit v0\.9 or newer\), which the daemon at unix:\/\/\/run\/buildkit\/buildkitd\.sock does not report/],
     ["FROM busybox\nCOPY --parents a/b.txt /src/\n", /^COPY --parents needs the BuildKit LLB capability file\.copy\.includeexcludepatterns/],
-    ["FROM busybox\nCOPY --chmod=u+x run /bin/\n", /^--chmod=u\+x \(a symbolic mode\) needs the BuildKit LLB capability file\.copy\.modestring \(BuildKit v0\.17 or newer\)/],
+    ["FROM busybox\nCOPY --chmod=u+x run /bin/\n", /^--chmod=u\+x \(a symbolic mode\) needs the BuildKit LLB capability exec\.validexitcode \(BuildKit v0\.17 or newer; it stands for the copy's modeStr, which no daemon reports a capability for\)/],
     ["FROM busybox\nRUN --mount=type=secret,id=t,env=T true\n", /^RUN --mount=type=secret,env=T needs the BuildKit LLB capability exec\.secretenv \(BuildKit v0\.10 or newer\)/],
     ["FROM busybox\nRUN --mount=type=tmpfs,target=/t,size=1m true\n", /exec\.mount\.tmpfs\.size/],
   ])("refuses at the step's line, naming the capability: %j", async (dockerfile, message) => {
@@ -114,6 +114,17 @@ describe("what a daemon's LLB capabilities decide", () => {
     await expect(convert({ dockerfile: "FROM busybox\nRUN --mount=type=ssh true\n", ops: [], config: null, caps: buildkit08 })).resolves.toBeDefined();
     const err = await refused("FROM busybox\nCOPY --chmod=99 a /b\n");
     expect(err?.message).toMatch(/invalid chmod parameter: '99'/);
+  });
+
+  it("converts a symbolic --chmod for a daemon with exec.validexitcode (v0.17+) without putting the unregistered file.copy.modestring cap on the op; refuses it on a v0.16", async () => {
+    // v0.16's LLB caps, as far as tbuild asks: every one it knows but exec.validexitcode and file.copy.requiredpaths.
+    const v016 = ["file.copy.includeexcludepatterns", "exec.meta.ulimit", "exec.secretenv", "exec.mount.ssh", "exec.mount.tmpfs.size"];
+    const err = await refused("FROM busybox\nCOPY --chmod=u+x run /bin/\n", { caps: v016 });
+    expect(err?.message).toMatch(/needs the BuildKit LLB capability exec\.validexitcode \(BuildKit v0\.17 or newer/);
+    const got = await convert({ dockerfile: "FROM busybox\nCOPY --chmod=u+x run /bin/\n", ops: [], config: null, caps: [...v016, "exec.validexitcode"] });
+    const op = got.ops.at(-2) as { caps?: string[]; file: { actions: { copy: Record<string, unknown> }[] } };
+    expect(op.file.actions[0]!.copy.modeStr).toBe("u+x");
+    expect(op.caps).toBeUndefined();
   });
 
   it("leaves out COPY --parents' required paths for a daemon without file.copy.requiredpaths (BuildKit v0.9–v0.25)", async () => {
