@@ -119,7 +119,11 @@ export function exec(spec: ExecSpec): Map<string, Output> {
   });
   const ulimits = (spec.ulimits ?? []).map((u) => create(pb.UlimitSchema, { Name: u.name, Soft: BigInt(u.soft), Hard: BigInt(u.hard) }));
   const op = create(pb.ExecOpSchema, {
-    meta: create(pb.MetaSchema, { args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, ulimit: ulimits }),
+    // removeMountStubsRecursive: llb's ExecOp.Marshal always sets it (client/llb/exec.go), so
+    // the daemon also removes the empty parent directories it made for a mount point
+    // (executor/stubs.go, MountStubsCleaner): /run and /run/secrets of a secret mount do not
+    // stay in the layer. A daemon before v0.11 does not know the field and removes the stub only.
+    meta: create(pb.MetaSchema, { args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, ulimit: ulimits, removeMountStubsRecursive: true }),
     mounts: pbMounts,
     network: spec.network ?? pb.NetMode.UNSET,
     security: spec.security ?? pb.SecurityMode.SANDBOX,
