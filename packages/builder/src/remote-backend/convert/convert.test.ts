@@ -127,6 +127,12 @@ describe("what a daemon's LLB capabilities decide", () => {
     expect(op.caps).toBeUndefined();
   });
 
+  it("names a cache mount without id= by its target as written, not as resolved against WORKDIR (convert_runmount.go: path.Clean(mount.Target))", async () => {
+    const got = await convert({ dockerfile: "FROM busybox\nWORKDIR /app\nRUN --mount=type=cache,target=cache/ --mount=type=cache,target=/abs true\n", ops: [], config: null });
+    const exec = (got.ops.at(-2) as { exec: { mounts: { dest: string; cacheOpt?: { ID: string } }[] } }).exec;
+    expect(exec.mounts.filter((m) => m.cacheOpt).map((m) => [m.dest, m.cacheOpt!.ID])).toEqual([["/abs", "//abs"], ["/app/cache", "/cache"]]);
+  });
+
   it("leaves out COPY --parents' required paths for a daemon without file.copy.requiredpaths (BuildKit v0.9–v0.25)", async () => {
     const got = await convert({ dockerfile: "FROM busybox\nCOPY --parents a/b.txt /src/\n", ops: [], config: null, caps: ["file.copy.includeexcludepatterns"] });
     const copy = (got.ops.at(-2) as { file: { actions: { copy: Record<string, unknown> }[] } }).file.actions[0]!.copy;

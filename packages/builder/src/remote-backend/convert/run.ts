@@ -83,7 +83,9 @@ async function convertMount(cs: ConvertState, m: MountSpec, cwd: string, sshInde
       return { dest: target!, from: await mountSource(cs, m), ...selectorOf(m.source), readonly: m.readonly, output: false };
     case "cache": {
       // cacheIDNamespace (BUILDKIT_CACHE_MOUNT_NS, empty here) + "/" + id: the ids docker build uses.
-      const id = `/${m.id || path.posix.normalize(target!)}`;
+      // Without id=, dispatchRunMounts takes path.Clean of the target as written, before it is
+      // resolved against the working directory (dockerfile2llb/convert_runmount.go).
+      const id = `/${m.id || goPathClean(m.target)}`;
       const sharing = m.sharing === "private" ? pb.CacheSharingOpt.PRIVATE : m.sharing === "locked" ? pb.CacheSharingOpt.LOCKED : pb.CacheSharingOpt.SHARED;
       let from: Output = m.from !== undefined ? await mountSource(cs, m) : undefined;
       let sel = selectorOf(m.source);
@@ -113,6 +115,12 @@ async function convertMount(cs: ConvertState, m: MountSpec, cwd: string, sshInde
         ssh: { id: m.id ?? "", uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o600, optional: !m.required },
       };
   }
+}
+
+/** Go's path.Clean: no trailing slash, "." for an empty path. */
+function goPathClean(p: string): string {
+  const n = path.posix.normalize(p || ".");
+  return n.length > 1 && n.endsWith("/") ? n.slice(0, -1) : n;
 }
 
 /** dispatchSecret's id: id=, else source=, else the target's base name. */
