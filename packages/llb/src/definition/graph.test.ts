@@ -61,6 +61,16 @@ describe("LLB definitions", () => {
     expect([...outs.keys()]).toEqual(["/"]);
   });
 
+  it("writes an op's fields in Go's order, the oneof op last (BuildKit names vertices by the digest of its own re-marshalling: solver/llbsolver/vertex.go recomputeDigests)", () => {
+    const img = ops.source("docker-image://docker.io/library/busybox:latest", {}, { platform: { os: "linux", architecture: "amd64" } });
+    const bytes = Buffer.from(marshal(img).definition.def[0]!);
+    // Platform (field 10, tag 0x52) first, then the source (field 3, tag 0x1a), as protobuf-go's
+    // output for the same op; protobuf-es alone would write 0x1a first.
+    expect(bytes[0]).toBe(0x52);
+    expect(bytes.indexOf(0x1a, 2 + bytes[1]!)).toBe(2 + bytes[1]!);
+    expect(fromBinary(OpSchema, bytes).op.case).toBe("source");
+  });
+
   it("writes the caps an op needs into its metadata (as llb's addCap), outside the digest", () => {
     const ctx = ops.source("local://context", {});
     const plain = ops.file(undefined, [{ kind: "copy", src: "/", dest: "/d/", from: ctx, copy: {} }]);
