@@ -9,6 +9,7 @@ import { closeSync, mkdirSync, openSync, symlinkSync, linkSync, writeSync, lchow
 import path from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type grpc from "@grpc/grpc-js";
+import { failStream } from "../wire/grpc-service.js";
 import { Packet_PacketType as T, PacketSchema, type Packet } from "../gen/github.com/tonistiigi/fsutil/types/wire_pb.js";
 import type { Stat } from "../gen/github.com/tonistiigi/fsutil/types/stat_pb.js";
 import { BytesMessageSchema } from "../gen/github.com/moby/buildkit/session/filesync/filesync_pb.js";
@@ -46,7 +47,7 @@ export function makeReceiver(target: ReceiveTarget) {
       const work = target.kind === "file" ? receiveFile(call, target.dest) : receiveDir(call, target.dest);
       work.then(settle.resolve, (e: Error) => {
         settle.reject(e);
-        call.destroy(e);
+        failStream(call, e);
       });
     },
   };
