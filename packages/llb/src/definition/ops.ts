@@ -16,9 +16,9 @@ export function platform(p: PlatformSpec): pb.Platform {
 }
 
 /** A source op (docker-image://, local://, git://, https://) with its attributes. */
-export function source(identifier: string, attrs: Record<string, string>, opts: { platform?: PlatformSpec; name?: string } = {}): Output {
+export function source(identifier: string, attrs: Record<string, string>, opts: { platform?: PlatformSpec; name?: string; caps?: string[] } = {}): Output {
   const op = create(pb.SourceOpSchema, { identifier, attrs: sortedRecord(attrs) });
-  const v = vertex({ op: { case: "source", value: op }, ...(opts.platform ? { platform: platform(opts.platform) } : {}) }, [], named(opts.name));
+  const v = vertex({ op: { case: "source", value: op }, ...(opts.platform ? { platform: platform(opts.platform) } : {}) }, [], { ...named(opts.name), ...(opts.caps?.length ? { caps: opts.caps } : {}) });
   return { vertex: v, index: 0 };
 }
 
@@ -78,6 +78,7 @@ export const caps = {
   mountSSH: "exec.mount.ssh",
   tmpfsSize: "exec.mount.tmpfs.size",
   execValidExitCode: "exec.validexitcode",
+  sourceOciLayout: "source.ocilayout",
 } as const;
 
 /**

@@ -19,6 +19,7 @@ const SINCE: Record<LlbCap, string> = {
   "exec.mount.ssh": "v0.3",
   "exec.mount.tmpfs.size": "v0.10",
   "exec.validexitcode": "v0.17",
+  "source.ocilayout": "v0.11",
 };
 
 /** A capability asked for on behalf of another feature: what it stands for, said in the message (llb ops.ts, caps). */

@@ -13,6 +13,7 @@ import { marshal, ops as llbOps, pb } from "@tbuild/llb";
 import type { ImageConfig } from "@tbuild/oci";
 import { convertTarget } from "./convert.js";
 import { parentsCopy } from "./copy.js";
+import { ociLayoutStores, ociStoreId } from "./named-context.js";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const amd64 = { os: "linux", architecture: "amd64" };
@@ -150,8 +151,33 @@ describe("what a daemon's LLB capabilities decide", () => {
 
 describe("named build contexts", () => {
   const dockerfile = (text: string, buildContexts: Record<string, string>) => convert({ dockerfile: text, ops: [], config: null, buildContexts }).then(() => undefined, (e: Error) => e);
-  it("refuses FROM a directory context as the local build does, and oci-layout:// with the reason", async () => {
+  it("refuses FROM a directory context as the local build does; an oci-layout:// context needs source.ocilayout (BuildKit v0.11)", async () => {
     expect((await dockerfile("FROM src\n", { src: "/tmp" }))?.message).toBe("FROM src: the build context src is a directory, not an image");
-    expect((await dockerfile("FROM busybox\nCOPY --from=lay / /\n", { lay: "oci-layout:///tmp/l:1" }))?.message).toMatch(/oci-layout:\/\/ contexts are not supported with --builder: BuildKit reads them from the client's content store through the session \(llb\.OCILayout, capability source\.ocilayout, BuildKit v0\.11 or newer\)/);
+    const old = await convert({ dockerfile: "FROM busybox\nCOPY --from=lay / /\n", ops: [], config: null, buildContexts: { lay: "oci-layout:///tmp/l:1" }, caps: ["exec.mount.ssh"] }).then(() => undefined, (e: Error) => e);
+    expect(old?.message).toMatch(/^--build-context lay=oci-layout:\/\/\/tmp\/l:1 needs the BuildKit LLB capability source\.ocilayout \(BuildKit v0\.11 or newer\)/);
+  });
+
+  it("makes an oci-layout:// context a source op of the manifest for the platform, its blobs read from the session's store (no session id in the op)", async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import("node:fs");
+    const { createHash } = await import("node:crypto");
+    const dir = mkdtempSync("/tmp/tbuild-layout-");
+    mkdirSync(path.join(dir, "blobs", "sha256"), { recursive: true });
+    const put = (o: unknown) => {
+      const b = Buffer.from(JSON.stringify(o));
+      const d = createHash("sha256").update(b).digest("hex");
+      writeFileSync(path.join(dir, "blobs", "sha256", d), b);
+      return { digest: `sha256:${d}`, size: b.length };
+    };
+    const config = put({ architecture: "amd64", os: "linux", config: { Env: ["FROM_LAYOUT=1"] }, rootfs: { type: "layers", diff_ids: [] } });
+    const manifest = put({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config }, layers: [] });
+    writeFileSync(path.join(dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+    writeFileSync(path.join(dir, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", ...manifest, annotations: { "org.opencontainers.image.ref.name": "v1" } }] }));
+    const got = await convert({ dockerfile: "FROM base\nRUN true\n", ops: [], config: null, buildContexts: { base: `oci-layout://${dir}:v1` } });
+    const src = got.ops[0] as { caps?: string[]; source: { identifier: string; attrs: Record<string, string> } };
+    expect(src.source.identifier).toBe(`oci-layout://docker.io/library/${ociStoreId("base")}@${manifest.digest}`);
+    expect(src.source.attrs).toEqual({ "oci.store": ociStoreId("base") });
+    expect(src.caps).toEqual(["source.ocilayout"]);
+    expect((got.config as { config: { Env: string[] } }).config.Env).toContain("FROM_LAYOUT=1");
+    expect(ociLayoutStores({ base: `oci-layout://${dir}:v1`, other: "/x" })).toEqual(new Map([[`oci:${ociStoreId("base")}`, { dir }]]));
   });
 });

@@ -77,7 +77,7 @@ export async function convertCopy(ctx: InstructionContext, st: StageLLB, inst: C
 async function copySource(ctx: InstructionContext, inst: CopyInstruction | AddInstruction): Promise<Output> {
   const { cs } = ctx;
   if (inst.kind !== "copy" || inst.from === undefined) return cs.context();
-  const context = namedContextOutput(cs, inst.from);
+  const context = await namedContextOutput(cs, inst.from);
   if (context) return context;
   if (inst.fromStage !== undefined) return (await cs.stage(inst.fromStage)).fs;
   const named = cs.inputs.ir.stages.find((s) => s.name === inst.from!.toLowerCase());

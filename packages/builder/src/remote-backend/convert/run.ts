@@ -139,7 +139,7 @@ function selectorOf(source: string | undefined): { selector?: string } {
 /** What `from=` names: a named context, a stage, else an image; without it, the build context. */
 async function mountSource(cs: ConvertState, m: { from?: string; fromStage?: number }): Promise<Output> {
   if (m.from === undefined) return cs.context();
-  const context = namedContextOutput(cs, m.from);
+  const context = await namedContextOutput(cs, m.from);
   if (context) return context;
   if (m.fromStage !== undefined) return (await cs.stage(m.fromStage)).fs;
   const named = cs.inputs.ir.stages.find((s) => s.name === m.from!.toLowerCase());
