@@ -1,7 +1,9 @@
 // Reads an OCI archive (one image, or an index of several platforms) into comparable
 // descriptions per platform — config fields a Dockerfile controls, history, flattened file
 // tree — with test/support/image-tree.mjs's layer reader, and lists the differences of two.
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import tarStream from "tar-stream";
 import { flattenLayers } from "../support/image-tree.mjs";
@@ -107,4 +109,22 @@ export async function layerBytes(file: string): Promise<Buffer[]> {
     const b = blob(l.digest);
     return b[0] === 0x1f && b[1] === 0x8b ? gunzipSync(b) : b;
   }));
+}
+
+/** A directory tree as rows (path, type, mode with setuid/setgid/sticky, owner, size, content digest, link target), for `-o type=local` results. */
+export function describeDir(root: string): string[] {
+  const rows: string[] = [];
+  const walk = (rel: string) => {
+    for (const name of readdirSync(path.join(root, rel)).sort()) {
+      const p = rel ? `${rel}/${name}` : name;
+      const abs = path.join(root, p);
+      const st = lstatSync(abs);
+      const type = st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : st.isFile() ? "file" : "other";
+      const content = type === "file" ? createHash("sha256").update(readFileSync(abs)).digest("hex") : type === "symlink" ? readlinkSync(abs) : "";
+      rows.push([p, type, (st.mode & 0o7777).toString(8).padStart(4, "0"), `${st.uid}:${st.gid}`, type === "file" ? st.size : 0, content].join(" "));
+      if (type === "dir") walk(p);
+    }
+  };
+  walk("");
+  return rows;
 }

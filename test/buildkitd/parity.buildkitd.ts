@@ -24,7 +24,7 @@ import { llbCapsOf, returnError } from "../../packages/builder/src/remote-backen
 import { makeBuildEnv, repo, type BuildEnv } from "../support/build-env.js";
 import { startRegistry, type RunningRegistry } from "../support/registry.js";
 import { multiarchLayout, pushMultiarchBase } from "../support/multiarch-base.js";
-import { describeArchive, diffDescriptions, layerBytes } from "./compare.js";
+import { describeArchive, describeDir, diffDescriptions, layerBytes } from "./compare.js";
 
 const BUILDER = process.env.TBUILD_BUILDKITD;
 if (!BUILDER) throw new Error("TBUILD_BUILDKITD is not set: give the address of a buildkitd (unix:///…, tcp://…), e.g. TBUILD_BUILDKITD=unix:///run/buildkit/buildkitd.sock npm run test:buildkitd");
@@ -245,6 +245,18 @@ describe(`remote backend on the buildkitd at ${BUILDER}: the same image as a loc
     const d = await describeArchive(r.remote);
     expect([...d.keys()].sort()).toEqual(["linux/amd64", "linux/arm64"]);
   });
+  it("-o type=local: the files come back through the session with their modes (setuid, setgid, sticky), owners and contents, as a local build writes them", async () => {
+    const ctx = env.context({ "f.txt": "f\n", Dockerfile: `FROM ${base}\nCOPY --chown=7:8 f.txt /owned\nRUN cp /bin/busybox /suid && chmod 4755 /suid && mkdir -m 2775 /sgid && mkdir -m 1777 /sticky && ln -s /owned /link\n` });
+    const dest = { local: path.join(out, "lo-local"), remote: path.join(out, "lo-remote") };
+    await env.run({ context: ctx, network: "none", outputs: [{ type: "local", dest: dest.local }] });
+    const h = build({ context: ctx, network: "none", builder: BUILDER!, outputs: [{ type: "local", dest: dest.remote }] });
+    for await (const _ of h) void _;
+    await h.result;
+    const local = describeDir(dest.local);
+    expect(describeDir(dest.remote)).toEqual(local);
+    expect(local.filter((r) => /^(tmp|suid|sgid|sticky|owned|link) /.test(r)).map((r) => r.split(" ").slice(0, 4).join(" "))).toEqual(["link symlink 0777 0:0", "owned file 0644 7:8", "sgid dir 2775 0:0", "sticky dir 1777 0:0", "suid file 4755 0:0", "tmp dir 1777 0:0"]);
+  });
+
   it("--build-context name=oci-layout://DIR:TAG: FROM, COPY --from and RUN --mount from= a layout the daemon reads through the session", async () => {
     const layout = multiarchLayout("busybox");
     await same({
