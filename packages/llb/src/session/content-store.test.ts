@@ -103,6 +103,24 @@ describe("the session's content store (containerd.services.content.v1.Content)",
     await expect(write("rw", [{ action: WriteAction.STAT, ref: "layer-1b", total: BigInt(data.length), expected: sha(data) }])).rejects.toMatchObject({ code: grpc.status.ALREADY_EXISTS });
   });
 
+  it("lets one stream write a ref at a time: another is told Unavailable (containerd's writer retries), and after the commit finds the blob there", async () => {
+    const data = randomBytes(1000);
+    const first = (client.Write as (m: grpc.Metadata) => grpc.ClientDuplexStream<unknown, WriteContentResponse>)(md("rw"));
+    const answers: WriteContentResponse[] = [];
+    const answered = () => new Promise<void>((r) => first.once("data", (x: WriteContentResponse) => (answers.push(x), r())));
+    first.on("error", () => {});
+    first.write(create(WriteContentRequestSchema, { action: WriteAction.STAT, ref: "shared", total: 1000n, expected: sha(data) }));
+    await answered();
+    await expect(write("rw", [{ action: WriteAction.STAT, ref: "shared", total: 1000n, expected: sha(data) }])).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    first.write(create(WriteContentRequestSchema, { action: WriteAction.WRITE, ref: "shared", offset: 0n, data }));
+    await answered();
+    first.write(create(WriteContentRequestSchema, { action: WriteAction.COMMIT, ref: "shared", offset: 1000n, total: 1000n, expected: sha(data) }));
+    await answered();
+    first.end();
+    expect(answers.at(-1)!.digest).toBe(sha(data));
+    await expect(write("rw", [{ action: WriteAction.STAT, ref: "shared", total: 1000n, expected: sha(data) }])).rejects.toMatchObject({ code: grpc.status.ALREADY_EXISTS });
+  });
+
   it("refuses a commit whose digest or size is not the data's, keeping nothing; and any write to a read-only store", async () => {
     const data = Buffer.from("short");
     await expect(write("rw", [

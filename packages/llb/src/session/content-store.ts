@@ -11,7 +11,8 @@
 // expected digest — AlreadyExists when that blob is present, which the writer takes as done —
 // then WRITE at offsets and one COMMIT with the size and digest), Status/ListStatuses/Abort of
 // unfinished writes, Update (labels are not kept: the info is returned), List (the blobs),
-// Delete (refused: a build never deletes the client's content).
+// Delete (refused: a build never deletes the client's content). One stream writes a ref at a
+// time; another is told Unavailable, which containerd's writer retries.
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rename, rm, rmdir, stat, type FileHandle } from "node:fs/promises";
@@ -59,6 +60,8 @@ interface Ingest {
 
 export function contentHandlers(stores: ContentStores) {
   const ingests = new Map<string, Ingest>(); // key: store id + "\0" + ref
+  // The Write stream that holds each ref: one writer per ref, as containerd's local store locks a ref.
+  const owners = new Map<string, object>();
 
   const choose = (call: { metadata: grpc.Metadata }): { id: string; dir: string; writable: boolean } => {
     const id = call.metadata.get(STORE_ID_HEADER)[0];
@@ -152,7 +155,10 @@ export function contentHandlers(stores: ContentStores) {
 
     Abort(call: grpc.ServerUnaryCall<AbortRequest, Empty>, cb: grpc.sendUnaryData<Empty>) {
       unary(cb, async () => {
-        if (!(await abort(`${choose(call).id}\0${call.request.ref}`))) throw notFound(`no write in progress for ref ${call.request.ref}`);
+        const key = `${choose(call).id}\0${call.request.ref}`;
+        const aborted = await abort(key);
+        owners.delete(key);
+        if (!aborted) throw notFound(`no write in progress for ref ${call.request.ref}`);
         return {} as Empty;
       });
     },
@@ -174,6 +180,12 @@ export function contentHandlers(stores: ContentStores) {
           if (!req.ref) throw invalid("first message of a write must name a ref");
           key = `${store.id}\0${req.ref}`;
         }
+        // Another stream writes this ref (two platforms exporting one layer): Unavailable, which
+        // content.OpenWriter retries until the ref is free, then finds the blob (AlreadyExists).
+        // Taken before any await, so two streams starting together cannot both take it.
+        const owner = owners.get(key);
+        if (owner !== undefined && owner !== call) throw { code: 14, details: `ref ${key.slice(key.indexOf("\0") + 1)} locked: another write is in progress` } satisfies Status;
+        owners.set(key, call);
         let i = ingests.get(key);
         if (!i) {
           // containerd's local store refuses a writer for a blob it has (content.OpenWriter then counts it written).
@@ -219,6 +231,7 @@ export function contentHandlers(stores: ContentStores) {
         await mkdir(path.dirname(dest), { recursive: true });
         await rename(i.file, dest);
         ingests.delete(key);
+        owners.delete(key);
         await rmdir(path.join(store.dir, "ingest")).catch(() => {}); // only when empty
         return reply(WriteAction.COMMIT, digest);
       };
@@ -231,7 +244,11 @@ export function contentHandlers(stores: ContentStores) {
       call.on("error", () => {});
       // A write that never committed leaves nothing behind when the stream goes away.
       call.on("close", () => {
-        void queue.then(() => (key && ingests.has(key) ? abort(key) : undefined));
+        void queue.then(async () => {
+          if (!key || owners.get(key) !== call) return;
+          await abort(key);
+          owners.delete(key);
+        });
       });
     },
   };
