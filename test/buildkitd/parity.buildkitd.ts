@@ -246,11 +246,15 @@ describe(`remote backend on the buildkitd at ${BUILDER}: the same image as a loc
     expect([...d.keys()].sort()).toEqual(["linux/amd64", "linux/arm64"]);
     // Both platforms export their layers into one local cache at once: the session's content
     // store lets one writer hold a ref and tells the other to retry (content-store.ts).
+    // -o type=local of both: a directory per platform, absolute symlinks moved under it (fsutil SubDirFS).
     const cache = path.join(out, "multi-cache");
-    const h = build({ context: env.context({ "f.txt": "f\n", Dockerfile: `FROM ${multi}\nRUN uname -m > /uname\nCOPY f.txt /\n` }), network: "none", builder: BUILDER!, platforms: ["linux/amd64", "linux/arm64"], noCache: true, outputs: [{ type: "local", dest: path.join(out, "multi-local") }], cacheTo: [{ type: "local", dest: cache, mode: "max" }] });
+    const ctx = env.context({ "f.txt": "f\n", Dockerfile: `FROM ${multi}\nRUN uname -m > /uname\nCOPY f.txt /\n` });
+    const h = build({ context: ctx, network: "none", builder: BUILDER!, platforms: ["linux/amd64", "linux/arm64"], noCache: true, outputs: [{ type: "local", dest: path.join(out, "multi-local-remote") }], cacheTo: [{ type: "local", dest: cache, mode: "max" }] });
     for await (const _ of h) void _;
     await h.result;
     expect(JSON.parse(readFileSync(path.join(cache, "index.json"), "utf8")).manifests).toHaveLength(1);
+    await env.run({ context: ctx, network: "none", platforms: ["linux/amd64", "linux/arm64"], outputs: [{ type: "local", dest: path.join(out, "multi-local-local") }] });
+    expect(describeDir(path.join(out, "multi-local-remote"))).toEqual(describeDir(path.join(out, "multi-local-local")));
   });
   it("-o type=local: the files come back through the session with their modes (setuid, setgid, sticky), owners and contents, as a local build writes them", async () => {
     const ctx = env.context({ "f.txt": "f\n", Dockerfile: `FROM ${base}\nCOPY --chown=7:8 f.txt /owned\nRUN cp /bin/busybox /suid && chmod 4755 /suid && mkdir -m 2775 /sgid && mkdir -m 1777 /sticky && ln -s /owned /link\n` });
