@@ -25,6 +25,7 @@ import { makeBuildEnv, repo, type BuildEnv } from "../support/build-env.js";
 import { startRegistry, type RunningRegistry } from "../support/registry.js";
 import { multiarchLayout, pushMultiarchBase } from "../support/multiarch-base.js";
 import { describeArchive, describeDir, diffDescriptions, layerBytes } from "./compare.js";
+import { flattenLayers } from "../support/image-tree.mjs";
 
 const BUILDER = process.env.TBUILD_BUILDKITD;
 if (!BUILDER) throw new Error("TBUILD_BUILDKITD is not set: give the address of a buildkitd (unix:///…, tcp://…), e.g. TBUILD_BUILDKITD=unix:///run/buildkit/buildkitd.sock npm run test:buildkitd");
@@ -256,6 +257,52 @@ describe(`remote backend on the buildkitd at ${BUILDER}: the same image as a loc
     await env.run({ context: ctx, network: "none", platforms: ["linux/amd64", "linux/arm64"], outputs: [{ type: "local", dest: path.join(out, "multi-local-local") }] });
     expect(describeDir(path.join(out, "multi-local-remote"))).toEqual(describeDir(path.join(out, "multi-local-local")));
   });
+  it("metadata instructions, RUN heredocs (one with #!), SHELL, --chown by name, a relative WORKDIR, ONBUILD, STOPSIGNAL, HEALTHCHECK, VOLUME, EXPOSE", async () => {
+    await same({
+      files: { "a.txt": "a\n" },
+      dockerfile: [
+        "FROM $BASE",
+        "RUN echo 'app:x:1234:4321::/home/app:/bin/sh' >> /etc/passwd && echo 'app:x:4321:' >> /etc/group",
+        "WORKDIR srv",
+        "WORKDIR sub",
+        "COPY --chown=app:app a.txt .",
+        "ENV GREETING=hi PATH=/opt/bin:$PATH",
+        "RUN <<EOF",
+        "echo $GREETING > /heredoc1",
+        "pwd >> /heredoc1",
+        "EOF",
+        "RUN <<EOF",
+        "#!/bin/sh -e",
+        "echo script \"$0\" > /heredoc2",
+        "EOF",
+        'SHELL ["/bin/sh", "-e", "-c"]',
+        "RUN echo shell > /shell",
+        "USER app",
+        "RUN id > /tmp/id",
+        "LABEL a=b c=\"d e\"",
+        "EXPOSE 8080/tcp 53/udp",
+        "VOLUME /data",
+        "STOPSIGNAL SIGTERM",
+        'HEALTHCHECK --interval=5s CMD ["true"]',
+        "ONBUILD RUN echo child",
+        'ENTRYPOINT ["/bin/sh"]',
+        'CMD ["-c", "true"]',
+        "",
+      ].join("\n"),
+    });
+  });
+
+  it("-o type=tar: the same tarball of the root filesystem", async () => {
+    const ctx = env.context({ "f.txt": "f\n", Dockerfile: `FROM ${base}\nCOPY --chmod=600 f.txt /f\nRUN mkdir -p /x/y && ln -s ../f /x/rel\n` });
+    const dest = { local: path.join(out, "t-local.tar"), remote: path.join(out, "t-remote.tar") };
+    await env.run({ context: ctx, network: "none", outputs: [{ type: "tar", dest: dest.local }] });
+    const h = build({ context: ctx, network: "none", builder: BUILDER!, outputs: [{ type: "tar", dest: dest.remote }] });
+    for await (const _ of h) void _;
+    await h.result;
+    const rows = async (f: string) => [...(await flattenLayers([readFileSync(f)])) as Map<string, unknown>].map(([p, e]) => JSON.stringify([p, e])).sort();
+    expect(await rows(dest.remote)).toEqual(await rows(dest.local));
+  });
+
   it("-o type=local: the files come back through the session with their modes (setuid, setgid, sticky), owners and contents, as a local build writes them", async () => {
     const ctx = env.context({ "f.txt": "f\n", Dockerfile: `FROM ${base}\nCOPY --chown=7:8 f.txt /owned\nRUN cp /bin/busybox /suid && chmod 4755 /suid && mkdir -m 2775 /sgid && mkdir -m 1777 /sticky && ln -s /owned /link\n` });
     const dest = { local: path.join(out, "lo-local"), remote: path.join(out, "lo-remote") };
