@@ -90,6 +90,23 @@ describe.each(["runc", "unshare"] as const)("builder features (%s executor)", (e
     expect(grepTree(env.root, secret)).toEqual([]);
   });
 
+  it("takes a secret's id from source=, files it under the id's base name, and sets the variable of a missing optional secret empty (as BuildKit)", async () => {
+    process.env.TBUILD_TEST_SECRET2 = "by-source";
+    const ctx = env.context({
+      Dockerfile: [
+        "FROM busybox",
+        // dispatchSecret (dockerfile2llb/convert_secrets.go): source= is the id; /run/secrets/<path.Base(id)>.
+        "RUN --mount=type=secret,source=a/tok sh -c 'cat /run/secrets/tok > /by-source'",
+        // loadSecretEnv (solver/llbsolver/ops/exec.go) sets NAME= for a missing optional secret.
+        "RUN --mount=type=secret,id=missing,env=NONE sh -c 'echo \"[${NONE-unset}]\" > /optional'",
+      ].join("\n"),
+    });
+    const out = path.join(env.work, `secret-source-${executor}`);
+    await env.run({ context: ctx, secrets: [{ id: "a/tok", env: "TBUILD_TEST_SECRET2" }], outputs: [{ type: "local", dest: out }] });
+    expect(readFileSync(path.join(out, "by-source"), "utf8")).toBe("by-source");
+    expect(readFileSync(path.join(out, "optional"), "utf8")).toBe("[]\n");
+  });
+
   it("persists cache mounts between builds and discards tmpfs and bind writes", async () => {
     const make = (n: number) =>
       env.context({

@@ -5,7 +5,7 @@
 // Needs root, docker-registry, skopeo, umoci, runc, jq, qemu-user-static.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build, type BuildEvent, type StepRef } from "@tbuild/builder";
@@ -210,7 +210,11 @@ describe("multi-platform builds", () => {
     expect(result.outputs[0]!.mediaType).toBe("application/vnd.oci.image.index.v1+json");
     for (const arch of ["amd64", "arm64"]) {
       expect(readFileSync(path.join(local, `linux_${arch}`, "final.txt"), "utf8")).toBe(EXPECTED[arch]!.split("\n")[2] + "\n");
+      // An absolute symlink moves under its platform's directory, as BuildKit's exporters write
+      // it through fsutil's SubDirFS (checked against buildkitd v0.32.2): /bin/sh → /linux_arm64/bin/busybox.
+      expect(readlinkSync(path.join(local, `linux_${arch}`, "bin/sh"))).toBe(`/linux_${arch}/bin/busybox`);
     }
+    expect(execFileSync("tar", ["-tvf", rootfsTar, "linux_arm64/bin/sh"], { encoding: "utf8" })).toMatch(/linux_arm64\/bin\/sh -> \/linux_arm64\/bin\/busybox/);
     // skopeo picks the arm64 image out of the archive's index; umoci unpacks it.
     const layout = path.join(env.work, "multi-oci-arm64");
     const bundle = path.join(env.work, "multi-oci-bundle");

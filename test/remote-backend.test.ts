@@ -269,12 +269,12 @@ describe.skipIf(missing)("remote backend: the daemon's own cache import and expo
 
 describe.skipIf(missing)("remote backend: what BuildKit 0.8 lacks, refused by the capabilities the daemon reports", { timeout: 300_000 }, () => {
   // Docker 20.10's BuildKit answers LLBBridge.Ping without file.copy.includeexcludepatterns,
-  // file.copy.modestring, exec.secretenv or exec.meta.ulimit: each step needing one is refused
+  // exec.validexitcode (asked for a symbolic --chmod), exec.secretenv or exec.meta.ulimit: each step needing one is refused
   // at its line before anything runs, and the daemon's build ends (the next build works).
   it.each([
     ["COPY --exclude=*.md . /src/", /^COPY --exclude needs the BuildKit LLB capability file\.copy\.includeexcludepatterns \(BuildKit v0\.9 or newer\), which the daemon at docker:\/\/unix:\/\/\/tmp\/dockerd\.sock does not report/, {}],
     ["COPY --parents a.txt /src/", /^COPY --parents needs the BuildKit LLB capability file\.copy\.includeexcludepatterns/, {}],
-    ["COPY --chmod=u+x a.txt /a", /^--chmod=u\+x \(a symbolic mode\) needs the BuildKit LLB capability file\.copy\.modestring/, {}],
+    ["COPY --chmod=u+x a.txt /a", /^--chmod=u\+x \(a symbolic mode\) needs the BuildKit LLB capability exec\.validexitcode \(BuildKit v0\.17 or newer; it stands for the copy's modeStr/, {}],
     ["RUN --mount=type=secret,id=tok,env=TOK true", /^RUN --mount=type=secret,env=TOK needs the BuildKit LLB capability exec\.secretenv/, {}],
     ["RUN true", /^--ulimit needs the BuildKit LLB capability exec\.meta\.ulimit/, { ulimits: [{ name: "nofile", soft: 1024, hard: 1024 }] }],
   ] as const)("%s", async (line, message, extra) => {

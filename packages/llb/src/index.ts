@@ -10,5 +10,6 @@ export { DockerUnreachableError, dockerUpgrade } from "./transport/docker-upgrad
 export { startSession, newId, type Session, type SessionOptions } from "./session/session.js";
 export type { SyncedDir, TransferStats } from "./session/file-sync.js";
 export type { SecretSource } from "./session/secrets.js";
+export { STORE_ID_HEADER, contentHandlers, type ContentStores } from "./session/content-store.js";
 export { defaultSshAgents, type SshAgents } from "./session/ssh-forward.js";
 export type { ReceiveTarget, Receiver } from "./session/file-send.js";

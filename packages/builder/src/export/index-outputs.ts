@@ -10,7 +10,7 @@ import { normalizeImageName } from "../image-state/names.js";
 import type { BuildSession } from "../solve/session.js";
 import { BuildOptionError } from "../solve/errors.js";
 import { exportableImage, withDestination, writeFileAtomically } from "./archives.js";
-import { flattenInto, flattenToTar } from "./outputs.js";
+import { flattenIntoPlatformDir, flattenToTar } from "./outputs.js";
 import { StoreBlobSource } from "./store-blobs.js";
 import { pushIndex } from "../image-transfer/push.js";
 import type { Platform } from "@tbuild/oci";
@@ -49,7 +49,7 @@ async function writeIndexOutput(session: BuildSession, images: PlatformImage[], 
       for (const name of names) await session.store.putImage(name, { manifest: index.digest, mediaType: MediaType.ociIndex });
       return { type: "store", names, manifestDigest: index.digest, mediaType: MediaType.ociIndex };
     case "local":
-      for (const img of images) await flattenInto(session, img.state, path.join(out.dest, platformDir(img.platform)));
+      for (const img of images) await flattenIntoPlatformDir(session, img.state, out.dest, platformDir(img.platform));
       return { type: "local", dest: out.dest };
     case "tar":
       await flattenToTar(session, new Map(images.map((img) => [platformDir(img.platform), img.state])), out.dest);

@@ -62,11 +62,40 @@ export async function flattenInto(session: BuildSession, state: ImageState, dest
   }
 }
 
+/**
+ * One platform's directory of a multi-platform local or tar output, as BuildKit writes it:
+ * its exporters serve each platform through fsutil's SubDirFS, which moves an absolute symlink
+ * target under the platform's directory (fsutil fs.go, subDirFS.Walk: path.Join("/"+dir,
+ * target)), so /bin/sh → /bin/busybox is written as → /linux_arm64/bin/busybox.
+ */
+export async function flattenIntoPlatformDir(session: BuildSession, state: ImageState, root: string, dir: string): Promise<void> {
+  const dest = path.join(root, dir);
+  await flattenInto(session, state, dest);
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await fsp.readdir(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isSymbolicLink()) {
+        const target = await fsp.readlink(p);
+        if (!target.startsWith("/")) continue;
+        let moved = path.posix.join(`/${dir}`, target);
+        if (moved.length > 1 && moved.endsWith("/")) moved = moved.slice(0, -1); // Go's path.Join cleans
+        const st = await fsp.lstat(p);
+        await fsp.unlink(p);
+        await fsp.symlink(moved, p);
+        await fsp.lchown(p, st.uid, st.gid).catch(() => {});
+        await fsp.lutimes(p, st.atime, st.mtime);
+      }
+    }
+  };
+  await walk(dest);
+}
+
 /** The root filesystem as a tar; `states` by directory name makes one directory per entry (a multi-platform build). */
 export async function flattenToTar(session: BuildSession, state: ImageState | Map<string, ImageState>, dest: string): Promise<void> {
   const tmp = await session.store.tempDir("flatten");
   try {
-    if (state instanceof Map) for (const [dir, s] of state) await flattenInto(session, s, path.join(tmp, "rootfs", dir));
+    if (state instanceof Map) for (const [dir, s] of state) await flattenIntoPlatformDir(session, s, path.join(tmp, "rootfs"), dir);
     else await flattenInto(session, state, path.join(tmp, "rootfs"));
     const part = `${dest}.tbuild-${process.pid}.partial`;
     try {

@@ -12,6 +12,8 @@ interface Tracked {
   finished: boolean;
   /** Last output lines, for the error of a failed RUN. */
   tail: string;
+  /** Some update reported the vertex cached. */
+  cached?: boolean;
 }
 
 export class RemoteProgress {
@@ -46,6 +48,10 @@ export class RemoteProgress {
     for (const st of s.statuses) this.transferred.add(st.vertex);
     for (const v of s.vertexes) for (const t of this.byDigest.get(v.digest) ?? []) {
       if (t.finished) continue;
+      // A vertex reported cached once is a cache hit: one loaded from an imported cache is then
+      // reported again, started and completed without the flag, while its layers are fetched
+      // (BuildKit v0.32, --cache-from type=local), before its last update says cached again.
+      if (v.cached) t.cached = true;
       if (t.started === undefined && (v.started || v.completed || v.cached)) {
         t.started = now;
         this.emit({ type: "step-start", step: t.sv.step, time: now });
@@ -62,9 +68,10 @@ export class RemoteProgress {
         // FROM does work only when it pulls (transfer statuses); a base at hand is cached, as
         // for a local build.
         const atHand = t.sv.step.index === 0 && !this.transferred.has(v.digest);
-        if (v.cached) this.emit({ type: "step-cached", step: t.sv.step, time: now });
+        const cached = t.cached === true;
+        if (cached) this.emit({ type: "step-cached", step: t.sv.step, time: now });
         else this.emit({ type: "step-done", step: t.sv.step, status: atHand ? "cached" : "ran", durationMs: ms, time: now });
-        this.record(t.sv.step, v.cached || atHand ? "cached" : "ran", ms);
+        this.record(t.sv.step, cached || atHand ? "cached" : "ran", ms);
         this.flush(this.byStage.get(stageKey(t.sv.step))!);
       }
     }

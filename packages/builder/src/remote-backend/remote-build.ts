@@ -15,7 +15,7 @@ import { checkContext, planTarget, readDockerfile, targetPlatforms } from "../so
 import { unusedBuildArgs, unusedBuildArgsMessage } from "../solve/unused-build-args.js";
 import { convertTarget, type Converted } from "./convert/convert.js";
 import type { ConvertInputs } from "./convert/types.js";
-import { namedContextDirs } from "./convert/named-context.js";
+import { namedContextDirs, ociLayoutStores } from "./convert/named-context.js";
 import { dockerResolver, registryResolver } from "./base-config.js";
 import { chooseExporter } from "./exporters.js";
 import { daemonCacheOptions } from "./cache-options.js";
@@ -54,7 +54,7 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
   const unused = unusedBuildArgs(ir, needed, buildArgs.keys());
   if (unused.length > 0) emit({ type: "warning", message: unusedBuildArgsMessage(unused), time: Date.now() });
   const exporter = chooseExporter(address, opts.outputs ?? [], opts.tags ?? [], targets.length);
-  const cache = daemonCacheOptions(address, opts);
+  const cache = await daemonCacheOptions(address, opts, (message) => emit({ type: "warning", message, time: Date.now() }));
 
   const registry = registryResolver({ ...(opts.insecureRegistries ? { insecureRegistries: opts.insecureRegistries } : {}) });
   const resolveBase = address.kind === "docker" ? dockerResolver(address.socketPath, registry) : registry;
@@ -74,6 +74,8 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
     sharedKey: context,
     ...(exporter.receive ? { receive: exporter.receive } : {}),
     onTransfer: (dirName, s) => transfers.push({ dir: dirName, ...s }),
+    // OCI layouts the daemon reads (oci-layout:// contexts, --cache-from type=local) or writes (--cache-to type=local).
+    contentStores: new Map([...ociLayoutStores(opts.buildContexts), ...cache.stores]),
   });
   opened.catch(() => {});
   let solving: ReturnType<typeof startSolve> | undefined;
@@ -148,6 +150,7 @@ export async function runRemoteBuild(opts: BuildOptions & { builder: string }, e
     const [res] = await Promise.all([solved, frontend]);
     await statusDone;
     await receiver?.done();
+    await cache.finish(res.ExporterResponse);
     // Several platforms: containerimage.digest names the index the image/oci exporter made, and no one config.
     const imageId = (res.ExporterResponse["containerimage.config.digest"] ?? (multi ? "" : res.ExporterResponse["containerimage.digest"]) ?? "") as Digest;
     const manifestDigest = (res.ExporterResponse["containerimage.descriptor"] ? JSON.parse(Buffer.from(res.ExporterResponse["containerimage.descriptor"], "base64").toString()).digest : multi ? (res.ExporterResponse["containerimage.digest"] ?? "") : imageId) as Digest;

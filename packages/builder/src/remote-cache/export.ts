@@ -140,8 +140,16 @@ async function exportToLayout(parts: readonly ExportPart[], spec: Extract<CacheE
   const index = cacheIndex(layers, { mediaType: CACHE_CONFIG_MEDIA_TYPE, digest: configDoc.digest, size: configDoc.size }, ociTypes);
   const indexDoc = serializeDocument(index);
   await writeBlobFile(dir, indexDoc.digest, indexDoc.bytes);
-  const tag = spec.tag ?? "latest";
-  const entry: Descriptor = { mediaType: index.mediaType, digest: indexDoc.digest, size: indexDoc.size, annotations: { [REF_NAME]: tag } };
+  await tagLayoutEntry(dir, { mediaType: index.mediaType, digest: indexDoc.digest, size: indexDoc.size }, spec.tag ?? "latest");
+}
+
+/**
+ * Names `desc` (a cache index whose blobs are in the layout) by `tag` in the layout's
+ * index.json, replacing an entry of that tag, and writes the oci-layout file: buildx's local
+ * cache (also what the remote backend does with the daemon's cache.manifest, cache-options.ts).
+ */
+export async function tagLayoutEntry(dir: string, desc: Descriptor, tag: string): Promise<void> {
+  const entry: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size, annotations: { [REF_NAME]: tag } };
   const existing = await readJson<{ manifests?: Descriptor[] }>(path.join(dir, "index.json"));
   const others = (existing?.manifests ?? []).filter((m) => m.annotations?.[REF_NAME] !== tag);
   await writeAll(path.join(dir, "oci-layout"), OCI_LAYOUT_FILE);

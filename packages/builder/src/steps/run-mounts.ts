@@ -164,16 +164,19 @@ async function prepareOne(
       return { keyPart: { type: "tmpfs", target, size: m.size ?? null }, open: async () => ({ spec: { type: "tmpfs", target, ...(m.size ? { size: m.size } : {}) } }) };
     }
     case "secret": {
-      const id = m.id || (m.target ? path.posix.basename(m.target) : "");
+      // dispatchSecret (dockerfile2llb/convert_secrets.go): source= wins over id=, else the
+      // target's base name; the default file is /run/secrets/<base name of the id>.
+      const id = m.source || m.id || (m.target ? path.posix.basename(m.target) : "");
       if (!id) throw new Error(`RUN --mount=type=secret needs an id (or a target): ${m.raw}`);
-      const target = m.env && !m.target ? undefined : absTarget(m.target ?? `/run/secrets/${id}`, workdir);
+      const target = m.env && !m.target ? undefined : absTarget(m.target ?? `/run/secrets/${path.posix.basename(id)}`, workdir);
       return {
         keyPart: { type: "secret", id, target: target ?? null, env: m.env ?? null },
         open: async () => {
           const value = await readSecret(session, id);
           if (value === undefined) {
             if (m.required) throw new Error(`secret ${id} is required but was not given (use --secret id=${id},src=FILE or env=VAR)`);
-            return {};
+            // BuildKit sets the variable of a missing optional secret, empty (solver/llbsolver/ops/exec.go, loadSecretEnv).
+            return m.env ? { env: [`${m.env}=`] } : {};
           }
           const env = m.env ? [`${m.env}=${value.toString("utf8")}`] : [];
           if (!target) return { env };

@@ -69,7 +69,9 @@ export async function runStep(ctx: RunContext, state: ImageState, inst: RunInstr
               args: cmd.argv,
               env: [...ctx.env, ...mounts.env],
               cwd,
-              user: { uid: who.uid, gid: who.gid, additionalGids: who.additionalGids.filter((g) => g !== who.gid) },
+              // The primary gid stays among the supplementary groups, as BuildKit ≥ v0.12 puts it
+              // there for every user (executor/oci/user.go, ensureAdditionalGids); 0.8 left it out.
+              user: { uid: who.uid, gid: who.gid, additionalGids: who.additionalGids },
               hostname: "buildkitsandbox",
               network,
               mounts: mounts.specs,

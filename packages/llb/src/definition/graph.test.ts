@@ -61,13 +61,25 @@ describe("LLB definitions", () => {
     expect([...outs.keys()]).toEqual(["/"]);
   });
 
+  it("writes an op's fields in Go's order, the oneof op last (BuildKit names vertices by the digest of its own re-marshalling: solver/llbsolver/vertex.go recomputeDigests)", () => {
+    const img = ops.source("docker-image://docker.io/library/busybox:latest", {}, { platform: { os: "linux", architecture: "amd64" } });
+    const bytes = Buffer.from(marshal(img).definition.def[0]!);
+    // Platform (field 10, tag 0x52) first, then the source (field 3, tag 0x1a), as protobuf-go's
+    // output for the same op; protobuf-es alone would write 0x1a first.
+    expect(bytes[0]).toBe(0x52);
+    expect(bytes.indexOf(0x1a, 2 + bytes[1]!)).toBe(2 + bytes[1]!);
+    expect(fromBinary(OpSchema, bytes).op.case).toBe("source");
+  });
+
   it("writes the caps an op needs into its metadata (as llb's addCap), outside the digest", () => {
     const ctx = ops.source("local://context", {});
     const plain = ops.file(undefined, [{ kind: "copy", src: "/", dest: "/d/", from: ctx, copy: {} }]);
     const excluding = ops.file(undefined, [{ kind: "copy", src: "/", dest: "/d/", from: ctx, copy: { excludePatterns: ["*.md"], modeStr: "u+x" } }]);
     const m = marshal(excluding);
     const digest = m.digests.get(excluding!.vertex)!;
-    expect(m.definition.metadata[digest]?.caps).toEqual({ "file.copy.includeexcludepatterns": true, "file.copy.modestring": true });
+    // No "file.copy.modestring": BuildKit never registers it (solver/pb/caps.go has no Caps.Init
+    // for it), so llbsolver's WithValidateCaps would refuse the op as an unknown capability.
+    expect(m.definition.metadata[digest]?.caps).toEqual({ "file.copy.includeexcludepatterns": true });
     expect(marshal(plain).definition.metadata[marshal(plain).digests.get(plain!.vertex)!]).toBeUndefined();
     const run = ops.exec({ args: ["true"], env: [], cwd: "/", user: "", mounts: [{ dest: "/", from: ctx, output: true }, { dest: "/run/buildkit/ssh_agent.0", type: MountType.SSH, output: false, ssh: { id: "default", uid: 0, gid: 0, mode: 0o600, optional: true } }], ulimits: [{ name: "nofile", soft: 1, hard: 2 }], secretEnv: [{ id: "t", name: "T", optional: false }] }).get("/");
     const r = marshal(run);

@@ -43,6 +43,23 @@ export interface Marshalled {
   digests: Map<Vertex, string>;
 }
 
+/**
+ * An op's bytes in Go's field order: protobuf-go writes a message's ordinary fields by number
+ * and its oneof fields after them (inputs, platform, constraints, then the exec/source/file…
+ * op), where protobuf-es writes every field by number. The order matters: BuildKit re-marshals
+ * each op it loads and names the vertex by the digest of those bytes (solver/llbsolver/
+ * vertex.go, loadLLB → recomputeDigests, since v0.12), and Control.Status reports vertices by
+ * that name; ops in protobuf-es' order got other digests, so no status matched a step. Op is
+ * the only message of ops.proto with fields numbered after its oneof.
+ */
+function opBytes(op: Op): Uint8Array {
+  const { op: body, $typeName: _, $unknown: __, ...fields } = op;
+  const head = toBinary(OpSchema, create(OpSchema, fields));
+  if (!body || body.case === undefined) return head;
+  const tail = toBinary(OpSchema, create(OpSchema, { op: body }));
+  return Buffer.concat([head, tail]);
+}
+
 /** Marshals the graph that ends at `root` (BuildKit's llb.State.Marshal). */
 export function marshal(root: Output): Marshalled {
   const digests = new Map<Vertex, string>();
@@ -56,7 +73,7 @@ export function marshal(root: Output): Marshalled {
       if (!o) throw new Error("internal: scratch as an op input; use an input index of -1 instead");
       return create(InputSchema, { digest: visit(o.vertex), index: BigInt(o.index) });
     });
-    const bytes = toBinary(OpSchema, { ...v.op, inputs });
+    const bytes = opBytes({ ...v.op, inputs });
     const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
     digests.set(v, digest);
     // Two vertices with the same op are one op of the definition (two stages FROM one image).

@@ -16,9 +16,9 @@ export function platform(p: PlatformSpec): pb.Platform {
 }
 
 /** A source op (docker-image://, local://, git://, https://) with its attributes. */
-export function source(identifier: string, attrs: Record<string, string>, opts: { platform?: PlatformSpec; name?: string } = {}): Output {
+export function source(identifier: string, attrs: Record<string, string>, opts: { platform?: PlatformSpec; name?: string; caps?: string[] } = {}): Output {
   const op = create(pb.SourceOpSchema, { identifier, attrs: sortedRecord(attrs) });
-  const v = vertex({ op: { case: "source", value: op }, ...(opts.platform ? { platform: platform(opts.platform) } : {}) }, [], named(opts.name));
+  const v = vertex({ op: { case: "source", value: op }, ...(opts.platform ? { platform: platform(opts.platform) } : {}) }, [], { ...named(opts.name), ...(opts.caps?.length ? { caps: opts.caps } : {}) });
   return { vertex: v, index: 0 };
 }
 
@@ -60,15 +60,25 @@ export interface ExecSpec {
   ulimits?: { name: string; soft: number; hard: number }[];
 }
 
-/** LLB capabilities (solver/pb/caps.go) of what BuildKit 0.8 cannot read, set on the ops that use it. */
+/**
+ * LLB capabilities (solver/pb/caps.go) of what BuildKit 0.8 cannot read. All but
+ * execValidExitCode are set on the ops that use them. A copy's modeStr has no capability a
+ * daemon reports: caps.go declares "file.copy.modestring" but never registers it (no
+ * Caps.Init, v0.17 to v0.32), so no Ping lists it and llbsolver's WithValidateCaps refuses an
+ * op carrying it ("unknown API capability"; llb never sends it: fileop.go's addCaps loop runs
+ * over an empty marshal state). exec.validexitcode came with the same release (v0.17.0) as the
+ * file backend's modeStr (solver/llbsolver/file/backend.go), so a daemon reporting it reads
+ * modeStr; it is asked for, never set on an op.
+ */
 export const caps = {
   copyPatterns: "file.copy.includeexcludepatterns",
   copyRequiredPaths: "file.copy.requiredpaths",
-  copyModeString: "file.copy.modestring",
   execUlimit: "exec.meta.ulimit",
   execSecretEnv: "exec.secretenv",
   mountSSH: "exec.mount.ssh",
   tmpfsSize: "exec.mount.tmpfs.size",
+  execValidExitCode: "exec.validexitcode",
+  sourceOciLayout: "source.ocilayout",
 } as const;
 
 /**
@@ -110,7 +120,11 @@ export function exec(spec: ExecSpec): Map<string, Output> {
   });
   const ulimits = (spec.ulimits ?? []).map((u) => create(pb.UlimitSchema, { Name: u.name, Soft: BigInt(u.soft), Hard: BigInt(u.hard) }));
   const op = create(pb.ExecOpSchema, {
-    meta: create(pb.MetaSchema, { args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, ulimit: ulimits }),
+    // removeMountStubsRecursive: llb's ExecOp.Marshal always sets it (client/llb/exec.go), so
+    // the daemon also removes the empty parent directories it made for a mount point
+    // (executor/stubs.go, MountStubsCleaner): /run and /run/secrets of a secret mount do not
+    // stay in the layer. A daemon before v0.11 does not know the field and removes the stub only.
+    meta: create(pb.MetaSchema, { args: spec.args, env: spec.env, cwd: spec.cwd, user: spec.user, ulimit: ulimits, removeMountStubsRecursive: true }),
     mounts: pbMounts,
     network: spec.network ?? pb.NetMode.UNSET,
     security: spec.security ?? pb.SecurityMode.SANDBOX,
@@ -178,13 +192,12 @@ export function file(base: Output, actions: FileActionSpec[], opts: { platform?:
       return create(pb.FileActionSchema, { input, secondaryInput: secondary[i]!, output: i === actions.length - 1 ? 0n : -1n, action });
     }),
   });
-  // llb's fileActionCopy.addCaps (client/llb/fileop.go).
+  // llb's fileActionCopy.addCaps (client/llb/fileop.go), less modeStr's unregistered cap (see caps).
   const needs = new Set<string>();
   for (const a of actions) {
     if (a.kind !== "copy") continue;
     if (a.copy.includePatterns?.length || a.copy.excludePatterns?.length) needs.add(caps.copyPatterns);
     if (a.copy.requiredPaths?.length) needs.add(caps.copyRequiredPaths);
-    if (a.copy.modeStr) needs.add(caps.copyModeString);
   }
   const v = vertex({ op: { case: "file", value: op }, ...(opts.platform ? { platform: platform(opts.platform) } : {}) }, inputs, { ...named(opts.name), ...(needs.size ? { caps: [...needs] } : {}) });
   return { vertex: v, index: 0 };

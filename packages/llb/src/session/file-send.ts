@@ -9,6 +9,8 @@ import { closeSync, mkdirSync, openSync, symlinkSync, linkSync, writeSync, lchow
 import path from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type grpc from "@grpc/grpc-js";
+import { failStream } from "../wire/grpc-service.js";
+import { chmodBits } from "./go-file-mode.js";
 import { Packet_PacketType as T, PacketSchema, type Packet } from "../gen/github.com/tonistiigi/fsutil/types/wire_pb.js";
 import type { Stat } from "../gen/github.com/tonistiigi/fsutil/types/stat_pb.js";
 import { BytesMessageSchema } from "../gen/github.com/moby/buildkit/session/filesync/filesync_pb.js";
@@ -46,7 +48,7 @@ export function makeReceiver(target: ReceiveTarget) {
       const work = target.kind === "file" ? receiveFile(call, target.dest) : receiveDir(call, target.dest);
       work.then(settle.resolve, (e: Error) => {
         settle.reject(e);
-        call.destroy(e);
+        failStream(call, e);
       });
     },
   };
@@ -73,7 +75,9 @@ function receiveFile(call: grpc.ServerDuplexStream<Buffer, Buffer>, dest: string
   });
 }
 
-const GO_DIR = 2 ** 31, GO_SYMLINK = 2 ** 27, GO_TYPE = 0xfff80000 >>> 0;
+// Go's os.ModeType: dir, symlink, named pipe, socket, device, char device, irregular — not
+// setuid, setgid or sticky, which a regular file may carry (a 4755 binary is still a file).
+const GO_DIR = 2 ** 31, GO_SYMLINK = 2 ** 27, GO_TYPE = 2 ** 31 + 2 ** 27 + 2 ** 25 + 2 ** 24 + 2 ** 26 + 2 ** 21 + 2 ** 19;
 
 function receiveDir(call: grpc.ServerDuplexStream<Buffer, Buffer>, dest: string): Promise<void> {
   const root = path.resolve(dest);
@@ -92,8 +96,10 @@ function receiveDir(call: grpc.ServerDuplexStream<Buffer, Buffer>, dest: string)
     // Modes, owners and times last, deepest first, so that writing into a directory came before.
     for (const s of [...stats].reverse()) {
       const abs = inside(s.path);
-      if ((s.mode & GO_SYMLINK) === 0) chmodSync(abs, s.mode & 0o777);
+      // Owner before mode: chown clears setuid and setgid. The mode keeps them and the sticky
+      // bit, which Go's FileMode carries in its own high bits (fsutil's receiver: os.Chmod).
       try { lchownSync(abs, s.uid, s.gid); } catch { /* not root: keep our own ids */ }
+      if ((s.mode & GO_SYMLINK) === 0) chmodSync(abs, chmodBits(s.mode));
       const t = Number(s.modTime) / 1e9;
       lutimesSync(abs, t, t);
     }

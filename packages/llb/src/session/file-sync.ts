@@ -8,6 +8,7 @@ import { createReadStream, readFileSync } from "node:fs";
 import path from "node:path";
 import { create } from "@bufbuild/protobuf";
 import type grpc from "@grpc/grpc-js";
+import { failStream } from "../wire/grpc-service.js";
 import { PatternMatcher, walkContext, type ContextEntry } from "@tbuild/cache";
 import { Packet_PacketType as T, PacketSchema, type Packet } from "../gen/github.com/tonistiigi/fsutil/types/wire_pb.js";
 import { StatSchema } from "../gen/github.com/tonistiigi/fsutil/types/stat_pb.js";
@@ -45,16 +46,16 @@ export function fileSyncHandlers(dirs: Map<string, SyncedDir>, onTransfer?: (nam
       const name = String(call.metadata.get("dir-name")[0] ?? "");
       const d = dirs.get(name);
       if (!d) {
-        call.destroy(Object.assign(new Error(`no access allowed to dir "${name}"`), { code: 7 }));
+        failStream(call, Object.assign(new Error(`no access allowed to dir "${name}"`), { code: 7 }));
         return;
       }
       diffCopy(call, d).then(
         (s) => onTransfer?.(name, s),
-        (e) => call.destroy(e as Error),
+        (e) => failStream(call, e as Error),
       );
     },
     TarStream(call: grpc.ServerDuplexStream<Packet, Packet>) {
-      call.destroy(Object.assign(new Error("TarStream is not offered: use DiffCopy"), { code: 12 }));
+      failStream(call, Object.assign(new Error("TarStream is not offered: use DiffCopy"), { code: 12 }));
     },
   };
 }

@@ -18,3 +18,12 @@ export function goFileMode(stMode: number): number {
   if (stMode & 0o1000) m += GO.sticky;
   return m;
 }
+
+/** The chmod(2) mode of a Go os.FileMode: permission bits, and setuid/setgid/sticky moved back (os.syscallMode). */
+export function chmodBits(goMode: number): number {
+  let m = goMode & 0o777;
+  if (goMode & GO.setuid) m |= 0o4000;
+  if (goMode & GO.setgid) m |= 0o2000;
+  if (goMode & GO.sticky) m |= 0o1000;
+  return m;
+}

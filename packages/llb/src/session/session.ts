@@ -1,7 +1,8 @@
 // A BuildKit session: the client is the gRPC *server* here. The daemon dials back through
 // the connection the client opened and calls the services the client listed in its headers
 // (session/session.go, session/grpc.go): FileSync for local directories, Secrets, Auth, SSH
-// agent forwarding, and Health. Docker: the connection is an upgraded `POST /session` (headers as HTTP headers);
+// agent forwarding, Health, and containerd's content API for OCI layouts (content-store.ts).
+// Docker: the connection is an upgraded `POST /session` (headers as HTTP headers);
 // buildkitd: the Control.Session stream (the same headers as gRPC metadata), whose messages
 // carry the bytes of an HTTP/2 connection.
 import { randomBytes } from "node:crypto";
@@ -15,6 +16,8 @@ import { Secrets } from "../gen/github.com/moby/buildkit/session/secrets/secrets
 import { Auth } from "../gen/github.com/moby/buildkit/session/auth/auth_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { SSH } from "../gen/github.com/moby/buildkit/session/sshforward/ssh_pb.js";
+import { Content } from "../gen/github.com/containerd/containerd/api/services/content/v1/content_pb.js";
+import { contentHandlers, type ContentStores } from "./content-store.js";
 import { grpcDefinition, methodPath } from "../wire/grpc-service.js";
 import type { ControlConnection } from "../transport/control-client.js";
 import { dockerUpgrade } from "../transport/docker-upgrade.js";
@@ -37,6 +40,8 @@ export interface SessionOptions {
   onTransfer?: (dirName: string, s: TransferStats) => void;
   /** Where an exporter's result comes back (local, tar, oci, docker); offers FileSend. */
   receive?: ReceiveTarget;
+  /** OCI layouts the daemon reads or writes by store id (containerd's content API; oci-layout:// contexts, type=local caches). */
+  contentStores?: ContentStores;
 }
 
 export interface Session {
@@ -69,6 +74,7 @@ export async function startSession(conn: ControlConnection, opts: SessionOptions
     [Health, healthHandlers() as unknown as grpc.UntypedServiceImplementation, ["Check"]],
     [SSH, sshHandlers(opts.ssh ?? new Map()) as unknown as grpc.UntypedServiceImplementation, ["CheckAgent", "ForwardAgent"]],
   ];
+  if (opts.contentStores?.size) services.push([Content, contentHandlers(opts.contentStores) as unknown as grpc.UntypedServiceImplementation, Content.methods.map((m) => m.name)]);
   const methods: string[] = [];
   for (const [svc, impl, offered] of services) {
     server.addService(grpcDefinition(svc), impl);

@@ -39,3 +39,13 @@ export function grpcDefinition(service: GenService<GenServiceMethods>): ServiceD
 }
 
 export { create };
+
+/**
+ * Ends a server stream with an error status. grpc-js sends a stream's status from its
+ * Writable `_final`, reached through `end()`: its own 'error' handler records the status and
+ * ends the stream. `destroy(err)` never reaches `_final`, so the peer would wait for a status
+ * forever (a BuildKit daemon blocked in Recv).
+ */
+export function failStream(call: NodeJS.EventEmitter, err: Error & { code?: number; details?: string }): void {
+  call.emit("error", err);
+}

@@ -9,4 +9,4 @@ export * as fsstat from "../gen/github.com/tonistiigi/fsutil/types/stat_pb.js";
 export * as gateway from "../gen/github.com/moby/buildkit/frontend/gateway/pb/gateway_pb.js";
 export * as sshforward from "../gen/github.com/moby/buildkit/session/sshforward/ssh_pb.js";
 export * as health from "../gen/grpc/health/v1/health_pb.js";
-export { grpcDefinition, methodPath } from "./grpc-service.js";
+export { failStream, grpcDefinition, methodPath } from "./grpc-service.js";

@@ -14,11 +14,17 @@ export type LlbCap = (typeof ops.caps)[keyof typeof ops.caps];
 const SINCE: Record<LlbCap, string> = {
   "file.copy.includeexcludepatterns": "v0.9",
   "file.copy.requiredpaths": "v0.26",
-  "file.copy.modestring": "v0.17",
   "exec.meta.ulimit": "v0.10",
   "exec.secretenv": "v0.10",
   "exec.mount.ssh": "v0.3",
   "exec.mount.tmpfs.size": "v0.10",
+  "exec.validexitcode": "v0.17",
+  "source.ocilayout": "v0.11",
+};
+
+/** A capability asked for on behalf of another feature: what it stands for, said in the message (llb ops.ts, caps). */
+const STANDS_FOR: Partial<Record<LlbCap, string>> = {
+  "exec.validexitcode": "it stands for the copy's modeStr, which no daemon reports a capability for",
 };
 
 /** Whether the daemon reports `cap`. */
@@ -33,5 +39,6 @@ export async function requireCap(ctx: InstructionContext, cap: LlbCap, what: str
 }
 
 export function capMessage(what: string, cap: LlbCap, builder: string): string {
-  return `${what} needs the BuildKit LLB capability ${cap} (BuildKit ${SINCE[cap]} or newer), which the daemon at ${builder} does not report (Docker 20.10's embedded BuildKit is 0.8): use a newer buildkitd (--builder unix://… or tcp://…), or build without --builder`;
+  const note = STANDS_FOR[cap] ? `; ${STANDS_FOR[cap]}` : "";
+  return `${what} needs the BuildKit LLB capability ${cap} (BuildKit ${SINCE[cap]} or newer${note}), which the daemon at ${builder} does not report (Docker 20.10's embedded BuildKit is 0.8): use a newer buildkitd (--builder unix://… or tcp://…), or build without --builder`;
 }

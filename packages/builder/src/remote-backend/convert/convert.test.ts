@@ -13,6 +13,7 @@ import { marshal, ops as llbOps, pb } from "@tbuild/llb";
 import type { ImageConfig } from "@tbuild/oci";
 import { convertTarget } from "./convert.js";
 import { parentsCopy } from "./copy.js";
+import { ociLayoutStores, ociStoreId } from "./named-context.js";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const amd64 = { os: "linux", architecture: "amd64" };
@@ -93,7 +94,7 @@ describe("what a daemon's LLB capabilities decide", () => {
   it.each([
     ["FROM busybox\nCOPY --exclude=*.md . /src/\n", /^COPY --exclude needs the BuildKit LLB capability file\.copy\.includeexcludepatterns \(BuildKit v0\.9 or newer\), which the daemon at unix:\/\/\/run\/buildkit\/buildkitd\.sock does not report/],
     ["FROM busybox\nCOPY --parents a/b.txt /src/\n", /^COPY --parents needs the BuildKit LLB capability file\.copy\.includeexcludepatterns/],
-    ["FROM busybox\nCOPY --chmod=u+x run /bin/\n", /^--chmod=u\+x \(a symbolic mode\) needs the BuildKit LLB capability file\.copy\.modestring \(BuildKit v0\.17 or newer\)/],
+    ["FROM busybox\nCOPY --chmod=u+x run /bin/\n", /^--chmod=u\+x \(a symbolic mode\) needs the BuildKit LLB capability exec\.validexitcode \(BuildKit v0\.17 or newer; it stands for the copy's modeStr, which no daemon reports a capability for\)/],
     ["FROM busybox\nRUN --mount=type=secret,id=t,env=T true\n", /^RUN --mount=type=secret,env=T needs the BuildKit LLB capability exec\.secretenv \(BuildKit v0\.10 or newer\)/],
     ["FROM busybox\nRUN --mount=type=tmpfs,target=/t,size=1m true\n", /exec\.mount\.tmpfs\.size/],
   ])("refuses at the step's line, naming the capability: %j", async (dockerfile, message) => {
@@ -116,6 +117,23 @@ describe("what a daemon's LLB capabilities decide", () => {
     expect(err?.message).toMatch(/invalid chmod parameter: '99'/);
   });
 
+  it("converts a symbolic --chmod for a daemon with exec.validexitcode (v0.17+) without putting the unregistered file.copy.modestring cap on the op; refuses it on a v0.16", async () => {
+    // v0.16's LLB caps, as far as tbuild asks: every one it knows but exec.validexitcode and file.copy.requiredpaths.
+    const v016 = ["file.copy.includeexcludepatterns", "exec.meta.ulimit", "exec.secretenv", "exec.mount.ssh", "exec.mount.tmpfs.size"];
+    const err = await refused("FROM busybox\nCOPY --chmod=u+x run /bin/\n", { caps: v016 });
+    expect(err?.message).toMatch(/needs the BuildKit LLB capability exec\.validexitcode \(BuildKit v0\.17 or newer/);
+    const got = await convert({ dockerfile: "FROM busybox\nCOPY --chmod=u+x run /bin/\n", ops: [], config: null, caps: [...v016, "exec.validexitcode"] });
+    const op = got.ops.at(-2) as { caps?: string[]; file: { actions: { copy: Record<string, unknown> }[] } };
+    expect(op.file.actions[0]!.copy.modeStr).toBe("u+x");
+    expect(op.caps).toBeUndefined();
+  });
+
+  it("names a cache mount without id= by its target as written, not as resolved against WORKDIR (convert_runmount.go: path.Clean(mount.Target))", async () => {
+    const got = await convert({ dockerfile: "FROM busybox\nWORKDIR /app\nRUN --mount=type=cache,target=cache/ --mount=type=cache,target=/abs true\n", ops: [], config: null });
+    const exec = (got.ops.at(-2) as { exec: { mounts: { dest: string; cacheOpt?: { ID: string } }[] } }).exec;
+    expect(exec.mounts.filter((m) => m.cacheOpt).map((m) => [m.dest, m.cacheOpt!.ID])).toEqual([["/abs", "//abs"], ["/app/cache", "/cache"]]);
+  });
+
   it("leaves out COPY --parents' required paths for a daemon without file.copy.requiredpaths (BuildKit v0.9–v0.25)", async () => {
     const got = await convert({ dockerfile: "FROM busybox\nCOPY --parents a/b.txt /src/\n", ops: [], config: null, caps: ["file.copy.includeexcludepatterns"] });
     const copy = (got.ops.at(-2) as { file: { actions: { copy: Record<string, unknown> }[] } }).file.actions[0]!.copy;
@@ -133,8 +151,33 @@ describe("what a daemon's LLB capabilities decide", () => {
 
 describe("named build contexts", () => {
   const dockerfile = (text: string, buildContexts: Record<string, string>) => convert({ dockerfile: text, ops: [], config: null, buildContexts }).then(() => undefined, (e: Error) => e);
-  it("refuses FROM a directory context as the local build does, and oci-layout:// with the reason", async () => {
+  it("refuses FROM a directory context as the local build does; an oci-layout:// context needs source.ocilayout (BuildKit v0.11)", async () => {
     expect((await dockerfile("FROM src\n", { src: "/tmp" }))?.message).toBe("FROM src: the build context src is a directory, not an image");
-    expect((await dockerfile("FROM busybox\nCOPY --from=lay / /\n", { lay: "oci-layout:///tmp/l:1" }))?.message).toMatch(/oci-layout:\/\/ contexts are not supported with --builder: BuildKit reads them from the client's content store through the session \(llb\.OCILayout, capability source\.ocilayout, BuildKit v0\.11 or newer\)/);
+    const old = await convert({ dockerfile: "FROM busybox\nCOPY --from=lay / /\n", ops: [], config: null, buildContexts: { lay: "oci-layout:///tmp/l:1" }, caps: ["exec.mount.ssh"] }).then(() => undefined, (e: Error) => e);
+    expect(old?.message).toMatch(/^--build-context lay=oci-layout:\/\/\/tmp\/l:1 needs the BuildKit LLB capability source\.ocilayout \(BuildKit v0\.11 or newer\)/);
+  });
+
+  it("makes an oci-layout:// context a source op of the manifest for the platform, its blobs read from the session's store (no session id in the op)", async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import("node:fs");
+    const { createHash } = await import("node:crypto");
+    const dir = mkdtempSync("/tmp/tbuild-layout-");
+    mkdirSync(path.join(dir, "blobs", "sha256"), { recursive: true });
+    const put = (o: unknown) => {
+      const b = Buffer.from(JSON.stringify(o));
+      const d = createHash("sha256").update(b).digest("hex");
+      writeFileSync(path.join(dir, "blobs", "sha256", d), b);
+      return { digest: `sha256:${d}`, size: b.length };
+    };
+    const config = put({ architecture: "amd64", os: "linux", config: { Env: ["FROM_LAYOUT=1"] }, rootfs: { type: "layers", diff_ids: [] } });
+    const manifest = put({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config }, layers: [] });
+    writeFileSync(path.join(dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+    writeFileSync(path.join(dir, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", ...manifest, annotations: { "org.opencontainers.image.ref.name": "v1" } }] }));
+    const got = await convert({ dockerfile: "FROM base\nRUN true\n", ops: [], config: null, buildContexts: { base: `oci-layout://${dir}:v1` } });
+    const src = got.ops[0] as { caps?: string[]; source: { identifier: string; attrs: Record<string, string> } };
+    expect(src.source.identifier).toBe(`oci-layout://docker.io/library/${ociStoreId("base")}@${manifest.digest}`);
+    expect(src.source.attrs).toEqual({ "oci.store": ociStoreId("base") });
+    expect(src.caps).toEqual(["source.ocilayout"]);
+    expect((got.config as { config: { Env: string[] } }).config.Env).toContain("FROM_LAYOUT=1");
+    expect(ociLayoutStores({ base: `oci-layout://${dir}:v1`, other: "/x" })).toEqual(new Map([[`oci:${ociStoreId("base")}`, { dir }]]));
   });
 });

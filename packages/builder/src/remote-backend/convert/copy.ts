@@ -77,7 +77,7 @@ export async function convertCopy(ctx: InstructionContext, st: StageLLB, inst: C
 async function copySource(ctx: InstructionContext, inst: CopyInstruction | AddInstruction): Promise<Output> {
   const { cs } = ctx;
   if (inst.kind !== "copy" || inst.from === undefined) return cs.context();
-  const context = namedContextOutput(cs, inst.from);
+  const context = await namedContextOutput(cs, inst.from);
   if (context) return context;
   if (inst.fromStage !== undefined) return (await cs.stage(inst.fromStage)).fs;
   const named = cs.inputs.ir.stages.find((s) => s.name === inst.from!.toLowerCase());
@@ -92,12 +92,16 @@ function goClean(p: string): string {
   return n.length > 1 && n.endsWith("/") ? n.slice(0, -1) : n;
 }
 
-/** --chmod as a copy action's mode fields (dispatchCopy: ParseUint(chmod, 8), else mode.Parse as ModeStr). */
+/**
+ * --chmod as a copy action's mode fields (dispatchCopy: ParseUint(chmod, 8), else mode.Parse
+ * as ModeStr). A daemon before v0.17 would read a modeStr copy as mode 0: refused there, by
+ * asking exec.validexitcode (the v0.17 capability that stands for modeStr, llb ops.ts caps).
+ */
 async function chmodOf(ctx: InstructionContext, spec: string | undefined): Promise<{ mode: number; modeStr?: string }> {
   if (!spec) return { mode: -1 };
   const fn = parseChmod(spec); // the local build's parser: the same errors for a bad mode
   if (fn.octal !== undefined) return { mode: fn.octal };
-  await requireCap(ctx, ops.caps.copyModeString, `--chmod=${spec} (a symbolic mode)`);
+  await requireCap(ctx, ops.caps.execValidExitCode, `--chmod=${spec} (a symbolic mode)`);
   return { mode: 0, modeStr: spec };
 }
 

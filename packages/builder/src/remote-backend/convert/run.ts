@@ -83,7 +83,9 @@ async function convertMount(cs: ConvertState, m: MountSpec, cwd: string, sshInde
       return { dest: target!, from: await mountSource(cs, m), ...selectorOf(m.source), readonly: m.readonly, output: false };
     case "cache": {
       // cacheIDNamespace (BUILDKIT_CACHE_MOUNT_NS, empty here) + "/" + id: the ids docker build uses.
-      const id = `/${m.id || path.posix.normalize(target!)}`;
+      // Without id=, dispatchRunMounts takes path.Clean of the target as written, before it is
+      // resolved against the working directory (dockerfile2llb/convert_runmount.go).
+      const id = `/${m.id || goPathClean(m.target)}`;
       const sharing = m.sharing === "private" ? pb.CacheSharingOpt.PRIVATE : m.sharing === "locked" ? pb.CacheSharingOpt.LOCKED : pb.CacheSharingOpt.SHARED;
       let from: Output = m.from !== undefined ? await mountSource(cs, m) : undefined;
       let sel = selectorOf(m.source);
@@ -115,6 +117,12 @@ async function convertMount(cs: ConvertState, m: MountSpec, cwd: string, sshInde
   }
 }
 
+/** Go's path.Clean: no trailing slash, "." for an empty path. */
+function goPathClean(p: string): string {
+  const n = path.posix.normalize(p || ".");
+  return n.length > 1 && n.endsWith("/") ? n.slice(0, -1) : n;
+}
+
 /** dispatchSecret's id: id=, else source=, else the target's base name. */
 function secretId(m: Extract<MountSpec, { type: "secret" }>): string {
   const id = m.source || m.id || (m.target ? path.posix.basename(m.target) : "");
@@ -131,7 +139,7 @@ function selectorOf(source: string | undefined): { selector?: string } {
 /** What `from=` names: a named context, a stage, else an image; without it, the build context. */
 async function mountSource(cs: ConvertState, m: { from?: string; fromStage?: number }): Promise<Output> {
   if (m.from === undefined) return cs.context();
-  const context = namedContextOutput(cs, m.from);
+  const context = await namedContextOutput(cs, m.from);
   if (context) return context;
   if (m.fromStage !== undefined) return (await cs.stage(m.fromStage)).fs;
   const named = cs.inputs.ir.stages.find((s) => s.name === m.from!.toLowerCase());
