@@ -81,6 +81,7 @@ export interface RegistryResponse {
 }
 
 const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 
 /** True for hosts Docker treats as insecure by default. */
@@ -169,7 +170,7 @@ export class Transport {
     for (let hop = 0; ; hop++) {
       const res = await this.poolFor(url.host, this.insecure(url.host) ? "insecure" : "verify").request({ url, method, headers: init.headers, body });
       const location = res.headers.location;
-      if (![301, 302, 303, 307, 308].includes(res.statusCode) || !location || hop >= 10) return res;
+      if (!REDIRECT_STATUS.has(res.statusCode) || !location || hop >= 10) return res;
       await discard(res);
       url = new URL(location, url);
       if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === "POST")) {
@@ -271,7 +272,7 @@ export class Transport {
           headers = headersOf(res.headers);
           // Only GET and HEAD follow redirects (an upload is never redirected).
           const location = headers.get("location");
-          const redirect = [301, 302, 303, 307, 308].includes(res.statusCode) && location && (req.method === "GET" || req.method === "HEAD");
+          const redirect = REDIRECT_STATUS.has(res.statusCode) && location && (req.method === "GET" || req.method === "HEAD");
           if (!redirect) break;
           await discard(res);
           if (hop >= MAX_REDIRECTS) throw new OciError("REGISTRY", `${req.what}: too many redirects (last to ${location}).`);
