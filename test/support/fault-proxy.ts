@@ -1,6 +1,7 @@
 // A reverse proxy in front of a test registry that can misbehave on chosen requests: answer
 // with a status (500, 401), or cut a blob short. Failure injection only: everything it
-// passes through is the real registry's answer. Records every request it saw.
+// passes through is the real registry's answer. Records every request it saw and counts
+// the client connections they came on.
 import { createServer, request, type IncomingMessage, type Server } from "node:http";
 
 export type Fault = { status: number } | "truncate" | undefined;
@@ -10,6 +11,8 @@ export interface FaultProxy {
   host: string;
   /** Method and path of every request, in order. */
   requests: string[];
+  /** Client connections accepted (keep-alive reuse shows as fewer connections than requests). */
+  connections: number;
   /** Decides the fault of each request (undefined: pass it through). */
   fault: (req: IncomingMessage) => Fault;
   close(): Promise<void>;
@@ -17,7 +20,7 @@ export interface FaultProxy {
 
 export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const [uhost, uport] = upstream.split(":");
-  const proxy: FaultProxy = { host: "", requests: [], fault: () => undefined, close: async () => {} };
+  const proxy: FaultProxy = { host: "", requests: [], connections: 0, fault: () => undefined, close: async () => {} };
   const server: Server = createServer((req, res) => {
     proxy.requests.push(`${req.method} ${req.url}`);
     const fault = proxy.fault(req);
@@ -48,6 +51,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     up.on("error", () => res.destroy());
     req.pipe(up);
   });
+  server.on("connection", () => proxy.connections++);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   proxy.host = `127.0.0.1:${(server.address() as { port: number }).port}`;
   proxy.close = () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });

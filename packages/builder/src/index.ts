@@ -19,6 +19,6 @@ export { execFailed, setupFailed } from "./sandbox/unshare-executor.js";
 export { defaultResolvConf } from "./sandbox/etc-files.js";
 export { selectSnapshotter, type Snapshotter, type PreparedRootfs } from "./snapshot/index.js";
 export { pullToStore, registryClient, type PullOptions, type PulledToStore } from "./image-transfer/pull.js";
-export { storeMountSources, type MountFrom } from "./image-transfer/mount-sources.js";
+export { pushContent, type PushOptions as PushToRegistryOptions } from "./image-transfer/push.js";
 export { ingestImage, ingestManifest, manifestFor } from "./image-transfer/ingest.js";
 export { storedImagesBlobSource, StoreBlobSource } from "./export/store-blobs.js";

@@ -9,7 +9,6 @@ import { normalizeImageName } from "../image-state/names.js";
 import type { ImageState } from "../image-state/state.js";
 import type { BuildSession } from "../solve/session.js";
 import { layerDescriptors, StoreBlobSource } from "./store-blobs.js";
-import { storeMountSources } from "../image-transfer/mount-sources.js";
 import { pushImage } from "../image-transfer/push.js";
 import type { Store } from "@tbuild/cache";
 
@@ -88,17 +87,18 @@ export async function pushOutput(
   out: Extract<OutputSpec, { type: "registry" }>,
 ): Promise<OutputResult> {
   // An imported cache layer on the registry pushed to is mounted from the cache's
-  // repository, never fetched; any other imported layer is fetched first. A layer of an
-  // image named on that registry (the base pulled from it) is mounted from its repository.
+  // repository, never fetched; any other imported layer is fetched first. The store's
+  // records say where else the registry holds a blob (the base pulled from it …).
   const registry = parseReference(out.name).registry;
-  const stored = await storeMountSources(session.store, out.name);
-  const mountFrom = (blob: Descriptor) => session.lazy.mountSource(blob, "gzip", registry) ?? stored(blob);
-  await Promise.all(state.layers.map((l) => (l.blob && !session.lazy.mountSource(l.blob, "gzip", registry) ? session.lazy.ensureBlob(l.blob) : undefined)));
+  const mountFrom = (blob: Descriptor) => session.lazy.mountSource(blob, "gzip", registry);
+  await Promise.all(state.layers.map((l) => (l.blob && !mountFrom(l.blob) ? session.lazy.ensureBlob(l.blob) : undefined)));
   const img = await exportableImage(session.store, state, image, "gzip", true, {
-    elsewhere: (blob) => session.lazy.mountSource(blob, "gzip", registry) !== undefined,
+    elsewhere: (blob) => mountFrom(blob) !== undefined,
     fetchMissing: (digest) => session.lazy.fetchByDigest(digest),
   });
-  const digest = await pushImage(img, out.name, { insecure: out.insecure, insecureRegistries: session.opts.insecureRegistries, signal: session.signal, mountFrom });
+  const digest = await pushImage(img, out.name, {
+    insecure: out.insecure, insecureRegistries: session.opts.insecureRegistries, signal: session.signal, store: session.store, mountFrom,
+  });
   return { type: out.type, ref: normalizeImageName(out.name), manifestDigest: digest, mediaType: img.manifest.mediaType };
 }
 

@@ -67,7 +67,9 @@ async function writeIndexOutput(session: BuildSession, images: PlatformImage[], 
       const doc: Index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };
       const bytes = Buffer.from(serializeDocument(doc).bytes);
       if (out.type === "registry") {
-        const digest = await pushIndex(doc, bytes, source, out.name, { insecure: out.insecure, insecureRegistries: session.opts.insecureRegistries, signal: session.signal });
+        const digest = await pushIndex(doc, bytes, source, out.name, {
+          insecure: out.insecure, insecureRegistries: session.opts.insecureRegistries, signal: session.signal, store: session.store,
+        });
         return { type: "registry", ref: normalizeImageName(out.name), manifestDigest: digest, mediaType: MediaType.ociIndex };
       }
       const root = { index: doc, indexBytes: bytes, names };

@@ -3,6 +3,7 @@
 // the name. A failure leaves no name recorded and no partial blob.
 import { parseReference, RegistryClient, type Digest, type ImageReference, type Platform, type Descriptor } from "@tbuild/oci";
 import type { BlobWriter, Store } from "@tbuild/cache";
+import { manifestBlobs, rememberBlobs } from "./blob-locations.js";
 
 export interface PullOptions {
   platform?: Platform;
@@ -58,6 +59,7 @@ export async function pullToStore(store: Store, ref: ImageReference, opts: PullO
       await store.putBlob(image.index!.bytes, { digest: named.digest });
     }
     await store.putImage(name, { manifest: named.digest, mediaType: named.mediaType });
+    await rememberBlobs(store, ref, manifestBlobs([image.manifest]));
     return { manifestDigest: image.descriptor.digest, descriptor: image.descriptor, name };
   } finally {
     for (const w of writers) await w.writer.abort().catch(() => {});

@@ -17,6 +17,7 @@ import { cloneState, type ImageState, type LayerRef } from "../image-state/state
 import type { BuildSession } from "../solve/session.js";
 import { layerDescriptors, StoreBlobSource } from "../export/store-blobs.js";
 import { writeFileAtomically } from "../export/archives.js";
+import { rememberBlobs, storeBlobLocations } from "../image-transfer/blob-locations.js";
 import { buildCacheConfig, cacheIndex, CACHE_CONFIG_MEDIA_TYPE, INLINE_CACHE_KEY, type CachedLayer, type ExportRecord } from "./format.js";
 
 type Compression = "gzip" | "zstd";
@@ -120,7 +121,11 @@ async function exportToRegistry(parts: readonly ExportPart[], spec: Extract<Cach
   const configDesc: Descriptor = { mediaType: CACHE_CONFIG_MEDIA_TYPE, digest: configDoc.digest, size: configDoc.size };
   const source = new StoreBlobSource(session.store, (d) => session.lazy.fetchByDigest(d));
   source.addDocument(configDoc.digest, Buffer.from(configDoc.bytes));
-  await mapLimit([...layers, configDesc], 5, (d) => client.pushBlob(ref, d, source, { mountFrom: mountFrom(d) }));
+  // The store's records say where else the registry holds a blob, and learn what this export put there.
+  const known = await storeBlobLocations(session.store, spec.ref, []);
+  const blobs = [...layers, configDesc];
+  await mapLimit(blobs, 5, (d) => client.pushBlob(ref, d, source, { mountFrom: mountFrom(d) ?? known.mountFrom(d), mayExist: known.mayExist(d) }));
+  await rememberBlobs(session.store, ref, blobs.map((d) => d.digest));
   const index = cacheIndex(layers, configDesc, ociTypes);
   await client.putManifest(ref, ref.tag ?? "latest", serializeDocument(index).bytes, index.mediaType);
 }

@@ -15,6 +15,7 @@
 //   <root>/tmp/<pid>.<start>.<rand>.<kind>      in-progress writes (same filesystem)
 //   <root>/quarantine/                   corrupt blobs moved out of the way
 //   <root>/contexts/<sha256(dir)>.json   persistent stat caches of build contexts
+//   <root>/registry-blobs/<sha256(registry)>.json  which repositories hold which blobs (pushes, pulls)
 import os from "node:os";
 import path from "node:path";
 import { digestHex, sha256Hex } from "../util/digest.js";
@@ -49,6 +50,8 @@ export class Layout {
   get contextsDir(): string { return path.join(this.root, "contexts"); }
   /** Key lists (key-lists.ts): which cache keys were recorded per step slot or parent. */
   get keyListsDir(): string { return path.join(this.root, "key-lists"); }
+  /** Registry blob records (registry-blobs.ts): where pulls and pushes saw each blob. */
+  get registryBlobsDir(): string { return path.join(this.root, "registry-blobs"); }
   get gcLock(): string { return path.join(this.locksDir, "gc.lock"); }
   get gcMarker(): string { return path.join(this.locksDir, "gc.running"); }
 
@@ -75,6 +78,9 @@ export class Layout {
   keyList(name: string): string {
     const h = sha256Hex(name);
     return path.join(this.keyListsDir, h.slice(0, 2), `${h}.json`);
+  }
+  registryBlobs(registry: string): string {
+    return path.join(this.registryBlobsDir, `${sha256Hex(registry)}.json`);
   }
   contextStatCache(contextRoot: string): string {
     return path.join(this.contextsDir, `${sha256Hex(contextRoot)}.json`);

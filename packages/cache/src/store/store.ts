@@ -13,6 +13,7 @@ import { BlobWriter, TempBlob, type BlobInfo, type ExpectedBlob } from "./blob-w
 import { CacheIndex, type CacheRecord, type CacheRefs } from "./cache-index.js";
 import * as images from "./images.js";
 import { addToKeyList, readKeyList } from "./key-lists.js";
+import { readRegistryBlobs, recordRegistryBlobs } from "./registry-blobs.js";
 import { takeInventory } from "./inventory.js";
 import * as layers from "./layers.js";
 import { defaultStoreRoot, Layout, LAYOUT_VERSION } from "./layout.js";
@@ -294,6 +295,16 @@ export class Store implements BlobSource {
   /** Lists `key` first under `name`, keeping the newest `max` (gc drops keys without a record). */
   async addToKeyList(name: string, key: string, max = 8): Promise<void> {
     return addToKeyList(this.layout, name, key, max);
+  }
+
+  /** The repositories of `registry` this store's pulls and pushes saw holding each blob. */
+  async registryBlobs(registry: string): Promise<Map<Digest, string[]>> {
+    return readRegistryBlobs(this.layout, registry);
+  }
+
+  /** Records that `repository` of `registry` holds `digests` (a hint for later pushes). */
+  async recordRegistryBlobs(registry: string, repository: string, digests: Iterable<Digest>): Promise<void> {
+    return recordRegistryBlobs(this.layout, registry, repository, digests);
   }
 
   /** Cache index internals for benchmarks and tests (memory size, flushing, clearing). */

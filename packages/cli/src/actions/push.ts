@@ -17,7 +17,7 @@ export default async function pushAction(cmd: Command): Promise<number> {
   const [refArg] = cmd.processedArgs as [string];
   const f = cmd.optsWithGlobals<PushFlags>();
   const ref = parseImageRef(refArg);
-  const { registryClient, storeMountSources } = await import("@tbuild/builder");
+  const { registryClient, pushContent } = await import("@tbuild/builder");
   const client = registryClient(f.insecure ? [ref.registry] : []);
   // The registry's ping (scheme, auth challenge) goes out while the store is read; a
   // failure here is met again, and reported, by the push itself.
@@ -28,13 +28,12 @@ export default async function pushAction(cmd: Command): Promise<number> {
       if (!f.quiet) process.stderr.write(`pushing ${familiarName(ref.toString())} to ${ref.registry}\n`);
       // Every platform's layers: built ones are re-created from their snapshots.
       const source = storedImagesBlobSource(store, img.index ? await indexChildren(store, img) : [img]);
-      // A blob of an image named on the same registry (the base it was pulled from) is mounted, not uploaded.
-      const mountFrom = await storeMountSources(store, ref.toString());
+      // The store's records say which blobs the registry holds already (mounted, or checked).
       if (img.digest !== img.manifestDigest) {
         const indexBytes = await store.readBlob(img.digest);
-        return client.push(ref, { index: JSON.parse(indexBytes.toString("utf8")), indexBytes }, source, { mountFrom });
+        return pushContent({ index: JSON.parse(indexBytes.toString("utf8")), indexBytes }, source, ref.toString(), { client, store });
       }
-      return client.push(ref, { manifest: img.manifest, manifestBytes: img.manifestBytes }, source, { mountFrom });
+      return pushContent({ manifest: img.manifest, manifestBytes: img.manifestBytes }, source, ref.toString(), { client, store });
     });
     if (f.quiet) {
       process.stdout.write(`${result.descriptor.digest}\n`);

@@ -6,7 +6,7 @@ import type { Readable, Writable } from "node:stream";
 import { OciError } from "../errors.js";
 import { verified, type BlobSource } from "../layout/blob-source.js";
 import type { Descriptor, Digest } from "../types.js";
-import { errorDetail, networkError, type RegistryResponse, type Transport } from "./transport.js";
+import { errorDetail, networkError, release, type RegistryResponse, type Transport } from "./transport.js";
 
 /** How a blob reached the registry during a push. */
 export type BlobPushOutcome = "existing" | "mounted" | "uploaded";
@@ -128,6 +128,8 @@ export async function blobExists(t: Transport, registry: string, repo: string, d
 export interface UploadOptions {
   /** A repository on the same registry that already holds the blob (cross-repository mount). */
   mountFrom?: string;
+  /** False: the repository is not known to hold the blob; upload without asking (no HEAD). */
+  mayExist?: boolean;
   /** Upload in PATCH chunks of this size; monolithic when unset or the blob is smaller. */
   chunkSize?: number;
 }
@@ -169,27 +171,27 @@ async function* slice(stream: Readable, chunkSize: number): AsyncGenerator<Buffe
  * that holds it): a cross-repository mount straight away, as Docker does — one request,
  * and 201 whether the blob was mounted or already there ("mounted"); a registry that
  * will not mount answers 202 with an upload session, which the upload then uses. Without:
- * HEAD first (already there → "existing"), else an upload ("uploaded"), monolithic or in
- * chunks. The blob is streamed from `source` and verified on the way.
+ * HEAD first (already there → "existing"; skipped when `mayExist` is false), else an upload
+ * ("uploaded"), monolithic or in chunks. The blob is streamed from `source` and verified on the way.
  */
 export async function pushBlob(t: Transport, registry: string, repo: string, desc: Descriptor, source: BlobSource, opts: UploadOptions = {}): Promise<BlobPushOutcome> {
   const what = `uploading blob ${desc.digest} to ${registry}/${repo}`;
   const from = opts.mountFrom !== repo ? opts.mountFrom : undefined;
-  if (from === undefined && (await blobExists(t, registry, repo, desc))) return "existing";
+  if (from === undefined && opts.mayExist !== false && (await blobExists(t, registry, repo, desc))) return "existing";
   const scopes = [pushScope(repo)];
   let start: RegistryResponse;
   if (from !== undefined) {
     const q = new URLSearchParams({ mount: desc.digest, from });
     start = await t.send({ method: "POST", registry, path: `/v2/${repo}/blobs/uploads/?${q}`, scopes: [...scopes, pullScope(from)], what, body: Buffer.alloc(0) });
     if (start.status === 201) {
-      start.body?.destroy();
+      release(start);
       return "mounted";
     }
   } else {
     start = await t.send({ method: "POST", registry, path: `/v2/${repo}/blobs/uploads/`, scopes, what, body: Buffer.alloc(0) });
   }
   if (start.status !== 202) throw await statusError(start, what);
-  start.body?.destroy();
+  release(start);
   let location = locationOf(start, what);
   const open = async (): Promise<Readable> => verified(await source.open(desc.digest), desc.digest, desc.size, `blob ${desc.digest} from the local store`);
 
@@ -201,13 +203,13 @@ export async function pushBlob(t: Transport, registry: string, repo: string, des
         headers: { "content-type": "application/octet-stream", "content-length": String(chunk.length), "content-range": `${offset}-${offset + chunk.length - 1}` },
       });
       if (res.status !== 202) throw await statusError(res, what);
-      res.body?.destroy();
+      release(res);
       location = locationOf(res, what);
       offset += chunk.length;
     }
     const done = await t.send({ method: "PUT", registry, path: withDigest(location, desc.digest), scopes, what, body: Buffer.alloc(0), headers: { "content-length": "0" } });
     if (done.status !== 201) throw await statusError(done, what);
-    done.body?.destroy();
+    release(done);
     return "uploaded";
   }
   const res = await t.send({
@@ -215,6 +217,6 @@ export async function pushBlob(t: Transport, registry: string, repo: string, des
     headers: { "content-type": "application/octet-stream", "content-length": String(desc.size) },
   });
   if (res.status !== 201) throw await statusError(res, what);
-  res.body?.destroy();
+  release(res);
   return "uploaded";
 }

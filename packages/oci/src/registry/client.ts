@@ -9,7 +9,7 @@ import { MediaType, type Descriptor, type Digest, type ImageConfig, type Index, 
 import { mapLimit } from "../util/map-limit.js";
 import { downloadBlob, pushBlob, statusError, type BlobPushOutcome } from "./blobs.js";
 import { parseReference, type ImageReference } from "./reference.js";
-import { Transport, type TransportOptions } from "./transport.js";
+import { release, Transport, type TransportOptions } from "./transport.js";
 
 const ACCEPT = [MediaType.ociIndex, MediaType.dockerManifestList, MediaType.ociManifest, MediaType.dockerManifest].join(", ");
 
@@ -60,6 +60,8 @@ export interface PullOptions {
 export interface PushResult {
   descriptor: Descriptor;
   blobs: Record<BlobPushOutcome, number>;
+  /** Every manifest pushed (the image's, or each child of the index). */
+  manifests: Manifest[];
 }
 
 /** What to push: an image manifest, or an index whose child manifests are in the BlobSource. */
@@ -71,6 +73,11 @@ export type PushContent =
 export interface PushOptions {
   /** A repository on the same registry that may already hold a blob (cross-repository mount). */
   mountFrom?: (blob: Descriptor) => string | undefined;
+  /**
+   * Whether the repository may hold a blob already (default: always). False skips the HEAD
+   * and uploads at once, as Docker does for a layer it has no pull or push record of.
+   */
+  mayExist?: (blob: Descriptor) => boolean;
 }
 
 const asRef = (r: ImageReference | string): ImageReference => (typeof r === "string" ? parseReference(r) : r);
@@ -191,19 +198,23 @@ export class RegistryClient {
   /**
    * Pushes an image or index to `ref` (its tag, or its digest if it has no tag): blobs first
    * (a cross-repository mount where `mountFrom` names a source, else HEAD to skip existing
-   * ones; a few at a time), then child manifests of an index by digest, then the document itself.
+   * ones unless `mayExist` says no; a few at a time), then child manifests of an index by digest, then the document itself.
    * Blobs and child manifests are read from `source`.
    */
   async push(ref: ImageReference | string, content: PushContent, source: BlobSource, opts: PushOptions = {}): Promise<PushResult> {
     const r = asRef(ref);
     const counts: Record<BlobPushOutcome, number> = { existing: 0, mounted: 0, uploaded: 0 };
+    const manifests: Manifest[] = [];
     const pushBlobs = async (blobs: Descriptor[]): Promise<void> => {
       await mapLimit(blobs, this.concurrency, async (d) => {
-        const outcome = await pushBlob(this.transport, r.registry, r.repository, d, source, { mountFrom: opts.mountFrom?.(d), chunkSize: this.opts.chunkSize });
+        const outcome = await pushBlob(this.transport, r.registry, r.repository, d, source, {
+          mountFrom: opts.mountFrom?.(d), mayExist: opts.mayExist?.(d) ?? true, chunkSize: this.opts.chunkSize,
+        });
         counts[outcome]++;
       });
     };
     const pushManifest = async (m: Manifest): Promise<void> => {
+      manifests.push(m);
       const seen = new Set<Digest>();
       await pushBlobs([m.config, ...m.layers].filter((d) => !seen.has(d.digest) && seen.add(d.digest)));
     };
@@ -226,16 +237,16 @@ export class RegistryClient {
     }
     const digest = sha256(bytes);
     await this.putManifest(r, r.tag ?? digest, bytes, mediaType);
-    return { descriptor: { mediaType, digest, size: bytes.length }, blobs: counts };
+    return { descriptor: { mediaType, digest, size: bytes.length }, blobs: counts, manifests };
   }
 
   /**
    * Makes one blob present in `ref`'s repository: a cross-repository mount from `mountFrom`
-   * on the same registry, HEAD (already there), or an upload streamed from `source`.
+   * on the same registry, HEAD (already there; unless `mayExist` is false), or an upload streamed from `source`.
    */
-  pushBlob(ref: ImageReference | string, blob: Descriptor, source: BlobSource, opts: { mountFrom?: string } = {}): Promise<BlobPushOutcome> {
+  pushBlob(ref: ImageReference | string, blob: Descriptor, source: BlobSource, opts: { mountFrom?: string; mayExist?: boolean } = {}): Promise<BlobPushOutcome> {
     const r = asRef(ref);
-    return pushBlob(this.transport, r.registry, r.repository, blob, source, { mountFrom: opts.mountFrom, chunkSize: this.opts.chunkSize });
+    return pushBlob(this.transport, r.registry, r.repository, blob, source, { mountFrom: opts.mountFrom, mayExist: opts.mayExist, chunkSize: this.opts.chunkSize });
   }
 
   /** PUTs a manifest or index under a tag or its digest; checks the digest the registry reports. */
@@ -249,7 +260,7 @@ export class RegistryClient {
       headers: { "content-type": mediaType, "content-length": String(bytes.length) },
     });
     if (res.status !== 201 && res.status !== 200) throw await statusError(res, what);
-    res.body?.destroy();
+    release(res);
     const digest = sha256(bytes);
     const reported = res.headers.get("docker-content-digest");
     if (reported && reported.startsWith("sha256:") && reported !== digest) {

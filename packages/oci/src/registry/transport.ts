@@ -327,6 +327,22 @@ export class Transport {
   }
 }
 
+/** Bodies up to this size are read to their end rather than dropped with their connection. */
+const REUSE_MAX_BODY = 64 * 1024;
+
+/**
+ * Done with a response whose body is not needed. A small body (an upload's empty 202, a
+ * manifest PUT's 201) is read to its end in the background so the connection goes back to
+ * the pool: destroying it closes the connection, and the next request pays for a new one.
+ * A large or unbounded body is dropped with its connection.
+ */
+export function release(res: RegistryResponse): void {
+  if (!res.body) return;
+  const length = res.headers.get("content-length");
+  if (length !== null && Number(length) <= REUSE_MAX_BODY) res.body.resume();
+  else res.body.destroy();
+}
+
 /** Reads a registry error body ({"errors":[{code,message,detail}]}) into one line. */
 export async function errorDetail(res: RegistryResponse): Promise<string> {
   if (!res.body) return "";
