@@ -8,7 +8,6 @@ export { DockerfileSyntaxError } from "@tbuild/parser";
 export { ContextError, CacheError, StoreError, BlobNotFoundError, BlobCorruptedError, DigestMismatchError } from "@tbuild/cache";
 export { OciError, type OciErrorCode } from "@tbuild/oci";
 export { ensureSnapshotFromBlob, chainsOf } from "./image-state/layers.js";
-export { importRootfs, type ImportOptions, type ImportResult } from "./image-transfer/import-rootfs.js";
 export { commitDiff, type CommitDiffOptions, type CommitDiffResult } from "./image-transfer/commit-diff.js";
 export { normalizeImageName } from "./image-state/names.js";
 export * from "./fs/index.js";
@@ -18,7 +17,5 @@ export { UnshareExecutor, type ContainerProcessOptions, type PreparedProcess, ty
 export { execFailed, setupFailed } from "./sandbox/unshare-executor.js";
 export { defaultResolvConf } from "./sandbox/etc-files.js";
 export { selectSnapshotter, type Snapshotter, type PreparedRootfs } from "./snapshot/index.js";
-export { pullToStore, registryClient, type PullOptions, type PulledToStore } from "./image-transfer/pull.js";
-export { pushContent, type PushOptions as PushToRegistryOptions } from "./image-transfer/push.js";
-export { ingestImage, ingestManifest, manifestFor } from "./image-transfer/ingest.js";
-export { storedImagesBlobSource, StoreBlobSource } from "./export/store-blobs.js";
+// Moving images in and out of the store (also its own entry point, @tbuild/builder/transfer).
+export * from "./transfer.js";

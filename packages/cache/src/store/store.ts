@@ -68,7 +68,8 @@ export class Store implements BlobSource {
     const L = store.layout;
     try {
       await fsp.mkdir(abs, { recursive: true, mode: 0o711 });
-      for (const d of L.dirs) await fsp.mkdir(d, { recursive: true, mode: 0o700 });
+      // At once: eleven sequential mkdirs were a third of opening an existing store.
+      await Promise.all(L.dirs.map((d) => fsp.mkdir(d, { recursive: true, mode: 0o700 })));
     } catch (e) {
       throw new StoreError(`cannot create the tbuild store at ${abs}: ${(e as Error).message}`, { cause: e });
     }

@@ -34,7 +34,7 @@ export default async function importAction(cmd: Command): Promise<number> {
     throw new UsageError(`${tarArg} is not a file (import takes a tarball of a root filesystem)`);
   }
   try {
-    const { importRootfs } = await import("@tbuild/builder");
+    const { importRootfs } = await import("@tbuild/builder/transfer");
     const result = await importRootfs({
       tarPath,
       ref,

@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { ingestImage } from "@tbuild/builder";
+import { ingestImage } from "@tbuild/builder/transfer";
 import type { Store } from "@tbuild/cache";
 import {
   type Digest,

@@ -18,7 +18,7 @@ export default async function pullAction(cmd: Command): Promise<number> {
   const f = cmd.optsWithGlobals<PullFlags>();
   const ref = parseImageRef(refArg);
   const platformText = f.platform === undefined ? undefined : checkPlatform(f.platform);
-  const [{ pullToStore }, { parsePlatform }] = await Promise.all([import("@tbuild/builder"), import("@tbuild/oci")]);
+  const [{ pullToStore }, { parsePlatform }] = await Promise.all([import("@tbuild/builder/transfer"), import("@tbuild/oci")]);
   const pulled = await withStore(f, async (store) => {
     if (!f.quiet) process.stderr.write(`pulling ${ref.toString()}\n`);
     return pullToStore(store, ref, {

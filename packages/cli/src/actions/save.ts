@@ -7,7 +7,7 @@ import { createWriteStream } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
-import { storedImagesBlobSource } from "@tbuild/builder";
+import { storedImagesBlobSource } from "@tbuild/builder/transfer";
 import { writeDockerArchive, writeOciArchive, type ExportImage, type ExportRoot } from "@tbuild/oci";
 import { CommandError } from "../errors.js";
 import { type StoreFlags, withStore } from "../images/open-store.js";

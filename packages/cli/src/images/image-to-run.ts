@@ -17,7 +17,7 @@ export async function imageToRun(store: Store, ref: string, policy: PullPolicy, 
   const pull = async () => {
     const name = parseImageRef(ref);
     opts.say(`pulling ${name.toString()}`);
-    const { pullToStore } = await import("@tbuild/builder");
+    const { pullToStore } = await import("@tbuild/builder/transfer");
     await pullToStore(store, name, opts.insecure ? { insecureRegistries: [name.registry] } : {});
   };
   if (policy === "always") await pull();
