@@ -1,5 +1,5 @@
-// Writing a blob: stream into a temp file under <root>/tmp while hashing, then fsync,
-// check the digest, and rename into blobs/sha256/. Readers never see a partial blob,
+// Writing a blob: stream into a temp file under <root>/tmp while hashing, then fsync
+// (unless the store is on a RAM filesystem), check the digest, and rename into blobs/sha256/. Readers never see a partial blob,
 // and a blob whose bytes do not match its name never enters the store.
 import { createHash, type Hash } from "node:crypto";
 import { promises as fsp, constants as C } from "node:fs";
@@ -44,12 +44,18 @@ export class TempBlob {
   #hash: Hash = createHash("sha256");
   #size = 0;
   #done = false;
-  private constructor(private readonly layout: Layout, readonly tmpPath: string, private readonly fh: fsp.FileHandle) {}
+  private constructor(
+    private readonly layout: Layout,
+    readonly tmpPath: string,
+    private readonly fh: fsp.FileHandle,
+    private readonly durable: boolean,
+  ) {}
 
-  static async create(layout: Layout): Promise<TempBlob> {
+  /** `durable`: fsync the blob and its directory on commit (false on a RAM filesystem). */
+  static async create(layout: Layout, durable = true): Promise<TempBlob> {
     const tmpPath = path.join(layout.tmpDir, tempName("blob"));
     const fh = await fsp.open(tmpPath, C.O_WRONLY | C.O_CREAT | C.O_EXCL, 0o644);
-    return new TempBlob(layout, tmpPath, fh);
+    return new TempBlob(layout, tmpPath, fh, durable);
   }
 
   get size(): number {
@@ -81,9 +87,11 @@ export class TempBlob {
     this.#done = true;
     const digest: Digest = `sha256:${this.#hash.digest("hex")}`;
     try {
-      await this.fh.sync().catch((e) => {
-        throw diskError(e, this.layout.root);
-      });
+      if (this.durable) {
+        await this.fh.sync().catch((e) => {
+          throw diskError(e, this.layout.root);
+        });
+      }
       await this.fh.close();
       if (expected.digest !== undefined && expected.digest !== digest) {
         throw new DigestMismatchError(expected.digest, digest, "blob content");
@@ -99,7 +107,7 @@ export class TempBlob {
       await fsp.rm(this.tmpPath, { force: true });
       throw e;
     }
-    await fsyncDir(this.layout.blobsDir);
+    if (this.durable) await fsyncDir(this.layout.blobsDir);
     return { digest, size: this.#size };
   }
 
@@ -122,8 +130,8 @@ export class BlobWriter extends Writable {
     super({ highWaterMark: 1 << 20 });
   }
 
-  static async create(layout: Layout): Promise<BlobWriter> {
-    return new BlobWriter(await TempBlob.create(layout));
+  static async create(layout: Layout, durable = true): Promise<BlobWriter> {
+    return new BlobWriter(await TempBlob.create(layout, durable));
   }
 
   /** Bytes written so far. */

@@ -31,8 +31,11 @@ export interface StoreOptions {
   gracePeriodMs?: number;
   /** Cache records kept in memory. Default 10,000. */
   lruSize?: number;
-  /** Sync the filesystem before a snapshot commit (survives power loss). Default true. */
-  durableSnapshots?: boolean;
+  /**
+   * Make writes survive a power loss: fsync each blob and its directory, sync the
+   * filesystem before a snapshot commit. Default: true, except on a RAM filesystem.
+   */
+  durable?: boolean;
 }
 
 /** Data accepted by `putBlob`. */
@@ -46,7 +49,7 @@ export class Store implements BlobSource {
   readonly layout: Layout;
   readonly gracePeriodMs: number;
   readonly #index: CacheIndex;
-  #durableSnapshots: boolean;
+  #durable: boolean;
   readonly #leases = new Set<Lease>();
   #closed = false;
 
@@ -55,7 +58,7 @@ export class Store implements BlobSource {
     this.layout = new Layout(root);
     this.gracePeriodMs = opts.gracePeriodMs ?? 5 * 60_000;
     this.#index = new CacheIndex(this.layout, opts.lruSize ?? 10_000);
-    this.#durableSnapshots = opts.durableSnapshots ?? true;
+    this.#durable = opts.durable ?? true;
   }
 
   /**
@@ -82,8 +85,9 @@ export class Store implements BlobSource {
           `use a different --root or remove the directory`,
       );
     }
-    // On a RAM filesystem there is nothing to make durable; skip the syncfs per commit.
-    if (opts.durableSnapshots === undefined && (await isRamFilesystem(abs))) store.#durableSnapshots = false;
+    // On a RAM filesystem there is nothing to make durable: skip the fsyncs of every blob
+    // and the syncfs of every snapshot commit (threadpool round trips that cost time, not safety).
+    if (opts.durable === undefined && (await isRamFilesystem(abs))) store.#durable = false;
     await cleanLeftovers(L);
     return store;
   }
@@ -116,7 +120,7 @@ export class Store implements BlobSource {
         return { digest: expected.digest, size: existing.size };
       }
     }
-    const tmp = await TempBlob.create(this.layout);
+    const tmp = await TempBlob.create(this.layout, this.#durable);
     try {
       if (typeof data === "string" || data instanceof Uint8Array) {
         await tmp.append(typeof data === "string" ? Buffer.from(data) : data);
@@ -132,7 +136,7 @@ export class Store implements BlobSource {
 
   /** A Writable that becomes a blob on `await writer.commit(expected?)`. */
   async blobWriter(): Promise<BlobWriter> {
-    return BlobWriter.create(this.layout);
+    return BlobWriter.create(this.layout, this.#durable);
   }
 
   /** True when the blob is present (blobs appear complete, by rename). */
@@ -202,7 +206,7 @@ export class Store implements BlobSource {
    * process committed the same chain ID first, ours is discarded and theirs returned.
    */
   async commitSnapshot(draft: snapshots.SnapshotDraft, chainID: Digest, opts: snapshots.CommitSnapshotOptions = {}): Promise<snapshots.CommittedSnapshot> {
-    return snapshots.commitSnapshot(this.layout, draft, chainID, { ...opts, durable: this.#durableSnapshots });
+    return snapshots.commitSnapshot(this.layout, draft, chainID, { ...opts, durable: this.#durable });
   }
 
   /** Discards a draft. */
