@@ -267,6 +267,36 @@ describe.skipIf(missing)("remote backend: the daemon's own cache import and expo
   });
 });
 
+describe.skipIf(missing)("remote backend: a local cache import through Docker's session", { timeout: 300_000 }, () => {
+  // An OCI layout holding a cache in BuildKit's index form (an index listing the cache config;
+  // no records here, so no hits): Docker 20.10's BuildKit reads the index and the config through
+  // the session's content store, which the blobs' access times show (tmpfs, relatime: a file's
+  // first read after it was written moves its atime).
+  it("--cache-from type=local: the daemon reads the layout's cache index and config through the session", async () => {
+    const dir = path.join(work, "local-cache");
+    const blob = (text: string) => {
+      const hex = createHash("sha256").update(text).digest("hex");
+      mkdirSync(path.join(dir, "blobs", "sha256"), { recursive: true });
+      writeFileSync(path.join(dir, "blobs", "sha256", hex), text);
+      return { digest: `sha256:${hex}`, size: Buffer.byteLength(text), file: path.join(dir, "blobs", "sha256", hex) };
+    };
+    const config = blob(JSON.stringify({ layers: [], records: [] }));
+    const index = blob(JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [{ mediaType: "application/vnd.buildkit.cacheconfig.v0", digest: config.digest, size: config.size }] }));
+    writeFileSync(path.join(dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+    writeFileSync(path.join(dir, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.index.v1+json", digest: index.digest, size: index.size, annotations: { "org.opencontainers.image.ref.name": "latest" } }] }));
+    const { statSync } = await import("node:fs");
+    const atime = (f: string) => statSync(f, { bigint: true }).atimeNs;
+    const before = [atime(index.file), atime(config.file)];
+    await new Promise((r) => setTimeout(r, 20));
+    const ctx = context("localcache", { Dockerfile: `FROM tbuild-fixture/busybox:latest\nRUN echo ${process.pid}-${Date.now()} > /n\n` });
+    const { result, events } = await remote({ context: ctx, outputs: [{ type: "local", dest: path.join(work, "localcache-out") }], cacheFrom: [{ type: "local", src: dir }] });
+    expect(events.filter((e) => e.type === "warning")).toEqual([]);
+    expect(result.steps.find((s) => s.step.instruction.startsWith("RUN"))?.status).toBe("ran");
+    expect(atime(index.file)).toBeGreaterThan(before[0]!);
+    expect(atime(config.file)).toBeGreaterThan(before[1]!);
+  });
+});
+
 describe.skipIf(missing)("remote backend: what BuildKit 0.8 lacks, refused by the capabilities the daemon reports", { timeout: 300_000 }, () => {
   // Docker 20.10's BuildKit answers LLBBridge.Ping without file.copy.includeexcludepatterns,
   // exec.validexitcode (asked for a symbolic --chmod), exec.secretenv or exec.meta.ulimit: each step needing one is refused

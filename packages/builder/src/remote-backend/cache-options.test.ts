@@ -53,11 +53,28 @@ describe("the daemon's cache import and export (buildx's cache entries)", () => 
     expect(warnings).toEqual([expect.stringMatching(/^local cache import at .*nowhere skipped: ENOENT/), expect.stringMatching(/^local cache import at .*src skipped: no digest found for tag nope$/)]);
   });
 
-  it("refuses registry export and type=local on Docker 20.10, and inline without an image output, each with the reason", async () => {
+  it("imports a local cache through Docker's session, warning when it is in the image-manifest form BuildKit 0.8 does not read", async () => {
+    const src = path.join(work, "docker-src");
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(src, { recursive: true });
+    const index = { mediaType: "application/vnd.oci.image.index.v1+json", digest: `sha256:${"d".repeat(64)}`, size: 4, annotations: { "org.opencontainers.image.ref.name": "idx" } };
+    const manifest = { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: `sha256:${"e".repeat(64)}`, size: 5, annotations: { "org.opencontainers.image.ref.name": "mf" } };
+    writeFileSync(path.join(src, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [index, manifest] }));
+    const got = await daemonCacheOptions(docker, { cacheFrom: [{ type: "local", src, tag: "idx" }] }, noWarn);
+    expect(got.imports).toEqual([{ Type: "local", Attrs: { src, digest: index.digest } }]);
+    expect(got.stores).toEqual(new Map([[`local:${src}`, { dir: src }]]));
+    const warnings: string[] = [];
+    const mf = await daemonCacheOptions(docker, { cacheFrom: [{ type: "local", src, tag: "mf" }] }, (m) => warnings.push(m));
+    expect(mf.imports).toEqual([{ Type: "local", Attrs: { src, digest: manifest.digest } }]);
+    expect(warnings).toEqual([expect.stringMatching(/image-manifest form, which Docker 20\.10's embedded BuildKit \(v0\.8\) does not read/)]);
+    // A buildkitd reads both forms: no warning.
+    await daemonCacheOptions(buildkitd, { cacheFrom: [{ type: "local", src, tag: "mf" }] }, noWarn);
+  });
+
+  it("refuses registry export and type=local export on Docker 20.10, and inline without an image output, each with the reason", async () => {
     await expect(daemonCacheOptions(docker, { cacheTo: [{ type: "registry", ref: "r/a:c" }] }, noWarn)).rejects.toThrow(/Docker 20\.10's embedded BuildKit exports only inline cache/);
     await expect(daemonCacheOptions(docker, { cacheTo: [{ type: "inline" }] }, noWarn)).resolves.toBeDefined();
-    await expect(daemonCacheOptions(docker, { cacheFrom: [{ type: "local", src: "/c" }] }, noWarn)).rejects.toThrow(/--cache-from type=local is not supported with --builder docker:\/\/unix:\/\/\/var\/run\/docker\.sock: Docker 20\.10's embedded BuildKit exports no local cache/);
-    await expect(daemonCacheOptions(docker, { cacheTo: [{ type: "local", dest: "/c" }] }, noWarn)).rejects.toThrow(/; use type=inline with -t$/);
+    await expect(daemonCacheOptions(docker, { cacheTo: [{ type: "local", dest: "/c" }] }, noWarn)).rejects.toThrow(/--cache-to type=local is not supported with --builder docker:\/\/unix:\/\/\/var\/run\/docker\.sock: Docker 20\.10's embedded BuildKit exports no local cache .*; use type=inline with -t$/);
     await expect(daemonCacheOptions(docker, { cacheTo: [{ type: "inline" }], outputs: [{ type: "local", dest: "/o" }] }, noWarn)).rejects.toThrow(/needs an image output \(-t or --push\), not -o type=local/);
   });
 });

@@ -11,8 +11,11 @@
 // missing one is a warning and no import), and after an export the cache index the daemon
 // reports (ExporterResponse "cache.manifest") is tagged in index.json. Docker 20.10's embedded
 // BuildKit registers the registry and local importers but only the inline exporter (moby
-// builder-next/controller.go: ResolveCacheExporterFuncs); type=local is refused there (its
-// content-store import through Docker's session is not verified).
+// builder-next/controller.go: ResolveCacheExporterFuncs): a local import works through its
+// session (checked: a cache a buildkitd v0.32 exported gave its COPY step a hit), a local
+// export is refused. BuildKit 0.8 reads a cache only in its index form (what tbuild and
+// BuildKit before v0.12 write, or `image-manifest=false`); the image-manifest form it takes
+// for inline cache and ignores (cache/remotecache/import.go: Resolve), so that is warned of.
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { REF_NAME, type Descriptor, type Digest } from "@tbuild/oci";
@@ -35,7 +38,8 @@ export interface DaemonCacheOptions {
   finish(exporterResponse: Record<string, string>): Promise<void>;
 }
 
-const LOCAL_WHY = "Docker 20.10's embedded BuildKit exports no local cache (its controller registers only the inline exporter), and a local import through Docker's session is not verified";
+const LOCAL_WHY = "Docker 20.10's embedded BuildKit exports no local cache (its controller registers only the inline exporter)";
+const MANIFEST_FORM = "application/vnd.oci.image.manifest.v1+json";
 /** The store id BuildKit's local cache uses for a directory (cache/remotecache/local: contentStoreIDPrefix). */
 const localStore = (dir: string) => `local:${dir}`;
 
@@ -51,7 +55,6 @@ export async function daemonCacheOptions(address: BuilderAddress, opts: Pick<Bui
       imports.push({ Type: "registry", Attrs: { ref: c.ref, ...(c.insecure ? { "registry.insecure": "true" } : {}) } });
       continue;
     }
-    if (address.kind === "docker") refuse("cacheFrom", `--cache-from type=local is not supported with --builder ${address.text}: ${LOCAL_WHY}; use type=registry`);
     const dir = path.resolve(c.src);
     const tag = c.tag ?? "latest";
     const index = await readFile(path.join(dir, "index.json"), "utf8").then((t) => JSON.parse(t) as { manifests?: Descriptor[] }, (e: Error) => e);
@@ -59,6 +62,9 @@ export async function daemonCacheOptions(address: BuilderAddress, opts: Pick<Bui
     if (!entry) {
       warn(`local cache import at ${dir} skipped: ${index instanceof Error ? index.message : `no digest found for tag ${tag}`}`);
       continue;
+    }
+    if (address.kind === "docker" && entry.mediaType === MANIFEST_FORM) {
+      warn(`local cache import at ${dir}: the cache is in BuildKit's image-manifest form, which Docker 20.10's embedded BuildKit (v0.8) does not read (it reads the index form: BuildKit before v0.12, or image-manifest=false); a Docker with BuildKit v0.12 or newer does`);
     }
     stores.set(localStore(dir), { dir });
     imports.push({ Type: "local", Attrs: { src: dir, digest: entry.digest } });
