@@ -36,6 +36,12 @@ const SMALL = 1 << 20;
 const BUDGET = 4 << 20;
 const SENDERS = 4;
 
+// Packets are copies of zero messages: create() walks the schema on every call (~90 ms of
+// CPU for the 60,000 packets of a 20,000-file context); a spread of a zero message is the same message.
+const ZERO_PACKET = create(PacketSchema);
+const ZERO_STAT = create(StatSchema);
+const packet = (fields: Partial<Packet>): Packet => ({ ...ZERO_PACKET, ...fields });
+
 function* chunksOf(b: Buffer): Generator<Buffer> {
   for (let i = 0; i < b.length; i += CHUNK) yield b.subarray(i, i + CHUNK);
 }
@@ -129,13 +135,7 @@ async function diffCopy(call: grpc.ServerDuplexStream<Packet, Packet>, d: Synced
   const seenInodes = new Map<string, string>();
   let id = 0;
   for (const e of entries) {
-    const stat = create(StatSchema, {
-      path: e.path,
-      mode: goFileMode(e.mode),
-      uid: e.uid,
-      gid: e.gid,
-      modTime: e.mtimeNs,
-    });
+    const stat = { ...ZERO_STAT, xattrs: {}, path: e.path, mode: goFileMode(e.mode), uid: e.uid, gid: e.gid, modTime: e.mtimeNs };
     if (e.type === "file") {
       // A second name of a hard-linked file is sent as a link to the first (fsutil stat_unix.go).
       const inode = `${e.dev}:${e.ino}`;
@@ -151,11 +151,11 @@ async function diffCopy(call: grpc.ServerDuplexStream<Packet, Packet>, d: Synced
       stat.linkname = e.linkTarget ?? "";
       stat.size = BigInt(Buffer.byteLength(stat.linkname));
     }
-    await send(create(PacketSchema, { type: T.PACKET_STAT, stat }));
+    await send(packet({ type: T.PACKET_STAT, stat }));
     stats.entries++;
     id++;
   }
-  await send(create(PacketSchema, { type: T.PACKET_STAT }));
+  await send(packet({ type: T.PACKET_STAT }));
 
   const sendFile = async (fileId: number) => {
     const rel = files.get(fileId);
@@ -166,10 +166,10 @@ async function diffCopy(call: grpc.ServerDuplexStream<Packet, Packet>, d: Synced
     const whole = sizes.get(fileId)! <= SMALL ? readFileSync(abs) : undefined;
     const chunks = whole ? chunksOf(whole) : createReadStream(abs, { highWaterMark: CHUNK });
     for await (const chunk of chunks) {
-      await send(create(PacketSchema, { type: T.PACKET_DATA, ID: fileId, data: chunk as Buffer }));
+      await send(packet({ type: T.PACKET_DATA, ID: fileId, data: chunk as Buffer }));
       stats.bytes += (chunk as Buffer).length;
     }
-    await send(create(PacketSchema, { type: T.PACKET_DATA, ID: fileId }));
+    await send(packet({ type: T.PACKET_DATA, ID: fileId }));
     stats.files++;
   };
   // Four files in flight, as fsutil's sender: packets carry their file's id, so they may interleave.
@@ -183,7 +183,7 @@ async function diffCopy(call: grpc.ServerDuplexStream<Packet, Packet>, d: Synced
     }
   };
   await Promise.all(Array.from({ length: SENDERS }, worker));
-  await send(create(PacketSchema, { type: T.PACKET_FIN }));
+  await send(packet({ type: T.PACKET_FIN }));
   call.end();
   return stats;
 }
