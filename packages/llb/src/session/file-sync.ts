@@ -4,9 +4,9 @@
 // STAT to end the list, then DATA packets for each file the daemon REQuests (an empty DATA
 // ends a file), and FIN for FIN. The list is filtered here, with tbuild's .dockerignore
 // matcher, so excluded files never leave the machine.
-import { createReadStream, readFileSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import path from "node:path";
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import type grpc from "@grpc/grpc-js";
 import { failStream } from "../wire/grpc-service.js";
 import { PatternMatcher, walkContext, type ContextEntry } from "@tbuild/cache";
@@ -32,7 +32,6 @@ export interface TransferStats {
 }
 
 const CHUNK = 32 << 10;
-const SMALL = 1 << 20;
 const BUDGET = 4 << 20;
 const SENDERS = 4;
 
@@ -101,10 +100,14 @@ async function diffCopy(call: grpc.ServerDuplexStream<Packet, Packet>, d: Synced
   // 20,000 small STAT packets costs a round trip through the connection each time.
   // It returns a promise only when the caller must wait: 60,000 awaited promises were
   // a visible share of a large context's CPU.
+  // Each packet is encoded as it is sent (the codec passes encoded bytes through), so the
+  // bytes of a file read into a sender's buffer are copied out before the next read: no
+  // buffer per file (205 MB of allocations, and the collections they cost, for a large context).
   let unflushed = 0;
   const send = (p: Packet): Promise<void> | undefined => {
-    const ok = call.write(p);
-    unflushed += 64 + p.data.length;
+    const bytes = toBinary(PacketSchema, p);
+    const ok = call.write(bytes as unknown as Packet);
+    unflushed += bytes.length;
     if (ok || unflushed <= BUDGET) return undefined;
     unflushed = 0;
     return new Promise<void>((resolve) => call.once("drain", () => resolve()));
@@ -128,7 +131,6 @@ async function diffCopy(call: grpc.ServerDuplexStream<Packet, Packet>, d: Synced
   call.on("end", () => { finished = true; wake(); });
   call.on("error", (e: Error) => { failure = e; wake(); });
   const files = new Map<number, string>();
-  const sizes = new Map<number, number>();
   const entries = await listEntries(d);
   const seenInodes = new Map<string, string>();
   let id = 0;
@@ -144,7 +146,6 @@ async function diffCopy(call: grpc.ServerDuplexStream<Packet, Packet>, d: Synced
         stat.size = BigInt(e.size);
       }
       files.set(id, e.path);
-      sizes.set(id, e.size);
     } else if (e.type === "symlink") {
       stat.linkname = e.linkTarget ?? "";
       stat.size = BigInt(Buffer.byteLength(stat.linkname));
@@ -156,27 +157,24 @@ async function diffCopy(call: grpc.ServerDuplexStream<Packet, Packet>, d: Synced
   }
   await send(packet({ type: T.PACKET_STAT }));
 
-  const sendFile = async (fileId: number) => {
+  // A file in CHUNK-sized reads into the sender's own buffer (synchronous: for the small
+  // files most of a context holds, a stream or a thread-pool read per file costs more than
+  // the read), each chunk encoded and sent before the next read reuses the buffer.
+  const sendFile = async (fileId: number, buf: Buffer) => {
     const rel = files.get(fileId);
     if (rel === undefined) throw new Error(`invalid file id ${fileId}`);
     files.delete(fileId);
-    const abs = path.join(d.dir, rel);
-    const sendChunk = (chunk: Buffer) => {
-      stats.bytes += chunk.length;
-      return send(packet({ type: T.PACKET_DATA, ID: fileId, data: chunk }));
-    };
-    if (sizes.get(fileId)! <= SMALL) {
-      // Small files (most of a context) in one read: a stream per file costs more than the file.
-      const whole = readFileSync(abs);
-      for (let i = 0; i < whole.length; i += CHUNK) {
-        const full = sendChunk(whole.subarray(i, i + CHUNK));
+    const fd = openSync(path.join(d.dir, rel), "r");
+    try {
+      for (;;) {
+        const n = readSync(fd, buf, 0, CHUNK, null);
+        if (n === 0) break;
+        stats.bytes += n;
+        const full = send(packet({ type: T.PACKET_DATA, ID: fileId, data: buf.subarray(0, n) }));
         if (full) await full;
       }
-    } else {
-      for await (const chunk of createReadStream(abs, { highWaterMark: CHUNK })) {
-        const full = sendChunk(chunk as Buffer);
-        if (full) await full;
-      }
+    } finally {
+      closeSync(fd);
     }
     const full = send(packet({ type: T.PACKET_DATA, ID: fileId }));
     if (full) await full;
@@ -184,10 +182,11 @@ async function diffCopy(call: grpc.ServerDuplexStream<Packet, Packet>, d: Synced
   };
   // Four files in flight, as fsutil's sender: packets carry their file's id, so they may interleave.
   const worker = async () => {
+    const buf = Buffer.allocUnsafe(CHUNK);
     for (;;) {
       if (failure) throw failure;
       const next = head < queue.length ? queue[head++] : undefined;
-      if (next !== undefined) await sendFile(next);
+      if (next !== undefined) await sendFile(next, buf);
       else if (finished) return;
       else await new Promise<void>((r) => waiters.push(r));
     }
