@@ -68,7 +68,11 @@ export class BuildkitEngine implements Engine {
     return { argv: [...dockerBase(), "build", "--network", "none", "--cache-from", ref, "-t", `bench/${wl.name}:latest`, "-f", wl.dockerfile, wl.dir], env: this.#env };
   }
 
-  /** Removes the images this harness made (bench/* and tags on our registry), nobody else's. */
+  /**
+   * Removes the images this harness made (bench/* and tags on our registry), and the dangling
+   * ones its rebuilds left when they took a name over (207 MB each for the 20,000-file
+   * workloads: a few bench runs filled the peer's tmpfs, 12.8 GB, until the machine swapped).
+   */
   async cleanup(_wl?: Workload): Promise<void> {
     const ls = await run([...dockerBase(), "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], { env: this.#env });
     const ours = ls.output
@@ -76,6 +80,7 @@ export class BuildkitEngine implements Engine {
       .map((l) => l.trim())
       .filter((l) => l.startsWith("bench/") || l.startsWith(`${this.#registryHost}/`));
     if (ours.length > 0) await run([...dockerBase(), "rmi", "-f", ...ours], { env: this.#env, log: this.#log });
+    await run([...dockerBase(), "image", "prune", "-f"], { env: this.#env, log: this.#log });
   }
 
   async close(): Promise<void> {
