@@ -3,7 +3,7 @@
 // layers tbuild built are re-created from their snapshots as they upload.
 
 import type { Command } from "commander";
-import { storedImagesBlobSource } from "@tbuild/builder/transfer";
+import { pushContent, registryClient, storedImagesBlobSource } from "@tbuild/builder/transfer";
 import { familiarName, parseImageRef } from "../images/image-ref.js";
 import { type StoreFlags, withStore } from "../images/open-store.js";
 import { indexChildren, resolveImage } from "../images/stored-image.js";
@@ -17,7 +17,6 @@ export default async function pushAction(cmd: Command): Promise<number> {
   const [refArg] = cmd.processedArgs as [string];
   const f = cmd.optsWithGlobals<PushFlags>();
   const ref = parseImageRef(refArg);
-  const { registryClient, pushContent } = await import("@tbuild/builder/transfer");
   const client = registryClient(f.insecure ? [ref.registry] : []);
   // The registry's ping (scheme, auth challenge) goes out while the store is read; a
   // failure here is met again, and reported, by the push itself.
