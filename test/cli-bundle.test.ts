@@ -33,7 +33,7 @@ describe("the bundled tbuild", () => {
     expect(execFileSync("skopeo", ["inspect", `oci-archive:${saved}`], { encoding: "utf8" })).toContain('"Layers"');
   });
 
-  it("a local build does not load the remote backend (gRPC over http2, protobuf): it is a lazy chunk", () => {
+  it("a cached local build loads neither the remote backend (gRPC over http2, protobuf) nor the built-ins it does not use", () => {
     // Node's own module list at exit names the built-in modules the process loaded.
     const list = path.join(work, "modules.txt");
     const preload = path.join(work, "modules.cjs");
@@ -46,6 +46,11 @@ describe("the bundled tbuild", () => {
     // Nor the HTTP client and TLS: those are loaded by the first registry request or ADD <url>.
     expect(loaded).not.toContain("NativeModule https");
     expect(loaded).not.toContain("NativeModule tls");
+    // A cached build starts no process, compresses nothing and starts no worker: those
+    // built-ins load on first use (scripts/bundle.mjs, lazy built-ins).
+    expect(loaded).not.toContain("NativeModule child_process");
+    expect(loaded).not.toContain("NativeModule zlib");
+    expect(loaded).not.toContain("NativeModule worker_threads");
   });
 
   it("runs with V8's code cache: written when missing or unusable, kept when accepted, never required", () => {

@@ -5,9 +5,7 @@
 // merged state: what this operation wrote, else the rootfs view (none for COPY --link,
 // which writes without looking at the image). Directory mtimes are applied at the end,
 // deepest first, because creating entries inside a directory changes its mtime.
-import { execFile } from "node:child_process";
 import { chmod, copyFile, lchown, link, lutimes, mkdir, rm, symlink, unlink } from "node:fs/promises";
-import { promisify } from "node:util";
 import { cleanPath, parentPath } from "../fs/container-path.js";
 import { secureJoin } from "../fs/host-path.js";
 import type { LayeredView } from "../fs/layered-view.js";
@@ -15,8 +13,8 @@ import { resolveInRoot } from "../fs/resolve-symlinks.js";
 import type { EntryType } from "../fs/view-types.js";
 import { writeXattrs, type Xattrs } from "../fs/xattr.js";
 import { FileOpError } from "./errors.js";
+import { execFileAsync } from "../util/exec-file.js";
 
-const execFileP = promisify(execFile);
 
 /** Metadata to give an entry. */
 export interface EntryMeta {
@@ -279,11 +277,11 @@ export class LayerWriter {
     await this.prepareNonDir(p);
     const host = this.host(p);
     try {
-      if (type === "fifo") await execFileP("mkfifo", ["-m", "0600", "--", host]);
+      if (type === "fifo") await execFileAsync("mkfifo", ["-m", "0600", "--", host]);
       else {
         const major = Math.floor(rdev / 256) & 0xfff | (Math.floor(rdev / 2 ** 32) & ~0xfff);
         const minor = (rdev & 0xff) | ((Math.floor(rdev / 4096) & 0xfff00));
-        await execFileP("mknod", ["-m", "0600", "--", host, type === "char" ? "c" : "b", String(major), String(minor)]);
+        await execFileAsync("mknod", ["-m", "0600", "--", host, type === "char" ? "c" : "b", String(major), String(minor)]);
       }
     } catch (e) {
       throw new FileOpError("TOOL", `cannot create ${type} device ${p}: ${(e as Error).message}`, { cause: e });

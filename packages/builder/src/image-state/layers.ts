@@ -3,15 +3,13 @@
 // and the deterministic tar writer re-creates the exact bytes (same diffID) whenever an
 // export needs them. A base image's layers keep their original blobs instead.
 import { Writable } from "node:stream";
-import { execFile } from "node:child_process";
 import { existsSync, lstatSync, promises as fsp, readdirSync } from "node:fs";
 import path from "node:path";
-import { promisify } from "node:util";
 import { RELEASES_CHUNKS, unpackLayer, writeLayer, type Digest } from "@tbuild/oci";
 import { sha256Digest, type SnapshotDraft, type Store } from "@tbuild/cache";
 import { recordXattrs } from "../fs/xattr-sidecar.js";
+import { execFileAsync } from "../util/exec-file.js";
 
-const execFileAsync = promisify(execFile);
 
 /** Chain ID of `diffID` on top of a parent chain (OCI image spec). */
 export function chainOf(parent: Digest | undefined, diffID: Digest): Digest {

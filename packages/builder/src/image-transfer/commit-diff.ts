@@ -2,8 +2,6 @@
 // container's writable layer), as `docker commit` makes one — the base's layers and blobs
 // kept, one new layer, the config the caller gives (the container's), `--change`s applied,
 // a history entry with the author and message.
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { MediaType, type Digest, type ImageConfig, type Manifest } from "@tbuild/oci";
 import { Store } from "@tbuild/cache";
 import { commitImage } from "../image-state/commit-image.js";
@@ -11,8 +9,8 @@ import { chainsOf, commitLayerDraft } from "../image-state/layers.js";
 import { normalizeImageName } from "../image-state/names.js";
 import type { ImageState } from "../image-state/state.js";
 import { applyChange } from "./import-rootfs.js";
+import { execFileAsync } from "../util/exec-file.js";
 
-const execFileAsync = promisify(execFile);
 
 export interface CommitDiffOptions {
   root: string;
