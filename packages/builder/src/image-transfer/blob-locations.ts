@@ -25,16 +25,26 @@ export interface BlobLocations {
  */
 export async function storeBlobLocations(store: Store, target: string, pushing: readonly Digest[]): Promise<BlobLocations> {
   const to = parseReference(target);
-  const records = await store.registryBlobs(to.registry);
+  const [records, images] = await Promise.all([store.registryBlobs(to.registry), store.listImages()]);
+  // Many names share a manifest (tags of one image): each document is read once, all at once.
+  const read = new Map<Digest, Promise<Digest[]>>();
+  const blobs = (digest: Digest): Promise<Digest[]> => {
+    let p = read.get(digest);
+    if (!p) read.set(digest, (p = blobsOf(store, digest)));
+    return p;
+  };
+  const named = images.flatMap((rec) => {
+    const ref = referenceOf(rec.name);
+    if (!ref || ref.registry !== to.registry) return [];
+    if (ref.repository === to.repository && pushing.includes(rec.manifest)) return [];
+    return [{ repository: ref.repository, digests: blobs(rec.manifest) }];
+  });
   const elsewhere = new Map<Digest, string>();
   const here = new Set<Digest>();
-  for (const rec of await store.listImages()) {
-    const ref = referenceOf(rec.name);
-    if (!ref || ref.registry !== to.registry) continue;
-    if (ref.repository !== to.repository) {
-      for (const d of await blobsOf(store, rec.manifest)) if (!elsewhere.has(d)) elsewhere.set(d, ref.repository);
-    } else if (!pushing.includes(rec.manifest)) {
-      for (const d of await blobsOf(store, rec.manifest)) here.add(d);
+  for (const { repository, digests } of named) {
+    for (const d of await digests) {
+      if (repository === to.repository) here.add(d);
+      else if (!elsewhere.has(d)) elsewhere.set(d, repository);
     }
   }
   const mayExist = (blob: Descriptor): boolean => here.has(blob.digest) || (records.get(blob.digest)?.includes(to.repository) ?? false);
