@@ -129,6 +129,9 @@ for (const [out, o] of Object.entries(result.metafile.outputs)) {
   if (twice.length) throw new Error(`${out} bundles vendored code again (${twice[0]}): add its import specifier to VENDOR in scripts/bundle.mjs`);
 }
 writeFileSync(`${outdir}/package.json`, `${JSON.stringify({ type: "commonjs" })}\n`);
+// The launcher keeps a code cache per command (launcher.cts): it needs their names.
+const { createProgram } = await import(`${root}packages/cli/dist/program.js`);
+writeFileSync(`${outdir}/commands.json`, `${JSON.stringify(createProgram(() => "").commands.map((c) => c.name()))}\n`);
 copyFileSync(`${root}packages/cli/dist/launcher.cjs`, `${outdir}/main.js`);
 chmodSync(`${outdir}/main.js`, 0o755);
 

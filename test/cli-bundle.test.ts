@@ -86,6 +86,25 @@ describe("the bundled tbuild", () => {
     }
   });
 
+  it("keeps a code cache per command, made from source by its first run, smaller than the build's", () => {
+    const parent = mkdtempSync("/dev/shm/tbuild-bundle-copy-");
+    onTestFinished(() => rmSync(parent, { recursive: true, force: true }));
+    const copy = path.join(parent, "bundle");
+    cpSync(path.dirname(bundle), copy, { recursive: true });
+    for (const f of readdirSync(copy)) if (/^tbuild\.js\.[a-z-]+\.code-cache$/.test(f)) rmSync(path.join(copy, f)); // as bundled
+    const images = () => execFileSync("node", [path.join(copy, "main.js"), "--root", path.join(work, "store"), "images"], { encoding: "utf8", env: { ...process.env, TBUILD_WRITE_CODE_CACHE: "" } });
+    const own = path.join(copy, "tbuild.js.images.code-cache");
+    const buildCache = statSync(path.join(copy, "tbuild.js.code-cache"));
+    expect(images()).toContain("bundled");
+    expect(existsSync(own)).toBe(true);
+    const first = statSync(own);
+    // Compiled from source, not on top of the build's cache: it holds only what `images` ran.
+    expect(first.size).toBeLessThan(buildCache.size * 0.8);
+    expect(images()).toContain("bundled");
+    expect(statSync(own).ino).toBe(first.ino); // accepted: not written again
+    expect(statSync(path.join(copy, "tbuild.js.code-cache")).ino).toBe(buildCache.ino); // the build's is not touched
+  });
+
   it("a build does not run the container runtime (@tbuild/runtime is initialised lazily); ps does", () => {
     // V8's precise coverage (NODE_V8_COVERAGE) counts the calls of every function. In the
     // bundle, a lazily initialised module's code runs in a function esbuild names after the

@@ -6,6 +6,12 @@
 // that was a third of a no-op rebuild's time. Node 20 has no compile cache for ES modules
 // (module.enableCompileCache is Node 22), hence CommonJS and vm.Script here.
 //
+// tbuild.js has a cache per command (tbuild.js.COMMAND.code-cache; a build's is
+// tbuild.js.code-cache): V8 deserialises a whole cache before running anything, and a push
+// needs ~600 KB of what a build compiled (~1 MB). A command without its own cache yet compiles
+// from source and writes its own at exit where it may write, and uses the build's elsewhere. The command names come from
+// bundle/commands.json, written by the bundling from the command tree.
+//
 // A cache sits next to its code and is trusted like it. V8 checks it against its own version,
 // flags and the source, and compiles from source when it does not fit. A missing or rejected
 // cache is written at exit, atomically, when this process may write the bundle's directory
@@ -50,6 +56,38 @@ function writeCaches(): void {
   }
 }
 
+// Global options that take a value (program.ts), as written before a command.
+const GLOBAL_WITH_VALUE = new Set(["--root", "--userns"]);
+
+/**
+ * The command `argv` runs, for choosing a cache: its name when the first word that is not a
+ * global option names one, else "build" (`tbuild [build options] CONTEXT`, `--version`).
+ */
+function commandOf(argv: readonly string[], commands: ReadonlySet<string>): string {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (GLOBAL_WITH_VALUE.has(a)) i++;
+    else if (a === "--debug" || a.startsWith("--root=") || a.startsWith("--userns=")) continue;
+    else return commands.has(a) ? a : "build";
+  }
+  return "build";
+}
+
+function commandNames(dir: string): ReadonlySet<string> {
+  try {
+    return new Set(JSON.parse(fs.readFileSync(path.join(dir, "commands.json"), "utf8")) as string[]);
+  } catch {
+    return new Set();
+  }
+}
+
+/** The cache files of a bundle file: its own for this command first, then the shared one. */
+function cacheFilesOf(file: string): [own: string, fallback?: string] {
+  if (path.basename(file) !== "tbuild.js") return [`${file}.code-cache`];
+  const command = commandOf(process.argv.slice(2), commandNames(path.dirname(file)));
+  return command === "build" ? [`${file}.code-cache`] : [`${file}.${command}.code-cache`, `${file}.code-cache`];
+}
+
 /** Loads one bundle file as a CommonJS module, compiled with its code cache. */
 function load(file: string): Module {
   const known = loaded.get(file);
@@ -57,10 +95,14 @@ function load(file: string): Module {
   // esbuild writes ASCII only (charset: "ascii"), so latin1 reads it exactly and gives V8 a
   // one-byte string without UTF-8 decoding.
   const source = fs.readFileSync(file, "latin1");
-  const cacheFile = `${file}.code-cache`;
-  const cachedData = readCache(cacheFile);
+  const [cacheFile, fallback] = cacheFilesOf(file);
+  const own = readCache(cacheFile);
+  // A command's first run where it may write compiles from source, once: a cache made after
+  // loading the build's would hold everything the build compiled as well.
+  const writable = own === undefined && mayWrite(path.dirname(file));
+  const cachedData = own ?? (fallback === undefined || writable ? undefined : readCache(fallback));
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
-  if (always || ((cachedData === undefined || script.cachedDataRejected) && mayWrite(path.dirname(file)))) {
+  if (always || writable || (script.cachedDataRejected && mayWrite(path.dirname(file)))) {
     if (toWrite.length === 0) process.once("exit", writeCaches);
     toWrite.push({ script, cacheFile });
   }
