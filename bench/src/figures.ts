@@ -40,3 +40,5 @@ export const BUILDKIT_TARGETS: readonly RatioTarget[] = [
 export const TOUCH_OVER_NOOP_MAX = 1.15;
 /** Every tbuild process must stay below this peak RSS. */
 export const MAX_RSS_MB = 300;
+/** Issue 16: start-up (spawn → first event) at most this many ms above `node -e 0` spawned the same way. */
+export const STARTUP_ABOVE_NODE_MS = 60;

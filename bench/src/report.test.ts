@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildPhases } from "./events.js";
-import { summaryTable } from "./report.js";
+import { phasesTable, summaryTable } from "./report.js";
 import type { Sample } from "./results.js";
 
 const sample = (engine: string, figure: Sample["figure"], seconds: number, run = 1): Sample => ({
@@ -29,5 +29,15 @@ describe("buildPhases", () => {
     const p = buildPhases(out, 1000, 1200)!;
     expect([p.startupMs, p.solveMs, p.exitMs]).toEqual([100, 70, 30]);
     expect(p.slowest).toEqual({ instruction: "COPY . /", ms: 50, cached: false });
+  });
+});
+
+describe("phasesTable", () => {
+  it("prints start-up above node -e 0 measured in the same run", () => {
+    const phases = (startupMs: number) => ({ startupMs, solveMs: 30, exitMs: 10, steps: [] });
+    const samples = [120, 130, 125].map((ms, i) => ({ ...sample("tbuild", "warm_noop", 0.2, i + 1), phases: phases(ms) }));
+    const table = phasesTable(samples, ["bigcontext"], 61);
+    expect(table).toContain("61 ms (median), so the target (≤ 60 ms above it) is ≤ 121 ms");
+    expect(table).toContain("| bigcontext | no-op rebuild | 125 | 64 | 30 | 10 | - |");
   });
 });
