@@ -10,7 +10,7 @@ import { cliVersion } from "./version.js";
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const debug = debugEnabled(argv);
-  const program = createProgram(cliVersion);
+  const program = createProgram(cliVersion, argv);
   if (argv.length === 0) {
     program.outputHelp();
     return ExitCode.ok;

@@ -11,8 +11,32 @@ import { defineImageCommands } from "./commands/images.js";
 import { defineStoreCommands } from "./commands/store.js";
 import { lazyAction, throwInsteadOfExit } from "./program-kit.js";
 
-/** Builds the complete command tree. */
-export function createProgram(version: () => string): Command {
+/**
+ * The command groups, each with the names its definer declares (program.test.ts checks that
+ * they agree). A command line that names a command gets only that command's group: declaring
+ * every command's ~130 options costs a few ms of every start-up, and commander dispatches
+ * and prints help per command.
+ */
+const GROUPS: readonly { names: readonly string[]; define: (program: Command) => void }[] = [
+  { names: ["build"], define: defineBuildCommand },
+  { names: ["images", "inspect", "history", "tag", "rmi", "save", "load", "import", "push", "pull"], define: defineImageCommands },
+  { names: ["du", "prune"], define: defineStoreCommands },
+  { names: ["run", "ps", "logs", "stop", "kill", "start", "rm", "exec", "commit", "container"], define: defineContainerCommands },
+  { names: ["volume"], define: defineVolumeCommands },
+  { names: ["network"], define: defineNetworkCommands },
+  { names: ["compose"], define: defineComposeCommand },
+  { names: ["version"], define: (program) => lazyAction(program.command("version").description("print version information"), () => import("./actions/version.js")) },
+];
+
+/** Every group's command names, in the order `tbuild --help` lists them. */
+export const COMMAND_GROUPS: readonly (readonly string[])[] = GROUPS.map((g) => g.names);
+
+/**
+ * Builds the command tree: all of it, or for `argv` naming a command, the root and that
+ * command's group (an unknown word, an option or no argument gets the whole tree: help,
+ * suggestions and the default build command behave as with every command declared).
+ */
+export function createProgram(version: () => string, argv?: readonly string[]): Command {
   const program = new Command("tbuild")
     .description("Build container images from Dockerfiles, with a layer cache (docker build compatible).")
     .usage("[options] [command]\n       tbuild [build options] CONTEXT   (same as 'tbuild build')")
@@ -26,14 +50,9 @@ export function createProgram(version: () => string): Command {
   // docker users mean verbose (`tbuild du -v`). A -v before any command is the version (main.ts).
   program.version(`tbuild version ${version()}`, "--version", "print the version (also -v, before any command)");
 
-  defineBuildCommand(program);
-  defineImageCommands(program);
-  defineStoreCommands(program);
-  defineContainerCommands(program);
-  defineVolumeCommands(program);
-  defineNetworkCommands(program);
-  defineComposeCommand(program);
-  lazyAction(program.command("version").description("print version information"), () => import("./actions/version.js"));
+  const word = argv === undefined ? undefined : commandWord(argv);
+  const named = GROUPS.find((g) => word !== undefined && g.names.includes(word));
+  for (const g of named ? [named] : GROUPS) g.define(program);
 
   throwInsteadOfExit(program);
   return program;
@@ -51,4 +70,14 @@ export function isTopLevelVersionFlag(argv: readonly string[]): boolean {
     else if (!a.startsWith("--")) return false;
   }
   return false;
+}
+
+/** The command `argv` names: its first argument after the global options, when no other option comes before it. */
+function commandWord(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (GLOBAL_WITH_VALUE.has(a)) i++;
+    else if (a !== "--debug" && !a.startsWith("--root=") && !a.startsWith("--userns=")) return a.startsWith("-") ? undefined : a;
+  }
+  return undefined;
 }
