@@ -9,6 +9,7 @@ import { defineNetworkCommands } from "./commands/networks.js";
 import { defineVolumeCommands } from "./commands/volumes.js";
 import { defineImageCommands } from "./commands/images.js";
 import { defineStoreCommands } from "./commands/store.js";
+import { commandWord, GLOBAL_WITH_VALUE } from "./command-word.js";
 import { lazyAction, throwInsteadOfExit } from "./program-kit.js";
 
 /**
@@ -58,9 +59,6 @@ export function createProgram(version: () => string, argv?: readonly string[]): 
   return program;
 }
 
-// Global options that take a value, as written before a command.
-const GLOBAL_WITH_VALUE = new Set(["--root", "--userns"]);
-
 /** True when `-v` comes before any command or operand: `tbuild -v`, `tbuild --root R -v`. */
 export function isTopLevelVersionFlag(argv: readonly string[]): boolean {
   for (let i = 0; i < argv.length; i++) {
@@ -70,14 +68,4 @@ export function isTopLevelVersionFlag(argv: readonly string[]): boolean {
     else if (!a.startsWith("--")) return false;
   }
   return false;
-}
-
-/** The command `argv` names: its first argument after the global options, when no other option comes before it. */
-function commandWord(argv: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (GLOBAL_WITH_VALUE.has(a)) i++;
-    else if (a !== "--debug" && !a.startsWith("--root=") && !a.startsWith("--userns=")) return a.startsWith("-") ? undefined : a;
-  }
-  return undefined;
 }

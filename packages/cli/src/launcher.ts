@@ -4,7 +4,8 @@
 // some commands need in bundle/vendor/) with V8's code cache (FILE.code-cache beside each),
 // so a command does not parse and compile a megabyte of JavaScript before its first step:
 // that was a third of a no-op rebuild's time. Node 20 has no compile cache for ES modules
-// (module.enableCompileCache is Node 22), hence CommonJS and vm.Script here.
+// (module.enableCompileCache is Node 22), hence CommonJS and vm.Script here. This file is
+// bundled as CommonJS too (scripts/bundle.mjs): `__dirname` and `module` are main.js's.
 //
 // tbuild.js has a cache per command (tbuild.js.COMMAND.code-cache; a build's is
 // tbuild.js.code-cache): V8 deserialises a whole cache before running anything, and a push
@@ -16,10 +17,11 @@
 // flags and the source, and compiles from source when it does not fit. A missing or rejected
 // cache is written at exit, atomically, when this process may write the bundle's directory
 // (the build's warm-up; a checkout after a Node upgrade), never anywhere else.
-import fs = require("node:fs");
-import Module = require("node:module");
-import path = require("node:path");
-import vm = require("node:vm");
+import * as fs from "node:fs";
+import Module from "node:module";
+import * as path from "node:path";
+import * as vm from "node:vm";
+import { commandWord } from "./command-word.js";
 
 type Wrapper = (exports: unknown, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;
 
@@ -56,21 +58,10 @@ function writeCaches(): void {
   }
 }
 
-// Global options that take a value (program.ts), as written before a command.
-const GLOBAL_WITH_VALUE = new Set(["--root", "--userns"]);
-
-/**
- * The command `argv` runs, for choosing a cache: its name when the first word that is not a
- * global option names one, else "build" (`tbuild [build options] CONTEXT`, `--version`).
- */
+/** The command `argv` runs, for choosing a cache: "build" unless it names another one. */
 function commandOf(argv: readonly string[], commands: ReadonlySet<string>): string {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (GLOBAL_WITH_VALUE.has(a)) i++;
-    else if (a === "--debug" || a.startsWith("--root=") || a.startsWith("--userns=")) continue;
-    else return commands.has(a) ? a : "build";
-  }
-  return "build";
+  const word = commandWord(argv);
+  return word !== undefined && commands.has(word) ? word : "build";
 }
 
 function commandNames(dir: string): ReadonlySet<string> {
