@@ -1,7 +1,7 @@
 // The bundled `tbuild` (packages/cli/bundle, made by `npm run build` with esbuild) is what
 // the package's bin and the README's demo run: it must work like the unbundled one,
 // including the tar worker thread it starts from a file next to its code. Needs root.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
@@ -103,6 +103,20 @@ describe("the bundled tbuild", () => {
     expect(images()).toContain("bundled");
     expect(statSync(own).ino).toBe(first.ino); // accepted: not written again
     expect(statSync(path.join(copy, "tbuild.js.code-cache")).ino).toBe(buildCache.ino); // the build's is not touched
+  });
+
+  it("ends quietly with 141 when its reader goes away, as docker's CLI dies of SIGPIPE", async () => {
+    // `tbuild build . 2>&1 | head -2`: progress keeps coming after the reader closed the pipe.
+    // Node reports that as an unhandled EPIPE error (a stack trace, exit 1); tbuild stops as
+    // a SIGPIPE'd docker does.
+    const ctx = path.join(work, "ctx");
+    const child = spawn("node", [bundle, "--root", path.join(work, "store"), "build", "--progress", "plain", "--no-cache", ctx], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.once("data", () => child.stderr.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(141);
+    expect(stdout).toBe("");
   });
 
   it("a build does not run the container runtime (@tbuild/runtime is initialised lazily); ps does", () => {

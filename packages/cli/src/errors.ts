@@ -5,7 +5,7 @@
 // with --debug or TBUILD_DEBUG=1.
 
 /** Exit codes of the `tbuild` command. */
-export const ExitCode = { ok: 0, failure: 1, usage: 2 } as const;
+export const ExitCode = { ok: 0, failure: 1, usage: 2, /** 128 + SIGPIPE, as a shell reports docker's CLI killed by a closed pipe */ pipeClosed: 141 } as const;
 
 /** Bad command-line usage: printed as one line, exit 2. */
 export class UsageError extends Error {

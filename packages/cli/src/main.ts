@@ -43,7 +43,23 @@ async function entry(argv: string[]): Promise<number> {
   return main(argv);
 }
 
+/**
+ * A reader that went away (`tbuild images | head -1`, `tbuild build . 2>&1 | head`) ends the
+ * command as SIGPIPE ends docker's CLI: at once, exit 141, and without Node's unhandled-error
+ * stack trace. A build stopped this way leaves the store as a killed one does (recovered at
+ * the next open) and its RUN processes die with their parent (tbuild-enter's PDEATHSIG).
+ */
+function exitWhenOutputCloses(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE") throw err;
+      process.exit(ExitCode.pipeClosed);
+    });
+  }
+}
+
 // Exit explicitly: a stray handle (a keep-alive socket, a timer) must not keep a
 // finished command alive. Writes to pipes and files are synchronous on Linux. No top-level
 // await: the bundle is CommonJS (scripts/bundle.mjs says why).
+exitWhenOutputCloses();
 void entry(process.argv.slice(2)).then((code) => process.exit(code));
