@@ -10,8 +10,8 @@
 // tbuild.js has a cache per command (tbuild.js.COMMAND.code-cache; a build's is
 // tbuild.js.code-cache): V8 deserialises a whole cache before running anything, and a push
 // needs ~600 KB of what a build compiled (~1 MB). A command without its own cache yet compiles
-// from source and writes its own at exit where it may write, and uses the build's elsewhere. The command names come from
-// bundle/commands.json, written by the bundling from the command tree.
+// from source and writes its own at exit where it may write, and uses the build's elsewhere.
+// The command names come from bundle/commands.json, written by the bundling from the tree.
 //
 // A cache sits next to its code and is trusted like it. V8 checks it against its own version,
 // flags and the source, and compiles from source when it does not fit. A missing or rejected
