@@ -10,8 +10,8 @@
 // - the large libraries only some commands use (VENDOR: the HTTP client, gRPC, protobuf,
 //   YAML; 1.7 MB) are bundles of their own in bundle/vendor/, required when first used, so
 //   tbuild.js — read and checked whole by every command — stays ~1.2 MB;
-// - bundle/main.js, the bin, is packages/cli/src/launcher.ts (bundled as CommonJS): it runs tbuild.js and the
-//   vendor bundles with their code caches (FILE.code-cache);
+// - bundle/main.js, the bin, is packages/cli/src/launcher.ts (bundled as CommonJS): it runs
+//   tbuild.js and the vendor bundles with their code caches (FILE.code-cache);
 // - tbuild.js's cache is written here by a warm-up: a small FROM-scratch build and its no-op
 //   rebuild in a throwaway store, so the functions a build calls are in it, compiled. A vendor
 //   bundle's cache is written by the first command that uses it (launcher.ts).
@@ -129,10 +129,8 @@ for (const [out, o] of Object.entries(result.metafile.outputs)) {
   if (twice.length) throw new Error(`${out} bundles vendored code again (${twice[0]}): add its import specifier to VENDOR in scripts/bundle.mjs`);
 }
 writeFileSync(`${outdir}/package.json`, `${JSON.stringify({ type: "commonjs" })}\n`);
-// The launcher keeps a code cache per command (launcher.ts): it needs their names.
-const { createProgram } = await import(`${root}packages/cli/dist/program.js`);
-writeFileSync(`${outdir}/commands.json`, `${JSON.stringify(createProgram(() => "").commands.map((c) => c.name()))}\n`);
-// The bin: the launcher and the one module it shares with the CLI (command-word.ts), not minified.
+// The bin: the launcher and the one module it shares with the CLI (command-word.ts: which
+// command runs, for its code cache), not minified.
 await build({ entryPoints: [`${root}packages/cli/dist/launcher.js`], outfile: `${outdir}/main.js`, bundle: true, format: "cjs", platform: "node", target: "node20", charset: "ascii", logLevel: "warning" });
 chmodSync(`${outdir}/main.js`, 0o755);
 

@@ -11,7 +11,7 @@
 // tbuild.js.code-cache): V8 deserialises a whole cache before running anything, and a push
 // needs ~600 KB of what a build compiled (~1 MB). A command without its own cache yet compiles
 // from source and writes its own at exit where it may write, and uses the build's elsewhere.
-// The command names come from bundle/commands.json, written by the bundling from the tree.
+// The command names come from command-word.ts, bundled into main.js with this file.
 //
 // A cache sits next to its code and is trusted like it. V8 checks it against its own version,
 // flags and the source, and compiles from source when it does not fit. A missing or rejected
@@ -21,7 +21,7 @@ import * as fs from "node:fs";
 import Module from "node:module";
 import * as path from "node:path";
 import * as vm from "node:vm";
-import { commandWord } from "./command-word.js";
+import { commandWord, groupOf } from "./command-word.js";
 
 type Wrapper = (exports: unknown, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;
 
@@ -59,23 +59,15 @@ function writeCaches(): void {
 }
 
 /** The command `argv` runs, for choosing a cache: "build" unless it names another one. */
-function commandOf(argv: readonly string[], commands: ReadonlySet<string>): string {
+function commandOf(argv: readonly string[]): string {
   const word = commandWord(argv);
-  return word !== undefined && commands.has(word) ? word : "build";
-}
-
-function commandNames(dir: string): ReadonlySet<string> {
-  try {
-    return new Set(JSON.parse(fs.readFileSync(path.join(dir, "commands.json"), "utf8")) as string[]);
-  } catch {
-    return new Set();
-  }
+  return word !== undefined && groupOf(word) !== undefined ? word : "build";
 }
 
 /** The cache files of a bundle file: its own for this command first, then the shared one. */
 function cacheFilesOf(file: string): [own: string, fallback?: string] {
   if (path.basename(file) !== "tbuild.js") return [`${file}.code-cache`];
-  const command = commandOf(process.argv.slice(2), commandNames(path.dirname(file)));
+  const command = commandOf(process.argv.slice(2));
   return command === "build" ? [`${file}.code-cache`] : [`${file}.${command}.code-cache`, `${file}.code-cache`];
 }
 

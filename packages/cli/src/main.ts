@@ -58,8 +58,8 @@ function exitWhenOutputCloses(): void {
   }
 }
 
+exitWhenOutputCloses();
 // Exit explicitly: a stray handle (a keep-alive socket, a timer) must not keep a
 // finished command alive. Writes to pipes and files are synchronous on Linux. No top-level
 // await: the bundle is CommonJS (scripts/bundle.mjs says why).
-exitWhenOutputCloses();
 void entry(process.argv.slice(2)).then((code) => process.exit(code));

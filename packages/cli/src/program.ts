@@ -9,28 +9,24 @@ import { defineNetworkCommands } from "./commands/networks.js";
 import { defineVolumeCommands } from "./commands/volumes.js";
 import { defineImageCommands } from "./commands/images.js";
 import { defineStoreCommands } from "./commands/store.js";
-import { commandWord, GLOBAL_WITH_VALUE } from "./command-word.js";
+import { commandWord, GLOBAL_WITH_VALUE, groupOf, type CommandGroup } from "./command-word.js";
 import { lazyAction, throwInsteadOfExit } from "./program-kit.js";
 
 /**
- * The command groups, each with the names its definer declares (program.test.ts checks that
- * they agree). A command line that names a command gets only that command's group: declaring
- * every command's ~130 options costs a few ms of every start-up, and commander dispatches
- * and prints help per command.
+ * Each group's definer (the names it declares are COMMAND_GROUPS'). A command line that names
+ * a command gets only that command's group: declaring every command's ~130 options costs a
+ * few ms of every start-up, and commander dispatches and prints help per command.
  */
-const GROUPS: readonly { names: readonly string[]; define: (program: Command) => void }[] = [
-  { names: ["build"], define: defineBuildCommand },
-  { names: ["images", "inspect", "history", "tag", "rmi", "save", "load", "import", "push", "pull"], define: defineImageCommands },
-  { names: ["du", "prune"], define: defineStoreCommands },
-  { names: ["run", "ps", "logs", "stop", "kill", "start", "rm", "exec", "commit", "container"], define: defineContainerCommands },
-  { names: ["volume"], define: defineVolumeCommands },
-  { names: ["network"], define: defineNetworkCommands },
-  { names: ["compose"], define: defineComposeCommand },
-  { names: ["version"], define: (program) => lazyAction(program.command("version").description("print version information"), () => import("./actions/version.js")) },
-];
-
-/** Every group's command names, in the order `tbuild --help` lists them. */
-export const COMMAND_GROUPS: readonly (readonly string[])[] = GROUPS.map((g) => g.names);
+const DEFINERS: Record<CommandGroup, (program: Command) => void> = {
+  build: defineBuildCommand,
+  images: defineImageCommands,
+  store: defineStoreCommands,
+  containers: defineContainerCommands,
+  volumes: defineVolumeCommands,
+  networks: defineNetworkCommands,
+  compose: defineComposeCommand,
+  version: (program) => void lazyAction(program.command("version").description("print version information"), () => import("./actions/version.js")),
+};
 
 /**
  * Builds the command tree: all of it, or for `argv` naming a command, the root and that
@@ -52,8 +48,8 @@ export function createProgram(version: () => string, argv?: readonly string[]): 
   program.version(`tbuild version ${version()}`, "--version", "print the version (also -v, before any command)");
 
   const word = argv === undefined ? undefined : commandWord(argv);
-  const named = GROUPS.find((g) => word !== undefined && g.names.includes(word));
-  for (const g of named ? [named] : GROUPS) g.define(program);
+  const named = word === undefined ? undefined : groupOf(word);
+  for (const g of named ? [named] : (Object.keys(DEFINERS) as CommandGroup[])) DEFINERS[g](program);
 
   throwInsteadOfExit(program);
   return program;

@@ -15,7 +15,6 @@ import { writeXattrs, type Xattrs } from "../fs/xattr.js";
 import { FileOpError } from "./errors.js";
 import { execFileAsync } from "../util/exec-file.js";
 
-
 /** Metadata to give an entry. */
 export interface EntryMeta {
   mode: number;

@@ -10,7 +10,6 @@ import { sha256Digest, type SnapshotDraft, type Store } from "@tbuild/cache";
 import { recordXattrs } from "../fs/xattr-sidecar.js";
 import { execFileAsync } from "../util/exec-file.js";
 
-
 /** Chain ID of `diffID` on top of a parent chain (OCI image spec). */
 export function chainOf(parent: Digest | undefined, diffID: Digest): Digest {
   return parent ? sha256Digest(`${parent} ${diffID}`) : diffID;

@@ -11,7 +11,6 @@ import type { ImageState } from "../image-state/state.js";
 import { applyChange } from "./import-rootfs.js";
 import { execFileAsync } from "../util/exec-file.js";
 
-
 export interface CommitDiffOptions {
   root: string;
   /** The base image: its manifest (layers as they are stored) and config. */
