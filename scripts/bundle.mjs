@@ -112,6 +112,8 @@ const result = await build({
   plugins: [vendorPlugin, lazyBuiltinsPlugin],
   entryPoints: {
     tbuild: `${root}packages/cli/dist/main.js`,
+    // A warm worker (src/warm/worker.ts): the whole CLI again, loaded ahead of a command.
+    warm: `${root}packages/cli/dist/warm/worker.js`,
     "tar-worker": `${root}packages/oci/dist/layer/tar-worker.js`,
     // A detached container's monitor is started from a file next to the code (runtime's operations.ts).
     "tbuild-monitor": `${root}packages/runtime/dist/tbuild-monitor.js`,
@@ -134,11 +136,12 @@ writeFileSync(`${outdir}/package.json`, `${JSON.stringify({ type: "commonjs" })}
 await build({ entryPoints: [`${root}packages/cli/dist/launcher.js`], outfile: `${outdir}/main.js`, bundle: true, format: "cjs", platform: "node", target: "node20", charset: "ascii", logLevel: "warning" });
 chmodSync(`${outdir}/main.js`, 0o755);
 
-// The sandbox helper is found next to the code that runs it (enter-helper.ts).
-const helper = `${root}packages/builder/native/tbuild-enter`;
-if (existsSync(helper)) {
-  mkdirSync(`${outdir}/native`, { recursive: true });
-  copyFileSync(helper, `${outdir}/native/tbuild-enter`);
+// The sandbox helper is found next to the code that runs it (enter-helper.ts); the warm-start
+// client finds main.js and warm.js one directory up from itself, and warm.js its addon in
+// native/ (packages/cli/native).
+mkdirSync(`${outdir}/native`, { recursive: true });
+for (const built of [`${root}packages/builder/native/tbuild-enter`, `${root}packages/cli/native/tbuild`, `${root}packages/cli/native/warm.node`]) {
+  if (existsSync(built)) copyFileSync(built, `${outdir}/native/${path.basename(built)}`);
 }
 
 warmCodeCache();

@@ -2,7 +2,7 @@
 # Prepares a fresh Debian 12 machine for tbuild: the system tools the engine and its
 # tests use (sandbox runtimes, image validators, a registry server, a base-image
 # source), then the npm dependencies and a build, and puts `tbuild` on PATH
-# (/usr/local/bin/tbuild, a symlink to packages/cli/bundle/main.js, the package's bin).
+# (/usr/local/bin/tbuild, a symlink to the bundle's client, packages/cli/bundle/native/tbuild).
 # Idempotent; run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 PKGS=(
   runc uidmap iproute2 util-linux                # sandbox executors and network namespaces
   gcc libc6-dev libseccomp-dev                   # the sandbox helper (packages/builder/native) and the tests' static probes
+                                                 # (the warm-start client, packages/cli/native, also needs Node's headers: the nodejs package has them)
+  python3                                        # the warm-start tests' foreign client (SCM_RIGHTS from another uid)
   skopeo umoci docker-registry apache2-utils     # real clients, a real registry (htpasswd auth) for tests
   busybox-static debootstrap                     # base images made locally (no Docker Hub here)
   attr zstd xz-utils bzip2 gzip tar git          # xattrs, compression formats ADD/unpack accept, ADD of git sources
@@ -44,11 +46,13 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run build --silent
 
-# `tbuild` on PATH: a symlink to the bundle, which is the bin of @tbuild/cli (npm link -w
-# @tbuild/cli would do the same in `npm prefix -g`/bin: /usr/bin/tbuild where the prefix is /usr,
-# as here). An existing /usr/local/bin/tbuild that is not our symlink is left alone.
+# `tbuild` on PATH: a symlink to the bundle's client (native/tbuild: commands go to warm
+# workers, see packages/cli/native/tbuild-client.c), or where it could not be built to the
+# bundle's main.js, the bin of @tbuild/cli (npm link -w @tbuild/cli would do the same in
+# `npm prefix -g`/bin). An existing /usr/local/bin/tbuild that is not our symlink is left alone.
 bin=/usr/local/bin/tbuild
-target=$PWD/packages/cli/bundle/main.js
+target=$PWD/packages/cli/bundle/native/tbuild
+[ -x "$target" ] || target=$PWD/packages/cli/bundle/main.js
 if [ -L "$bin" ] || [ ! -e "$bin" ]; then
   [ "$(readlink "$bin" 2>/dev/null)" = "$target" ] || { ln -sfn "$target" "$bin" && echo "setup: $bin -> $target"; }
 else

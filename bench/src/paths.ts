@@ -18,6 +18,16 @@ export const TBUILD_MAIN =
   firstExisting(path.join(REPO_ROOT, "packages", "cli", "bundle", "main.js"), path.join(REPO_ROOT, "packages", "cli", "dist", "main.js")) ??
   path.join(REPO_ROOT, "packages", "cli", "dist", "main.js");
 
+/**
+ * The `tbuild` command users put on PATH: the bundle's client (native/tbuild, which hands
+ * commands to warm workers; TBUILD_WARM=0 runs each cold), when measuring the bundle and it
+ * was built (packages/cli/native/build.sh needs gcc and Node's headers).
+ */
+export const TBUILD_CLIENT =
+  TBUILD_MAIN.endsWith(path.join("bundle", "main.js")) && existsSync(path.join(path.dirname(TBUILD_MAIN), "native", "tbuild"))
+    ? path.join(path.dirname(TBUILD_MAIN), "native", "tbuild")
+    : undefined;
+
 /** Script that makes the busybox root filesystem tarball. */
 export const BUSYBOX_ROOTFS_SCRIPT = path.join(REPO_ROOT, "fixtures", "base", "busybox-rootfs.sh");
 

@@ -1,12 +1,11 @@
-// tbuild as measured: the built CLI, one process per command, a fresh store root on
+// tbuild as measured: the `tbuild` command (tbuild-cli.ts), a fresh store root on
 // /dev/shm per cold run, `--progress rawjson` so the harness can split each build into
 // start-up, solve and exit phases from the event timestamps.
 
 import { rmSync } from "node:fs";
 import path from "node:path";
-import { TBUILD_MAIN } from "../paths.js";
 import { runOk } from "../proc.js";
-import { tbuildArgv } from "../tbuild-cli.js";
+import { tbuildArgv, tbuildMode } from "../tbuild-cli.js";
 import type { Workload } from "../workloads.js";
 import type { Command, Engine } from "./engine.js";
 
@@ -27,7 +26,7 @@ export class TbuildEngine implements Engine {
   }
 
   describe(): string {
-    return `${TBUILD_MAIN} (node ${process.version}): build --progress rawjson -t bench/WL:latest -f DIR/Dockerfile DIR, store on ${this.#storesDir}`;
+    return `${tbuildMode()} (node ${process.version}): build --progress rawjson -t bench/WL:latest -f DIR/Dockerfile DIR, store on ${this.#storesDir}`;
   }
 
   async reset(wl: Workload): Promise<void> {

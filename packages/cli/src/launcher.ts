@@ -105,4 +105,20 @@ function requireFrom(file: string): NodeJS.Require {
   return Object.assign(req, { resolve: base.resolve, cache: base.cache, main: base.main, extensions: base.extensions });
 }
 
+/**
+ * The client (native/tbuild-client.c) found no warm worker for this bundle: start them, for
+ * the next command (warm/worker.ts). At exit, so they do not compete with this command.
+ */
+function startWarmWorkersAtExit(): void {
+  if (process.env.TBUILD_WARM_START !== "1") return;
+  delete process.env.TBUILD_WARM_START;
+  const warmJs = path.join(__dirname, "warm.js");
+  process.once("exit", () => {
+    // child_process only here: a command that starts no worker does not load it.
+    const { spawn } = require("node:child_process") as typeof import("node:child_process");
+    spawn(process.execPath, [warmJs, "--seed"], { detached: true, stdio: "ignore" }).unref();
+  });
+}
+
+startWarmWorkersAtExit();
 load(path.join(__dirname, "tbuild.js"));

@@ -22,12 +22,16 @@ export type ActionModule = { default: (cmd: Command) => Promise<number | void> }
 /** Holds the exit code of the action that ran, for main() to return. */
 export const actionResult = { code: 0 };
 
+/** Every declared command's module loader: a warm worker loads them all before it waits (warm/worker.ts). */
+export const actionLoaders = new Set<() => Promise<ActionModule>>();
+
 /**
  * Registers an action whose implementation module is imported only when the command
  * runs, so that `tbuild images` never loads the builder and `tbuild build` never loads
  * the YAML parser. Usage errors thrown by the action learn which command they belong to.
  */
 export function lazyAction(cmd: Command, load: () => Promise<ActionModule>): Command {
+  actionLoaders.add(load);
   return cmd.action(async (...args: unknown[]) => {
     const self = args[args.length - 1] as Command;
     try {

@@ -17,6 +17,7 @@ import { chownSync, lstatSync, mkdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CommandError } from "./errors.js";
+import { privateDir } from "./private-dir.js";
 
 /** Set in the re-executed process so that it does not try again. */
 const MARK = "TBUILD_IN_USERNS";
@@ -56,18 +57,6 @@ function subidRange(file: string, user: string, id: number): { start: number; co
     // no file: no range
   }
   return undefined;
-}
-
-/** A private runtime directory of ours: $XDG_RUNTIME_DIR/tbuild, else /tmp/tbuild-<uid> (refused if someone else made it). */
-function runtimeDir(uid: number): string {
-  const base = process.env.XDG_RUNTIME_DIR;
-  const dir = base ? path.join(base, "tbuild") : `/tmp/tbuild-${uid}`;
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = lstatSync(dir);
-  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) {
-    throw new CommandError(`the runtime directory ${dir} is not a private directory of yours; remove it or set TBUILD_RUNTIME_DIR`);
-  }
-  return dir;
 }
 
 /** Creates `dir` for the namespace's root, or checks that an existing one is its own (a host-mode store must not be taken over). */
@@ -111,7 +100,7 @@ export async function runInUserNamespace(argv: readonly string[]): Promise<numbe
   } else {
     // Inside, this process is uid 0: name the user's own store and runtime dir before entering.
     env.TBUILD_ROOT ??= path.join(process.env.XDG_DATA_HOME || path.join(os.homedir(), ".local", "share"), "tbuild");
-    env.TBUILD_RUNTIME_DIR ??= runtimeDir(uid);
+    env.TBUILD_RUNTIME_DIR ??= privateDir(uid);
     mapping = ["--map-auto", "--map-root-user"];
   }
   const args = [...mapping, "--mount", "--propagation", "private", "--", process.execPath, ...process.execArgv, process.argv[1]!, ...argv];

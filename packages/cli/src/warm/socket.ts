@@ -1,0 +1,40 @@
+// Where the warm workers of a bundle listen: a socket in the user's private directory,
+// named for warm.js's inode, size and modification time (tbuild-client.c derives the same
+// name), so a rebuilt or upgraded bundle never talks to workers running older code.
+import { rmSync, statSync } from "node:fs";
+import * as net from "node:net";
+import path from "node:path";
+import { privateDir, privateDirPath } from "../private-dir.js";
+
+/** The socket path for the bundle whose warm worker is `warmJs`. */
+export function warmSocketPath(warmJs: string, env: NodeJS.ProcessEnv = process.env): string {
+  const st = statSync(warmJs, { bigint: true });
+  const name = `warm-${st.ino.toString(16)}-${st.size.toString(16)}-${st.mtimeNs.toString(16)}.sock`;
+  return path.join(privateDirPath(process.geteuid!(), env), name);
+}
+
+/** True when a process accepts connections on `socket`. */
+function answers(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(socket);
+    c.once("connect", () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once("error", () => resolve(false));
+  });
+}
+
+/**
+ * Binds `server` to `socket` unless workers already listen there (false then). A socket file
+ * nobody answers on is left from workers that have exited, and is replaced.
+ */
+export async function claimSocket(server: net.Server, socket: string): Promise<boolean> {
+  if (path.dirname(socket) !== privateDir(process.geteuid!())) throw new Error(`${socket} is not in the private directory`);
+  if (await answers(socket)) return false;
+  rmSync(socket, { force: true });
+  return new Promise((resolve) => {
+    server.once("error", () => resolve(false));
+    server.listen(socket, () => resolve(true));
+  });
+}

@@ -1,0 +1,195 @@
+// A warm worker (bundle/warm.js): a Node process that has loaded tbuild and every command's
+// code, waiting on the user's private socket for one command line from the `tbuild` client
+// (native/tbuild-client.c). A short command was mostly Node's start and our loading
+// (~0.1 s of a 0.15 s push or no-op build); BuildKit and docker answer from a warm daemon.
+//
+// A worker runs one command and exits: it takes the client's stdin, stdout and stderr as its
+// own fds 0-2, its working directory, umask, environment and arguments, and from then on is
+// that command exactly as `node bundle/main.js ARGS` would have been (nothing of one command
+// is left for the next). It declines, and the client runs the command cold, what it could not
+// run the same way (request.ts: containers and compose, other Node start-up variables, other
+// groups or namespaces). A worker that took a command starts its successor as it exits, on the
+// same listening socket, so POOL workers wait between commands (one fewer while a command
+// runs, and after a worker was killed); a client arriving while they load waits in the
+// socket's backlog. Each exits after TBUILD_WARM_IDLE seconds (default 600) unused.
+//
+// Started by launcher.ts (TBUILD_WARM_START=1, set by the client when no worker listened):
+// `node warm.js --seed` binds the socket (socket.ts), starts the workers and exits; they run
+// `node warm.js --socket SOCKET` with the listening socket as fd 3 (SOCKET is for ps and the
+// tests).
+import { spawn } from "node:child_process";
+import * as zlib from "node:zlib";
+import * as workerThreads from "node:worker_threads";
+import { openSync, writeSync } from "node:fs";
+import { createRequire } from "node:module";
+import * as net from "node:net";
+import { constants as osConstants } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { entry, exitWhenOutputCloses } from "../cli.js";
+import { actionLoaders } from "../program-kit.js";
+import { createProgram } from "../program.js";
+import { cliVersion } from "../version.js";
+import { declineReason, parseRequest, supplementaryGroups, type WarmRequest } from "./request.js";
+import { claimSocket, warmSocketPath } from "./socket.js";
+
+interface Addon {
+  receive(fd: number, timeoutMs: number): { pid: number; uid: number; gid: number; fds: number[]; payload: Buffer };
+  dup(fd: number): number;
+  dup2(from: number, to: number): void;
+  close(fd: number): void;
+}
+
+/** Workers waiting at any time. */
+const POOL = 3;
+const IDLE_MS = (Number(process.env.TBUILD_WARM_IDLE) || 600) * 1000;
+/** How long a connected client may take to send its request. */
+const REQUEST_TIMEOUT_MS = 5000;
+
+const warmJs = fileURLToPath(import.meta.url);
+const bundleDir = path.dirname(warmJs);
+const addon = createRequire(import.meta.url)("./native/warm.node") as Addon;
+const startEnv = { ...process.env };
+const self = { startEnv, gid: process.getegid!(), groups: supplementaryGroups(process.pid) ?? [] };
+
+/** Loads what a command would load on its way: every command's module and the built-ins they use. */
+async function preload(): Promise<void> {
+  createProgram(cliVersion, []);
+  await Promise.all([...actionLoaders].map((load) => load()));
+  // The bundle loads these three on first use (scripts/bundle.mjs, lazy-builtins).
+  void zlib.gzip, workerThreads.Worker, spawn;
+}
+
+/** A worker waiting on the listening socket `listeningFd` (fd 3 in it), started with this process's first environment. */
+function spawnWorker(socket: string, listeningFd: number): void {
+  spawn(process.execPath, [warmJs, "--socket", socket], { detached: true, stdio: ["ignore", "ignore", "ignore", listeningFd], env: startEnv }).unref();
+}
+
+function fdOf(handleOwner: net.Server | net.Socket): number {
+  return (handleOwner as unknown as { _handle: { fd: number } })._handle.fd;
+}
+
+/** Writes one message to the client: a letter and a 32-bit number. */
+function tell(fd: number, letter: "A" | "X" | "S", n: number): void {
+  const msg = Buffer.alloc(5);
+  msg.write(letter);
+  msg.writeInt32LE(n, 1);
+  try {
+    writeSync(fd, msg);
+  } catch {
+    // the client is gone
+  }
+}
+
+/** Signals that end a command that does not handle them (Node's default): the client dies of them too. */
+const FATAL_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/**
+ * Becomes the client's command: its fds, directory, umask, environment and arguments. At its
+ * end it tells the client the exit code ("X"), or the signal it dies of ("S"), lets go of the
+ * client's fds and only then starts its successor, so that start is not the command's.
+ */
+function run(sock: net.Socket, fd: number, fds: number[], req: WarmRequest, successor: () => void): void {
+  tell(fd, "A", process.pid);
+  // Nothing has touched process.stdin/stdout/stderr yet: Node makes them on first use, for
+  // what fds 0-2 are then (a terminal stays a terminal).
+  fds.forEach((from, to) => {
+    addon.dup2(from, to);
+    addon.close(from);
+  });
+  let ended = false;
+  const end = (letter: "X" | "S", n: number) => {
+    if (ended) return;
+    ended = true;
+    tell(fd, letter, n);
+    // A reader of the client's output sees its end now, not after the successor's start.
+    const devNull = openSync("/dev/null", "r+");
+    for (let i = 0; i < 3; i++) addon.dup2(devNull, i);
+    successor();
+  };
+  process.on("exit", (code) => end("X", code));
+  // A signal the command does not handle ends it as Node's default would: the handler steps
+  // aside and the signal comes again, with no listener left.
+  for (const sig of FATAL_SIGNALS) {
+    const asDefault = () => {
+      if (process.listenerCount(sig) > 1) return;
+      process.off(sig, asDefault);
+      end("S", osConstants.signals[sig]);
+      process.kill(process.pid, sig);
+    };
+    process.on(sig, asDefault);
+  }
+  // A client that goes away (killed) takes its command with it, as a closed terminal would.
+  sock.on("error", () => undefined);
+  sock.once("end", () => process.kill(process.pid, "SIGHUP"));
+  sock.resume();
+  for (const k of Object.keys(process.env)) delete process.env[k];
+  Object.assign(process.env, req.env);
+  process.argv = [process.execPath, path.join(bundleDir, "main.js"), ...req.argv];
+  process.umask(req.umask);
+  exitWhenOutputCloses();
+  try {
+    process.chdir(req.cwd);
+  } catch (err) {
+    process.stderr.write(`tbuild: cannot enter ${req.cwd}: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  void entry(req.argv).then((code) => process.exit(code));
+}
+
+/**
+ * The seed binds the socket, starts POOL workers on it and exits. It never closes the socket:
+ * Node removes the path of a socket it bound when it closes it, and the workers keep using it.
+ */
+async function seed(): Promise<void> {
+  const socket = warmSocketPath(warmJs);
+  const server = net.createServer();
+  if (await claimSocket(server, socket)) for (let i = 0; i < POOL; i++) spawnWorker(socket, fdOf(server));
+  process.exit(0);
+}
+
+/** A worker: loads everything, then serves the first client it may serve. */
+async function serve(socket: string): Promise<void> {
+  const server = net.createServer({ pauseOnConnect: true });
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen({ fd: 3 }, resolve));
+  const ready = preload();
+  let idle: NodeJS.Timeout | undefined;
+  let taken = false;
+  server.on("connection", (sock) => {
+    void ready.then(() => {
+      // Accepted with another in the same turn: its client sees the socket close unanswered and starts cold.
+      if (taken) return sock.destroy();
+      clearTimeout(idle);
+      const fd = fdOf(sock);
+      let got: ReturnType<Addon["receive"]> | undefined;
+      try {
+        got = addon.receive(fd, REQUEST_TIMEOUT_MS);
+        const req = parseRequest(got.payload);
+        const why = declineReason(req, got, self);
+        if (why === undefined) {
+          taken = true;
+          const listening = addon.dup(fdOf(server));
+          server.close();
+          return run(sock, fd, got.fds, req, () => spawnWorker(socket, listening));
+        }
+        writeSync(fd, `D${why}\n`);
+      } catch {
+        // not a client of ours, or one that gave up: nothing ran
+      }
+      for (const f of got?.fds ?? []) addon.close(f);
+      sock.destroy();
+      idle = setTimeout(() => process.exit(0), IDLE_MS);
+    });
+  });
+  await ready;
+  if (!taken) idle = setTimeout(() => process.exit(0), IDLE_MS);
+}
+
+function start(argv: string[]): Promise<void> {
+  const [mode, socket] = argv;
+  if (mode === "--seed") return seed();
+  if (mode === "--socket" && socket) return serve(socket);
+  throw new Error("usage: warm.js --seed | --socket SOCKET");
+}
+
+start(process.argv.slice(2)).catch(() => process.exit(1));
