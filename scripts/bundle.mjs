@@ -14,12 +14,16 @@
 //   tbuild.js and the vendor bundles with their code caches (FILE.code-cache);
 // - tbuild.js's cache is written here by a warm-up: a small FROM-scratch build and its no-op
 //   rebuild in a throwaway store, so the functions a build calls are in it, compiled. A vendor
-//   bundle's cache is written by the first command that uses it (launcher.ts).
+//   bundle's cache is written by the first command that uses it (bundle-loader.ts);
+// - the warm workers (src/warm/): bundle/warm-worker.js, the CLI again with the worker around it,
+//   started by bundle/warm.js (warm-launcher.ts) with its own cache, written by the same build
+//   run in a worker; native/tbuild (the client on PATH) and native/warm.node come from
+//   packages/cli/native.
 // The tar worker of @tbuild/oci and the container monitor of @tbuild/runtime are entries of
 // their own, because each is started from a file next to the code.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -113,7 +117,7 @@ const result = await build({
   entryPoints: {
     tbuild: `${root}packages/cli/dist/main.js`,
     // A warm worker (src/warm/worker.ts): the whole CLI again, loaded ahead of a command.
-    warm: `${root}packages/cli/dist/warm/worker.js`,
+    "warm-worker": `${root}packages/cli/dist/warm/worker.js`,
     "tar-worker": `${root}packages/oci/dist/layer/tar-worker.js`,
     // A detached container's monitor is started from a file next to the code (runtime's operations.ts).
     "tbuild-monitor": `${root}packages/runtime/dist/tbuild-monitor.js`,
@@ -135,6 +139,8 @@ writeFileSync(`${outdir}/package.json`, `${JSON.stringify({ type: "commonjs" })}
 // command runs, for its code cache), not minified.
 await build({ entryPoints: [`${root}packages/cli/dist/launcher.js`], outfile: `${outdir}/main.js`, bundle: true, format: "cjs", platform: "node", target: "node20", charset: "ascii", logLevel: "warning" });
 chmodSync(`${outdir}/main.js`, 0o755);
+// A warm worker's starter: the same loader, for warm-worker.js.
+await build({ entryPoints: [`${root}packages/cli/dist/warm-launcher.js`], outfile: `${outdir}/warm.js`, bundle: true, format: "cjs", platform: "node", target: "node20", charset: "ascii", logLevel: "warning" });
 
 // The sandbox helper is found next to the code that runs it (enter-helper.ts); the warm-start
 // client finds main.js and warm.js one directory up from itself, and warm.js its addon in
@@ -146,7 +152,10 @@ for (const built of [`${root}packages/builder/native/tbuild-enter`, `${root}pack
 
 warmCodeCache();
 
-/** Runs a small build and its no-op rebuild; the rebuild writes bundle/tbuild.js.code-cache. */
+/**
+ * Runs a small build and its no-op rebuild; the rebuild writes bundle/tbuild.js.code-cache.
+ * Then the same build in a warm worker, which writes bundle/warm-worker.js.code-cache.
+ */
 function warmCodeCache() {
   const work = mkdtempSync(path.join(os.tmpdir(), "tbuild-warm-"));
   const main = `${outdir}/main.js`;
@@ -163,6 +172,7 @@ function warmCodeCache() {
       });
     run(false);
     run(true);
+    warmWorkerCodeCache(work, ctx);
   } catch (e) {
     // Best effort (a machine where this user cannot build): cache what `--version` compiles.
     console.warn(`bundle: warm-up build failed (${String(e.stderr ?? e.message).split("\n")[0]}); caching start-up code only`);
@@ -171,4 +181,34 @@ function warmCodeCache() {
     rmSync(work, { recursive: true, force: true });
   }
   if (!existsSync(`${outdir}/tbuild.js.code-cache`)) throw new Error("bundle: no code cache was written");
+}
+
+/**
+ * Workers of their own (a private runtime directory in `work`, TBUILD_WRITE_CODE_CACHE=1 in
+ * their environment), one build through the client in a fresh store, and the worker that ran it
+ * writes its code cache at exit; then those workers are stopped.
+ */
+function warmWorkerCodeCache(work, ctx) {
+  const client = `${outdir}/native/tbuild`;
+  if (!existsSync(client) || !existsSync(`${outdir}/native/warm.node`)) return;
+  const runtime = path.join(work, "run");
+  mkdirSync(runtime, { mode: 0o700 });
+  const env = { ...process.env, XDG_RUNTIME_DIR: runtime, TBUILD_WRITE_CODE_CACHE: "1" };
+  delete env.TBUILD_WARM;
+  const cache = `${outdir}/warm-worker.js.code-cache`;
+  try {
+    execFileSync(process.execPath, [`${outdir}/warm.js`, "--seed"], { env, stdio: "ignore" });
+    execFileSync(client, ["--root", path.join(work, "store-worker"), "build", "--progress", "rawjson", "-t", "warm:1", ctx], { env, stdio: "pipe" });
+    // Written at the worker's exit, after its client was told the exit code.
+    for (let i = 0; i < 200 && !existsSync(cache); i++) execFileSync("sleep", ["0.05"]);
+  } finally {
+    for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+      try {
+        if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(runtime)) process.kill(Number(pid), "SIGKILL");
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  if (!existsSync(cache)) console.warn("bundle: the warm worker wrote no code cache; workers will compile as they go");
 }

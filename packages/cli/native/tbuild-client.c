@@ -83,15 +83,15 @@ static int find_bundle(void) {
 }
 
 /*
- * The worker socket's path, named for the bundle it serves (warm.js's inode, size and
+ * The worker socket's path, named for the bundle it serves (warm-worker.js's inode, size and
  * modification time: a rebuilt bundle gets workers of its own). 0: the directory is safe
  * (or absent); -1: unusable, run cold without starting workers.
  */
 static int socket_path(char *out, size_t size) {
-  char warm_js[PATH_MAX], dir[PATH_MAX];
+  char worker_js[PATH_MAX], dir[PATH_MAX];
   struct stat st, ds;
-  if (snprintf(warm_js, sizeof warm_js, "%s/warm.js", bundle_dir) >= (int)sizeof warm_js) return -1;
-  if (stat(warm_js, &st) != 0) return -1;
+  if (snprintf(worker_js, sizeof worker_js, "%s/warm-worker.js", bundle_dir) >= (int)sizeof worker_js) return -1;
+  if (stat(worker_js, &st) != 0) return -1;
   const char *rt = getenv("XDG_RUNTIME_DIR");
   int n = rt && rt[0] ? snprintf(dir, sizeof dir, "%s/tbuild", rt) : snprintf(dir, sizeof dir, "/tmp/tbuild-%u", (unsigned)geteuid());
   if (n < 0 || n >= (int)sizeof dir) return -1;

@@ -1,14 +1,14 @@
 // Where the warm workers of a bundle listen: a socket in the user's private directory,
-// named for warm.js's inode, size and modification time (tbuild-client.c derives the same
-// name), so a rebuilt or upgraded bundle never talks to workers running older code.
+// named for warm-worker.js's inode, size and modification time (tbuild-client.c derives the
+// same name), so a rebuilt or upgraded bundle never talks to workers running older code.
 import { rmSync, statSync } from "node:fs";
 import * as net from "node:net";
 import path from "node:path";
 import { privateDir, privateDirPath } from "../private-dir.js";
 
-/** The socket path for the bundle whose warm worker is `warmJs`. */
-export function warmSocketPath(warmJs: string, env: NodeJS.ProcessEnv = process.env): string {
-  const st = statSync(warmJs, { bigint: true });
+/** The socket path for the bundle whose worker code is `workerJs` (bundle/warm-worker.js). */
+export function warmSocketPath(workerJs: string, env: NodeJS.ProcessEnv = process.env): string {
+  const st = statSync(workerJs, { bigint: true });
   const name = `warm-${st.ino.toString(16)}-${st.size.toString(16)}-${st.mtimeNs.toString(16)}.sock`;
   return path.join(privateDirPath(process.geteuid!(), env), name);
 }

@@ -1,4 +1,4 @@
-// A warm worker (bundle/warm.js): a Node process that has loaded tbuild and every command's
+// A warm worker (bundle/warm-worker.js, started by bundle/warm.js): a Node process that has loaded tbuild and every command's
 // code, waiting on the user's private socket for one command line from the `tbuild` client
 // (native/tbuild-client.c). A short command was mostly Node's start and our loading
 // (~0.1 s of a 0.15 s push or no-op build); BuildKit and docker answer from a warm daemon.
@@ -23,7 +23,7 @@ import * as workerThreads from "node:worker_threads";
 import { openSync, writeSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as net from "node:net";
-import { constants as osConstants } from "node:os";
+import { getPriority, constants as osConstants, setPriority } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { entry, exitWhenOutputCloses } from "../cli.js";
@@ -46,8 +46,9 @@ const IDLE_MS = (Number(process.env.TBUILD_WARM_IDLE) || 600) * 1000;
 /** How long a connected client may take to send its request. */
 const REQUEST_TIMEOUT_MS = 5000;
 
-const warmJs = fileURLToPath(import.meta.url);
-const bundleDir = path.dirname(warmJs);
+const bundleDir = path.dirname(fileURLToPath(import.meta.url));
+/** What runs a worker: bundle/warm.js loads this file, bundle/warm-worker.js, with its code cache. */
+const warmJs = path.join(bundleDir, "warm.js");
 const addon = createRequire(import.meta.url)("./native/warm.node") as Addon;
 const startEnv = { ...process.env };
 const self = { startEnv, gid: process.getegid!(), groups: supplementaryGroups(process.pid) ?? [] };
@@ -62,7 +63,9 @@ async function preload(): Promise<void> {
 
 /** A worker waiting on the listening socket `listeningFd` (fd 3 in it), started with this process's first environment. */
 function spawnWorker(socket: string, listeningFd: number): void {
-  spawn(process.execPath, [warmJs, "--socket", socket], { detached: true, stdio: ["ignore", "ignore", "ignore", listeningFd], env: startEnv }).unref();
+  const argv = [process.execPath, warmJs, "--socket", socket];
+  if (process.geteuid!() === 0) argv.unshift("nice", "-n", String(WAITING_NICE));
+  spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ["ignore", "ignore", "ignore", listeningFd], env: startEnv }).unref();
 }
 
 function fdOf(handleOwner: net.Server | net.Socket): number {
@@ -142,47 +145,63 @@ function run(sock: net.Socket, fd: number, fds: number[], req: WarmRequest, succ
  * Node removes the path of a socket it bound when it closes it, and the workers keep using it.
  */
 async function seed(): Promise<void> {
-  const socket = warmSocketPath(warmJs);
+  const socket = warmSocketPath(path.join(bundleDir, "warm-worker.js"));
   const server = net.createServer();
   if (await claimSocket(server, socket)) for (let i = 0; i < POOL; i++) spawnWorker(socket, fdOf(server));
   process.exit(0);
 }
 
+/**
+ * While it loads and waits a worker gives way to the commands running (a successor starts as
+ * the next command does, on the same cores): it lowers its priority when it can raise it again
+ * to its client's (root), and takes its client's when it runs the command (`nice tbuild …`).
+ */
+const WAITING_NICE = 10;
+
+/** Takes process `pid`'s priority; false when this process may not (a user cannot raise its own). */
+function adoptPriority(pid: number): boolean {
+  try {
+    const want = getPriority(pid);
+    if (getPriority() !== want) setPriority(want);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A worker: loads everything, then serves the first client it may serve. */
 async function serve(socket: string): Promise<void> {
+  if (process.geteuid!() === 0) setPriority(Math.max(getPriority(), WAITING_NICE));
+  await preload();
+  // Listening only now: a client must not wait for this worker while others are ready.
   const server = net.createServer({ pauseOnConnect: true });
   await new Promise<void>((resolve, reject) => server.once("error", reject).listen({ fd: 3 }, resolve));
-  const ready = preload();
-  let idle: NodeJS.Timeout | undefined;
+  let idle = setTimeout(() => process.exit(0), IDLE_MS);
   let taken = false;
   server.on("connection", (sock) => {
-    void ready.then(() => {
-      // Accepted with another in the same turn: its client sees the socket close unanswered and starts cold.
-      if (taken) return sock.destroy();
-      clearTimeout(idle);
-      const fd = fdOf(sock);
-      let got: ReturnType<Addon["receive"]> | undefined;
-      try {
-        got = addon.receive(fd, REQUEST_TIMEOUT_MS);
-        const req = parseRequest(got.payload);
-        const why = declineReason(req, got, self);
-        if (why === undefined) {
-          taken = true;
-          const listening = addon.dup(fdOf(server));
-          server.close();
-          return run(sock, fd, got.fds, req, () => spawnWorker(socket, listening));
-        }
-        writeSync(fd, `D${why}\n`);
-      } catch {
-        // not a client of ours, or one that gave up: nothing ran
+    // Accepted with another in the same turn: its client sees the socket close unanswered and starts cold.
+    if (taken) return sock.destroy();
+    clearTimeout(idle);
+    const fd = fdOf(sock);
+    let got: ReturnType<Addon["receive"]> | undefined;
+    try {
+      got = addon.receive(fd, REQUEST_TIMEOUT_MS);
+      const req = parseRequest(got.payload);
+      const why = declineReason(req, got, self) ?? (adoptPriority(got.pid) ? undefined : "a higher priority than the worker may take");
+      if (why === undefined) {
+        taken = true;
+        const listening = addon.dup(fdOf(server));
+        server.close();
+        return run(sock, fd, got.fds, req, () => spawnWorker(socket, listening));
       }
-      for (const f of got?.fds ?? []) addon.close(f);
-      sock.destroy();
-      idle = setTimeout(() => process.exit(0), IDLE_MS);
-    });
+      writeSync(fd, `D${why}\n`);
+    } catch {
+      // not a client of ours, or one that gave up: nothing ran
+    }
+    for (const f of got?.fds ?? []) addon.close(f);
+    sock.destroy();
+    idle = setTimeout(() => process.exit(0), IDLE_MS);
   });
-  await ready;
-  if (!taken) idle = setTimeout(() => process.exit(0), IDLE_MS);
 }
 
 function start(argv: string[]): Promise<void> {
