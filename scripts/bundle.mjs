@@ -146,7 +146,7 @@ await build({ entryPoints: [`${root}packages/cli/dist/warm-launcher.js`], outfil
 // client finds main.js and warm.js one directory up from itself, and warm.js its addon in
 // native/ (packages/cli/native).
 mkdirSync(`${outdir}/native`, { recursive: true });
-for (const built of [`${root}packages/builder/native/tbuild-enter`, `${root}packages/cli/native/tbuild`, `${root}packages/cli/native/warm.node`]) {
+for (const built of [`${root}packages/builder/native/tbuild-enter`, `${root}packages/cli/native/tbuild`, `${root}packages/cli/native/warm.node`, `${root}packages/cli/native/warm-wait`]) {
   if (existsSync(built)) copyFileSync(built, `${outdir}/native/${path.basename(built)}`);
 }
 

@@ -3,7 +3,7 @@
 // cold `node main.js` would have run — same fds (the very file descriptions), directory,
 // umask, environment, output, exit code and signals — and only this user may hand one over.
 // Needs root (setpriv to another uid) and the client built (npm run build; gcc, Node's headers).
-import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,7 +30,7 @@ function cold(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = 
   return spawnSync(process.execPath, [mainJs, "--root", store, ...args], { env: { ...env, ...opts.env }, cwd: opts.cwd ?? work, encoding: "utf8", timeout: 120_000 });
 }
 
-/** Processes whose command line names a path under `needle`'s directory. */
+/** Processes whose command line contains `needle`. */
 function processesWith(needle: string): number[] {
   const found: number[] = [];
   for (const d of readdirSync("/proc")) {
@@ -44,10 +44,22 @@ function processesWith(needle: string): number[] {
   return found.sort((a, b) => a - b);
 }
 
-/** The waiting workers of this file's socket directory. */
-const workers = () => processesWith(`warm.js\0--socket\0${sockDir}/`);
+/** Every process of this file's pool: workers, and successors waiting to start (warm-wait). */
+const poolProcesses = () => processesWith(`${sockDir}/`);
 
-async function waitFor(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
+/** The workers ready for a client (ready.PID files of live processes in the pool's directory). */
+function readyWorkers(): number[] {
+  const live = new Set(poolProcesses());
+  const pids: number[] = [];
+  for (const pool of existsSync(sockDir) ? readdirSync(sockDir).filter((n) => n.endsWith(".sock.d")) : []) {
+    for (const name of readdirSync(path.join(sockDir, pool))) {
+      if (name.startsWith("ready.") && live.has(Number(name.slice(6)))) pids.push(Number(name.slice(6)));
+    }
+  }
+  return pids.sort((a, b) => a - b);
+}
+
+async function waitFor(what: string, cond: () => boolean, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -55,22 +67,20 @@ async function waitFor(what: string, cond: () => boolean, ms = 20_000): Promise<
   }
 }
 
-const POOL = 3;
-const fullPool = () => waitFor(`${POOL} workers`, () => workers().length === POOL);
+const POOL = 6;
+const someReady = () => waitFor("a ready worker", () => readyWorkers().length > 0);
 
-/**
- * Runs `command` with a full pool waiting and reports whether a worker took it: one of the
- * waiting workers ends (it reports the exit code, then starts its successor and exits).
- */
-async function observe<T>(command: () => T | Promise<T>): Promise<{ result: T; warm: boolean }> {
-  await fullPool();
-  const before = workers();
+/** With TBUILD_WARM_DEBUG=1 the client says so on stderr when a worker ran the command. */
+const WARM_LINE = /^tbuild: ran in warm worker \d+ \(peak RSS \d+ KB\)\n/m;
+const ranWarm = (stderr: string) => WARM_LINE.test(stderr);
+/** stderr without the client's debug lines (ran warm, starting cold). */
+const withoutDebug = (stderr: string) => stderr.replace(WARM_LINE, "").replace(/^tbuild: starting cold: .*\n/m, "");
+
+/** Runs `command` once a worker is ready; `warm`: a worker ran it (the client's debug line). */
+async function observe<T extends { stderr: string }>(command: () => T | Promise<T>): Promise<{ result: T; warm: boolean }> {
+  await someReady();
   const result = await command();
-  const gone = () => before.filter((p) => !workers().includes(p));
-  const end = Date.now() + 2000;
-  while (gone().length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-  expect(gone().length).toBeLessThanOrEqual(1);
-  return { result, warm: gone().length === 1 };
+  return { result, warm: ranWarm(result.stderr) };
 }
 
 beforeAll(() => {
@@ -84,8 +94,15 @@ beforeAll(() => {
   expect(cold(["import", rootfs, "busybox:latest"]).status).toBe(0);
 });
 
+/** A child's exit, with its stderr. */
+function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stderr })));
+}
+
 afterAll(() => {
-  for (const pid of workers()) process.kill(pid, "SIGKILL");
+  for (const pid of poolProcesses()) process.kill(pid, "SIGKILL");
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -93,7 +110,8 @@ describe("the tbuild client and its warm workers", () => {
   it("runs the first command cold and starts the workers; the next runs in one of them", async () => {
     const first = client_(["version"]);
     expect(first.status).toBe(0);
-    await fullPool();
+    expect(ranWarm(first.stderr)).toBe(false);
+    await waitFor("the pool", () => readyWorkers().length === POOL);
     expect(statSync(sockDir).mode & 0o777).toBe(0o700);
     const { result, warm } = await observe(() => client_(["version"]));
     expect(warm).toBe(true);
@@ -112,7 +130,7 @@ describe("the tbuild client and its warm workers", () => {
     expect((await observe(() => client_(["build", "-q", "--build-arg", "FOO", "-t", "warm:2", "ctx"]))).warm).toBe(true);
     expect(labels("warm:2")?.foo ?? "").toBe("");
     // The umask: save creates its archive 0666 & ~umask.
-    const saved = await observe(() => spawnSync("sh", ["-c", `umask 077; exec "$0" --root "$1" save -o saved.tar warm:1`, client, store], { env, cwd: work }));
+    const saved = await observe(() => spawnSync("sh", ["-c", `umask 077; exec "$0" --root "$1" save -o saved.tar warm:1`, client, store], { env, cwd: work, encoding: "utf8" }));
     expect(saved.warm).toBe(true);
     expect(saved.result.status).toBe(0);
     expect(statSync(path.join(work, "saved.tar")).mode & 0o777).toBe(0o600);
@@ -123,14 +141,14 @@ describe("the tbuild client and its warm workers", () => {
       const { result, warm } = await observe(() => client_(args));
       const reference = cold(args);
       expect(warm).toBe(true);
-      expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ status: reference.status, stdout: reference.stdout, stderr: reference.stderr });
+      expect({ status: result.status, stdout: result.stdout, stderr: withoutDebug(result.stderr) }).toEqual({ status: reference.status, stdout: reference.stdout, stderr: reference.stderr });
     }
   });
 
   it("writes through the client's own stdout (a shared file offset) and reads its stdin", async () => {
     const out = path.join(work, "out.txt");
     const shell = `{ echo before; "$0" --root "$1" images; echo after; } > "$2"`;
-    const listed = await observe(() => spawnSync("sh", ["-c", shell, client, store, out], { env }));
+    const listed = await observe(() => spawnSync("sh", ["-c", shell, client, store, out], { env, encoding: "utf8" }));
     expect(listed.warm).toBe(true);
     const lines = readFileSync(out, "utf8").split("\n");
     expect(lines[0]).toBe("before");
@@ -145,9 +163,9 @@ describe("the tbuild client and its warm workers", () => {
 
   it("gives a terminal to the worker as a terminal: the build shows its live display", async () => {
     const run = await observe(() => spawnSync("script", ["-qefc", `"${client}" --root "${store}" build --progress auto -t tty:1 ctx`, "/dev/null"], { env, cwd: work, encoding: "utf8" }));
-    expect(run.warm).toBe(true);
     expect(run.result.status).toBe(0);
     expect(run.result.stdout).toContain("\x1b[2K");
+    expect(run.result.stdout).toMatch(/tbuild: ran in warm worker/);
     // Piped, the same build prints plain lines.
     expect(client_(["build", "--progress", "auto", "-t", "tty:1", "ctx"]).stderr).not.toContain("\x1b[");
   });
@@ -157,14 +175,14 @@ describe("the tbuild client and its warm workers", () => {
     mkdirSync(sleepCtx);
     writeFileSync(path.join(sleepCtx, "Dockerfile"), "FROM busybox\nRUN sleep 311\n");
     const { result, warm } = await observe(async () => {
-      const child = spawn(client, ["--root", store, "build", "--progress", "plain", sleepCtx], { env, stdio: "ignore" });
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+      const child = spawn(client, ["--root", store, "build", "--progress", "plain", sleepCtx], { env, stdio: ["ignore", "ignore", "pipe"] });
+      const exited = exitOf(child);
       await waitFor("the RUN step", () => processesWith("sleep\x00311").length > 0);
       child.kill("SIGINT");
       return exited;
     });
     expect(warm).toBe(true);
-    expect(result).toEqual({ code: 130, signal: null });
+    expect({ code: result.code, signal: result.signal }).toEqual({ code: 130, signal: null });
     await waitFor("the RUN step to end", () => processesWith("sleep\x00311").length === 0);
   });
 
@@ -177,14 +195,14 @@ describe("the tbuild client and its warm workers", () => {
     try {
       expect(cold(["tag", "warm:1", `127.0.0.1:${port}/silent:1`]).status).toBe(0);
       const { result, warm } = await observe(async () => {
-        const child = spawn(client, ["--root", store, "push", `127.0.0.1:${port}/silent:1`], { env, stdio: "ignore" });
-        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+        const child = spawn(client, ["--root", store, "push", `127.0.0.1:${port}/silent:1`], { env, stdio: ["ignore", "ignore", "pipe"] });
+        const exited = exitOf(child);
         await new Promise((r) => setTimeout(r, 500));
         child.kill("SIGTERM");
         return exited;
       });
       expect(warm).toBe(true);
-      expect(result).toEqual({ code: null, signal: "SIGTERM" });
+      expect({ code: result.code, signal: result.signal }).toEqual({ code: null, signal: "SIGTERM" });
     } finally {
       silent.close();
     }
@@ -235,15 +253,17 @@ describe("the tbuild client and its warm workers", () => {
       "    first = b''",
       "print(repr(first))",
     ].join("\n");
-    const send = (argv: string[]) => observe(() => execFileSync(argv[0]!, [...argv.slice(1), "/usr/bin/python3", "-c", sender, sock], { env, encoding: "utf8" }).trim().split("\n").at(-1));
+    const send = (argv: string[]) => execFileSync(argv[0]!, [...argv.slice(1), "/usr/bin/python3", "-c", sender, sock], { env, encoding: "utf8" }).trim().split("\n").at(-1);
     // Let another user reach the socket at all (the directory and socket modes stop it first).
     for (const dir of [work, runtime, sockDir]) chmodSync(dir, 0o711);
     chmodSync(sock, 0o777);
     try {
       const foreign = path.join(work, "foreign-store");
-      const refused = await send(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", "/usr/bin/env", `STORE=${foreign}`]);
-      expect(refused.result).toBe("b''");
-      expect(refused.warm).toBe(false);
+      await someReady();
+      const before = readyWorkers();
+      expect(send(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", "/usr/bin/env", `STORE=${foreign}`])).toBe("b''");
+      // Every worker that was ready still is: none took the request.
+      expect(readyWorkers()).toEqual(expect.arrayContaining(before));
       expect(existsSync(foreign)).toBe(false);
     } finally {
       for (const dir of [work, runtime, sockDir]) chmodSync(dir, 0o700);
@@ -251,19 +271,18 @@ describe("the tbuild client and its warm workers", () => {
     }
     // The same request from this user is run: the refusal above was the uid's.
     const own = path.join(work, "own-store");
-    const accepted = await send(["/usr/bin/env", `STORE=${own}`]);
-    expect(accepted.result).toBe("b'A'");
-    expect(accepted.warm).toBe(true);
+    await someReady();
+    expect(send(["/usr/bin/env", `STORE=${own}`])).toBe("b'A'");
     await waitFor("the store the request asked for", () => existsSync(own));
   });
 
   it("starts the workers again when all of them are gone", async () => {
-    await fullPool();
-    for (const pid of workers()) process.kill(pid, "SIGKILL");
-    await waitFor("the workers to go", () => workers().length === 0);
+    await someReady();
+    for (const pid of poolProcesses()) process.kill(pid, "SIGKILL");
+    await waitFor("the workers to go", () => poolProcesses().length === 0);
     const r = client_(["version"]);
     expect(r.status).toBe(0);
-    await fullPool();
+    expect(ranWarm(r.stderr)).toBe(false);
     expect((await observe(() => client_(["images"]))).warm).toBe(true);
   });
 });

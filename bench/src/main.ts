@@ -73,6 +73,7 @@ async function measure(env: BenchEnv, opts: BenchOptions, engines: Engine[]): Pr
             printSample(s);
           },
         });
+        await engine.settle?.();
       }
     }
   }

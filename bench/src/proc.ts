@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
+import { workerPeakRssKb } from "./warm-pool.js";
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
@@ -106,6 +107,9 @@ export async function timed(argv: readonly string[], opts: RunOptions & { timeFi
     // GNU time writes nothing when the command could not start; the exit code says why.
   }
   rmSync(opts.timeFile, { force: true });
+  // A command a warm worker ran: its memory is the worker's (the client's is ~1 MB).
+  const worker = workerPeakRssKb(r.output);
+  if (worker !== undefined) maxRssKb = Number.isFinite(maxRssKb) ? Math.max(maxRssKb, worker) : worker;
   return { ...r, seconds, maxRssKb, startMs, endMs };
 }
 

@@ -4,6 +4,9 @@
 
 import { TBUILD_CLIENT, TBUILD_MAIN } from "./paths.js";
 
+// A command a warm worker ran says so on stderr, with the worker's peak RSS (warm-pool.ts).
+process.env.TBUILD_WARM_DEBUG ??= "1";
+
 /** argv of `tbuild --root ROOT ARGS…`, optionally with extra node flags (profiling). */
 export function tbuildArgv(root: string, args: readonly string[], nodeFlags: readonly string[] = []): string[] {
   if (TBUILD_CLIENT && nodeFlags.length === 0) return [TBUILD_CLIENT, "--root", root, ...args];

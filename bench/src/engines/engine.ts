@@ -24,6 +24,8 @@ export interface Engine {
   exportArchive(wl: Workload, dest: string): Command;
   /** Engine-specific extra export figure (tbuild: `build -o type=oci` of a cached build). */
   exportBuildOci?(wl: Workload, dest: string): Command;
+  /** Untimed: after the engine's sequence, waits until its background work is done (tbuild's warm workers loading). */
+  settle?(): Promise<void>;
   /** Untimed preparation of a push (e.g. tagging), then the timed push. */
   preparePush(wl: Workload, ref: string): Promise<void>;
   push(wl: Workload, ref: string): Command;

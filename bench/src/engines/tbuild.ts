@@ -6,6 +6,7 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import { runOk } from "../proc.js";
 import { tbuildArgv, tbuildMode } from "../tbuild-cli.js";
+import { warmPoolSettled } from "../warm-pool.js";
 import type { Workload } from "../workloads.js";
 import type { Command, Engine } from "./engine.js";
 
@@ -27,6 +28,10 @@ export class TbuildEngine implements Engine {
 
   describe(): string {
     return `${tbuildMode()} (node ${process.version}): build --progress rawjson -t bench/WL:latest -f DIR/Dockerfile DIR, store on ${this.#storesDir}`;
+  }
+
+  settle(): Promise<void> {
+    return warmPoolSettled();
   }
 
   async reset(wl: Workload): Promise<void> {

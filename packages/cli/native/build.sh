@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Compiles the warm-start pieces (see tbuild-client.c and warm-addon.c for why they are C):
-# tbuild, the command on PATH, and warm.node, the warm worker's addon. Needs gcc and Node's
+# Compiles the warm-start pieces (each file says why it is C): tbuild, the command on PATH;
+# warm.node, the warm worker's addon; warm-wait, which starts a successor worker when quiet. Needs gcc and Node's
 # headers (/usr/include/node, shipped with Node's Debian and NodeSource packages); without
 # them it says so and tbuild runs every command cold (bundle/main.js), as before.
 set -euo pipefail
@@ -14,6 +14,9 @@ fi
 flags=(-O2 -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong)
 if ! [ tbuild -nt tbuild-client.c ] || ! [ tbuild -nt build.sh ]; then
   cc "${flags[@]}" -o tbuild.tmp tbuild-client.c && mv -f tbuild.tmp tbuild
+fi
+if ! [ warm-wait -nt warm-wait.c ] || ! [ warm-wait -nt build.sh ]; then
+  cc "${flags[@]}" -o warm-wait.tmp warm-wait.c && mv -f warm-wait.tmp warm-wait
 fi
 if ! [ warm.node -nt warm-addon.c ] || ! [ warm.node -nt build.sh ]; then
   cc "${flags[@]}" -shared -fPIC -I"$headers" -o warm.node.tmp warm-addon.c && mv -f warm.node.tmp warm.node

@@ -15,7 +15,8 @@
  *     entry.
  *   worker -> client: "D" + a line saying why (declined: run it cold; TBUILD_WARM_DEBUG=1 prints
  *     it) or "A" + u32 pid (it runs); later "X" + i32 exit code, or "S" + i32 signal number
- *     when the command dies of a signal (then this process dies of it too).
+ *     when the command dies of a signal (then this process dies of it too), each followed by
+ *     the worker's peak RSS in KB (u32; TBUILD_WARM_DEBUG=1 prints it).
  * The worker runs with this process's stdin, stdout and stderr (a terminal stays a terminal),
  * its working directory, umask, arguments and environment. Signals this process gets (Ctrl-C
  * reaches only the terminal's foreground group, which the worker is not in) are sent on to
@@ -239,9 +240,11 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) sigaction(sigs[i], &sa, NULL);
   worker_pid = (sig_atomic_t)le32(reply + 1);
 
-  int r = read_all(sock, reply, 5);
-  if (r == 0 && reply[0] == 'X') return (int)le32(reply + 1);
-  int sig = r == 0 && reply[0] == 'S' ? (int)le32(reply + 1) : forwarded;
+  char end[9] = {0};
+  int r = read_all(sock, end, sizeof end);
+  if (r == 0 && getenv("TBUILD_WARM_DEBUG")) fprintf(stderr, "tbuild: ran in warm worker %d (peak RSS %u KB)\n", (int)worker_pid, le32(end + 5));
+  if (r == 0 && end[0] == 'X') return (int)le32(end + 1);
+  int sig = r == 0 && end[0] == 'S' ? (int)le32(end + 1) : forwarded;
   if (sig > 0) {
     /* Die of it, as the command did. */
     signal(sig, SIG_DFL);

@@ -20,7 +20,7 @@
 import { spawn } from "node:child_process";
 import * as zlib from "node:zlib";
 import * as workerThreads from "node:worker_threads";
-import { openSync, writeSync } from "node:fs";
+import { existsSync, openSync, writeSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as net from "node:net";
 import { getPriority, constants as osConstants, setPriority } from "node:os";
@@ -31,6 +31,7 @@ import { actionLoaders } from "../program-kit.js";
 import { createProgram } from "../program.js";
 import { cliVersion } from "../version.js";
 import { declineReason, parseRequest, supplementaryGroups, type WarmRequest } from "./request.js";
+import { addMember, markReady, memberCount, poolDir, readyCount, releaseLoadingTurn, unmarkReady } from "./pool.js";
 import { claimSocket, warmSocketPath } from "./socket.js";
 
 interface Addon {
@@ -40,8 +41,11 @@ interface Addon {
   close(fd: number): void;
 }
 
-/** Workers waiting at any time. */
-const POOL = 3;
+/** Workers kept ready: enough for a few commands in a row without one loading meanwhile (pool.ts). */
+const POOL = Math.max(1, Number(process.env.TBUILD_WARM_POOL) || 6);
+/** A burst that finds none ready grows the pool up to this many processes; the extra ones leave after EXTRA_IDLE_MS. */
+const MAX_MEMBERS = Math.max(POOL, 10);
+const EXTRA_IDLE_MS = 60_000;
 const IDLE_MS = (Number(process.env.TBUILD_WARM_IDLE) || 600) * 1000;
 /** How long a connected client may take to send its request. */
 const REQUEST_TIMEOUT_MS = 5000;
@@ -49,6 +53,7 @@ const REQUEST_TIMEOUT_MS = 5000;
 const bundleDir = path.dirname(fileURLToPath(import.meta.url));
 /** What runs a worker: bundle/warm.js loads this file, bundle/warm-worker.js, with its code cache. */
 const warmJs = path.join(bundleDir, "warm.js");
+const warmWait = path.join(bundleDir, "native", "warm-wait");
 const addon = createRequire(import.meta.url)("./native/warm.node") as Addon;
 const startEnv = { ...process.env };
 const self = { startEnv, gid: process.getegid!(), groups: supplementaryGroups(process.pid) ?? [] };
@@ -61,22 +66,29 @@ async function preload(): Promise<void> {
   void zlib.gzip, workerThreads.Worker, spawn;
 }
 
-/** A worker waiting on the listening socket `listeningFd` (fd 3 in it), started with this process's first environment. */
-function spawnWorker(socket: string, listeningFd: number): void {
-  const argv = [process.execPath, warmJs, "--socket", socket];
+/**
+ * A worker waiting on the listening socket `listeningFd` (fd 3 in it), started with this
+ * process's first environment. A successor waits for its turn to load (pool.ts).
+ */
+function spawnWorker(socket: string, listeningFd: number, successor: boolean): void {
+  const argv = [process.execPath, warmJs, "--socket", socket, ...(successor ? ["--successor"] : [])];
   if (process.geteuid!() === 0) argv.unshift("nice", "-n", String(WAITING_NICE));
-  spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ["ignore", "ignore", "ignore", listeningFd], env: startEnv }).unref();
+  // Node's start too waits for a quiet moment (native/warm-wait.c).
+  if (successor && existsSync(warmWait)) argv.unshift(warmWait, poolDir(socket));
+  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ["ignore", "ignore", "ignore", listeningFd], env: startEnv });
+  child.unref();
+  if (child.pid !== undefined) addMember(socket, child.pid);
 }
 
 function fdOf(handleOwner: net.Server | net.Socket): number {
   return (handleOwner as unknown as { _handle: { fd: number } })._handle.fd;
 }
 
-/** Writes one message to the client: a letter and a 32-bit number. */
-function tell(fd: number, letter: "A" | "X" | "S", n: number): void {
-  const msg = Buffer.alloc(5);
+/** Writes one message to the client: a letter and 32-bit numbers. */
+function tell(fd: number, letter: "A" | "X" | "S", ...n: number[]): void {
+  const msg = Buffer.alloc(1 + 4 * n.length);
   msg.write(letter);
-  msg.writeInt32LE(n, 1);
+  n.forEach((v, i) => msg.writeInt32LE(v, 1 + 4 * i));
   try {
     writeSync(fd, msg);
   } catch {
@@ -89,7 +101,8 @@ const FATAL_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /**
  * Becomes the client's command: its fds, directory, umask, environment and arguments. At its
- * end it tells the client the exit code ("X"), or the signal it dies of ("S"), lets go of the
+ * end it tells the client the exit code ("X"), or the signal it dies of ("S"), and its peak
+ * RSS, lets go of the
  * client's fds and only then starts its successor, so that start is not the command's.
  */
 function run(sock: net.Socket, fd: number, fds: number[], req: WarmRequest, successor: () => void): void {
@@ -104,7 +117,8 @@ function run(sock: net.Socket, fd: number, fds: number[], req: WarmRequest, succ
   const end = (letter: "X" | "S", n: number) => {
     if (ended) return;
     ended = true;
-    tell(fd, letter, n);
+    // With the worker's peak RSS: the memory the command took is this process's, not the client's.
+    tell(fd, letter, n, Math.min(process.resourceUsage().maxRSS, 0x7fffffff));
     // A reader of the client's output sees its end now, not after the successor's start.
     const devNull = openSync("/dev/null", "r+");
     for (let i = 0; i < 3; i++) addon.dup2(devNull, i);
@@ -147,7 +161,7 @@ function run(sock: net.Socket, fd: number, fds: number[], req: WarmRequest, succ
 async function seed(): Promise<void> {
   const socket = warmSocketPath(path.join(bundleDir, "warm-worker.js"));
   const server = net.createServer();
-  if (await claimSocket(server, socket)) for (let i = 0; i < POOL; i++) spawnWorker(socket, fdOf(server));
+  if (await claimSocket(server, socket)) for (let i = 0; i < POOL; i++) spawnWorker(socket, fdOf(server), false);
   process.exit(0);
 }
 
@@ -176,7 +190,19 @@ async function serve(socket: string): Promise<void> {
   // Listening only now: a client must not wait for this worker while others are ready.
   const server = net.createServer({ pauseOnConnect: true });
   await new Promise<void>((resolve, reject) => server.once("error", reject).listen({ fd: 3 }, resolve));
-  let idle = setTimeout(() => process.exit(0), IDLE_MS);
+  markReady(socket);
+  releaseLoadingTurn(socket);
+  const leave = () => {
+    unmarkReady(socket);
+    process.exit(0);
+  };
+  // Unused for a while: an extra worker (more than POOL ready) leaves, the others later.
+  const idleTimer = () =>
+    setTimeout(() => {
+      if (readyCount(socket) > POOL) leave();
+      else idle = setTimeout(leave, IDLE_MS - EXTRA_IDLE_MS);
+    }, Math.min(EXTRA_IDLE_MS, IDLE_MS));
+  let idle = idleTimer();
   let taken = false;
   server.on("connection", (sock) => {
     // Accepted with another in the same turn: its client sees the socket close unanswered and starts cold.
@@ -190,9 +216,14 @@ async function serve(socket: string): Promise<void> {
       const why = declineReason(req, got, self) ?? (adoptPriority(got.pid) ? undefined : "a higher priority than the worker may take");
       if (why === undefined) {
         taken = true;
+        unmarkReady(socket);
+        // The last ready one taken: commands come faster than the pool, which grows by one.
+        const successors = readyCount(socket) === 0 && memberCount(socket) < MAX_MEMBERS ? 2 : 1;
         const listening = addon.dup(fdOf(server));
         server.close();
-        return run(sock, fd, got.fds, req, () => spawnWorker(socket, listening));
+        return run(sock, fd, got.fds, req, () => {
+          for (let i = 0; i < successors; i++) spawnWorker(socket, listening, true);
+        });
       }
       writeSync(fd, `D${why}\n`);
     } catch {
@@ -200,7 +231,7 @@ async function serve(socket: string): Promise<void> {
     }
     for (const f of got?.fds ?? []) addon.close(f);
     sock.destroy();
-    idle = setTimeout(() => process.exit(0), IDLE_MS);
+    idle = idleTimer();
   });
 }
 
@@ -208,7 +239,7 @@ function start(argv: string[]): Promise<void> {
   const [mode, socket] = argv;
   if (mode === "--seed") return seed();
   if (mode === "--socket" && socket) return serve(socket);
-  throw new Error("usage: warm.js --seed | --socket SOCKET");
+  throw new Error("usage: warm.js --seed | --socket SOCKET [--successor]");
 }
 
 start(process.argv.slice(2)).catch(() => process.exit(1));
