@@ -1,6 +1,6 @@
-// A warm worker (bundle/warm-worker.js, started by bundle/warm.js): a Node process that has loaded tbuild and every command's
-// code, waiting on the user's private socket for one command line from the `tbuild` client
-// (native/tbuild-client.c). A short command was mostly Node's start and our loading
+// A warm worker (bundle/warm-worker.js, started by bundle/warm.js): a Node process that has
+// loaded tbuild and every command's code, waiting on the user's private socket for one command
+// line from the `tbuild` client (native/tbuild-client.c). A short command was mostly Node's start and our loading
 // (~0.1 s of a 0.15 s push or no-op build); BuildKit and docker answer from a warm daemon.
 //
 // A worker runs one command and exits: it takes the client's stdin, stdout and stderr as its
@@ -8,10 +8,11 @@
 // that command exactly as `node bundle/main.js ARGS` would have been (nothing of one command
 // is left for the next). It declines, and the client runs the command cold, what it could not
 // run the same way (request.ts: containers and compose, other Node start-up variables, other
-// groups or namespaces). A worker that took a command starts its successor as it exits, on the
-// same listening socket, so POOL workers wait between commands (one fewer while a command
-// runs, and after a worker was killed); a client arriving while they load waits in the
-// socket's backlog. Each exits after TBUILD_WARM_IDLE seconds (default 600) unused.
+// groups or namespaces). A worker that took a command starts its successor as it ends (exit or
+// signal), on the same listening socket, so POOL workers wait between commands; successors
+// start and load when the machine is quiet (pool.ts), and a client arriving while none is
+// ready waits in the socket's backlog. Each exits after TBUILD_WARM_IDLE seconds (default 600)
+// unused; a pool grown by a burst of commands shrinks back after a minute.
 //
 // Started by launcher.ts (TBUILD_WARM_START=1, set by the client when no worker listened):
 // `node warm.js --seed` binds the socket (socket.ts), starts the workers and exits; they run
@@ -101,9 +102,9 @@ const FATAL_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /**
  * Becomes the client's command: its fds, directory, umask, environment and arguments. At its
- * end it tells the client the exit code ("X"), or the signal it dies of ("S"), and its peak
- * RSS, lets go of the
- * client's fds and only then starts its successor, so that start is not the command's.
+ * end it tells the client the exit code ("X") or the signal it dies of ("S") with its peak
+ * RSS, lets go of the client's fds and only then starts its successor, so that start is not
+ * the command's.
  */
 function run(sock: net.Socket, fd: number, fds: number[], req: WarmRequest, successor: () => void): void {
   tell(fd, "A", process.pid);
