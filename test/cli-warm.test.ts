@@ -276,13 +276,19 @@ describe("the tbuild client and its warm workers", () => {
     await waitFor("the store the request asked for", () => existsSync(own));
   });
 
-  it("starts the workers again when all of them are gone", async () => {
+  it("starts the workers again when all of them are gone, and sweeps earlier bundles' sockets", async () => {
     await someReady();
+    // An earlier bundle's socket whose workers are gone: a socket file nobody listens on.
+    const stale = path.join(sockDir, "warm-1-2-3.sock");
+    spawnSync(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, "SIGKILL"))`]);
+    mkdirSync(`${stale}.d`);
+    expect(existsSync(stale)).toBe(true);
     for (const pid of poolProcesses()) process.kill(pid, "SIGKILL");
     await waitFor("the workers to go", () => poolProcesses().length === 0);
     const r = client_(["version"]);
     expect(r.status).toBe(0);
     expect(ranWarm(r.stderr)).toBe(false);
     expect((await observe(() => client_(["images"]))).warm).toBe(true);
+    expect(existsSync(stale) || existsSync(`${stale}.d`)).toBe(false);
   });
 });

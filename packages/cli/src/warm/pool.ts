@@ -30,9 +30,15 @@ export function markReady(socket: string): void {
   closeSync(openSync(path.join(poolDir(socket), `ready.${process.pid}`), "w"));
 }
 
-/** This worker took a command, or leaves. */
+/** This worker took a command. */
 export function unmarkReady(socket: string): void {
   rmSync(path.join(poolDir(socket), `ready.${process.pid}`), { force: true });
+}
+
+/** This worker leaves the pool (exits). */
+export function leavePool(socket: string): void {
+  unmarkReady(socket);
+  rmSync(path.join(poolDir(socket), `member.${process.pid}`), { force: true });
 }
 
 /** Records `pid` as a member of the pool: a worker, waiting to start, loading or ready. */

@@ -32,7 +32,7 @@ import { actionLoaders } from "../program-kit.js";
 import { createProgram } from "../program.js";
 import { cliVersion } from "../version.js";
 import { declineReason, parseRequest, supplementaryGroups, type WarmRequest } from "./request.js";
-import { addMember, markReady, memberCount, poolDir, readyCount, releaseLoadingTurn, unmarkReady } from "./pool.js";
+import { addMember, leavePool, markReady, memberCount, poolDir, readyCount, releaseLoadingTurn, unmarkReady } from "./pool.js";
 import { claimSocket, warmSocketPath } from "./socket.js";
 
 interface Addon {
@@ -194,7 +194,7 @@ async function serve(socket: string): Promise<void> {
   markReady(socket);
   releaseLoadingTurn(socket);
   const leave = () => {
-    unmarkReady(socket);
+    leavePool(socket);
     process.exit(0);
   };
   // Unused for a while: an extra worker (more than POOL ready) leaves, the others later.
@@ -223,6 +223,7 @@ async function serve(socket: string): Promise<void> {
         const listening = addon.dup(fdOf(server));
         server.close();
         return run(sock, fd, got.fds, req, () => {
+          leavePool(socket);
           for (let i = 0; i < successors; i++) spawnWorker(socket, listening, true);
         });
       }
