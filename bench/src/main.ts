@@ -17,6 +17,7 @@ import { ResultsFile, type Sample } from "./results.js";
 import { median } from "./stats.js";
 import { killActiveChildren, logPath, timed } from "./proc.js";
 import { runSequence } from "./sequence.js";
+import { pauseEmulators } from "./emulators.js";
 import { say, setUp, type BenchEnv } from "./setup.js";
 import { verifyWorkloads } from "./verify-workloads.js";
 import { measureMultiplatform } from "./multiplatform.js";
@@ -90,6 +91,7 @@ async function measure(env: BenchEnv, opts: BenchOptions, engines: Engine[]): Pr
   process.stdout.write(`### tbuild build phases (from --progress rawjson timestamps)\n\n${phasesTable(samples, env.workloads.map((w) => w.name), median(nodeStartsMs))}\n\n`);
   for (const e of engines) process.stdout.write(`- export of ${e.name}: ${e.exportNote}\n`);
   process.stdout.write(`- cold builds pull the base image ${env.baseRef} from the local registry (all engines)\n`);
+  if (peers.includes("buildkit")) process.stdout.write("- binfmt_misc's qemu handlers were off while measuring: BuildKit 0.8 runs a probe per emulator on every build (~1.2 s here with them on; bench/src/emulators.ts)\n");
   process.stdout.write(`- raw runs: ${env.dirs.results} (session ${session}); logs: ${env.dirs.logs}\n`);
 }
 
@@ -123,7 +125,15 @@ async function main(): Promise<number> {
     engines.push(...(await makeEngines(env, opts.peers && !opts.profile && !opts.strace, opts.remote)));
     if (opts.profile || opts.strace) await runDiagnostics(env, opts, engines[0] as TbuildEngine);
     else {
-      if (env.workloads.length > 0) await measure(env, opts, engines);
+      if (env.workloads.length > 0) {
+        const emulators = engines.some((e) => e.name === "buildkit") ? pauseEmulators() : undefined;
+        if (emulators?.paused.length) say(`binfmt_misc handlers off while measuring (BuildKit 0.8 probes each on every build): ${emulators.paused.join(", ")}`);
+        try {
+          await measure(env, opts, engines);
+        } finally {
+          emulators?.restore();
+        }
+      }
       if (opts.multiplatform) await measureMultiplatform(env, opts.runs);
     }
     return 0;
