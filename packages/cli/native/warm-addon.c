@@ -31,6 +31,21 @@ static napi_value fail(napi_env env, const char *what) {
   return NULL;
 }
 
+/* The call's first n arguments as int32s; 0, or -1 after throwing a usage error naming `usage`. */
+static int int_args(napi_env env, napi_callback_info info, size_t n, int32_t *out, const char *usage) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  for (size_t i = 0; i < n; i++) {
+    if (i >= argc || napi_get_value_int32(env, argv[i], &out[i]) != napi_ok) {
+      errno = 0;
+      fail(env, usage);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 static int wait_readable(int fd, int timeout_ms) {
   struct pollfd p = {.fd = fd, .events = POLLIN};
   int r;
@@ -62,14 +77,9 @@ static void close_all(int *fds, int n) {
 }
 
 static napi_value receive(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  int32_t fd, timeout_ms;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_int32(env, argv[1], &timeout_ms) != napi_ok) {
-    errno = 0;
-    return fail(env, "receive(fd, timeoutMs)");
-  }
+  int32_t args[2];
+  if (int_args(env, info, 2, args, "receive(fd, timeoutMs)") != 0) return NULL;
+  int32_t fd = args[0], timeout_ms = args[1];
   struct ucred cred;
   socklen_t len = sizeof cred;
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return fail(env, "SO_PEERCRED");
@@ -108,35 +118,36 @@ static napi_value receive(napi_env env, napi_callback_info info) {
       }
     }
   }
+  const char *refused;
   errno = 0;
   if (nfds != 3 || (msg.msg_flags & MSG_CTRUNC)) {
-    close_all(fds, 3);
-    return fail(env, "the request carries no stdin, stdout and stderr");
+    refused = "the request carries no stdin, stdout and stderr";
+    goto refuse;
   }
   if (read_exact(fd, magic + got, sizeof magic - (size_t)got, timeout_ms) != 0 || memcmp(magic, "TBW1", 4) != 0) {
-    close_all(fds, 3);
-    return fail(env, "not a tbuild request");
+    refused = "not a tbuild request";
+    goto refuse;
   }
   unsigned char head[4];
   if (read_exact(fd, (char *)head, 4, timeout_ms) != 0) {
-    close_all(fds, 3);
-    return fail(env, "reading the request's length");
+    refused = "reading the request's length";
+    goto refuse;
   }
   uint32_t size = (uint32_t)head[0] | (uint32_t)head[1] << 8 | (uint32_t)head[2] << 16 | (uint32_t)head[3] << 24;
   if (size > MAX_PAYLOAD) {
-    close_all(fds, 3);
     errno = EMSGSIZE;
-    return fail(env, "request too large");
+    refused = "request too large";
+    goto refuse;
   }
   void *data;
   napi_value payload;
   if (napi_create_buffer(env, size, &data, &payload) != napi_ok) {
-    close_all(fds, 3);
-    return fail(env, "allocating the request");
+    refused = "allocating the request";
+    goto refuse;
   }
   if (read_exact(fd, data, size, timeout_ms) != 0) {
-    close_all(fds, 3);
-    return fail(env, "reading the request");
+    refused = "reading the request";
+    goto refuse;
   }
 
   napi_value result, v, list;
@@ -155,30 +166,23 @@ static napi_value receive(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, result, "fds", list);
   napi_set_named_property(env, result, "payload", payload);
   return result;
+
+refuse: /* nothing ran: the fds received go back */
+  close_all(fds, 3);
+  return fail(env, refused);
 }
 
 static napi_value dup2_(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  int32_t from, to;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2 || napi_get_value_int32(env, argv[0], &from) != napi_ok || napi_get_value_int32(env, argv[1], &to) != napi_ok) {
-    errno = 0;
-    return fail(env, "dup2(from, to)");
-  }
-  if (dup2(from, to) < 0) return fail(env, "dup2");
+  int32_t fds[2];
+  if (int_args(env, info, 2, fds, "dup2(from, to)") != 0) return NULL;
+  if (dup2(fds[0], fds[1]) < 0) return fail(env, "dup2");
   return NULL;
 }
 
 static napi_value dup_(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], result;
+  napi_value result;
   int32_t fd;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
-    errno = 0;
-    return fail(env, "dup(fd)");
-  }
+  if (int_args(env, info, 1, &fd, "dup(fd)") != 0) return NULL;
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
   if (copy < 0) return fail(env, "dup");
   napi_create_int32(env, copy, &result);
@@ -186,14 +190,8 @@ static napi_value dup_(napi_env env, napi_callback_info info) {
 }
 
 static napi_value close_(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   int32_t fd;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
-    errno = 0;
-    return fail(env, "close(fd)");
-  }
+  if (int_args(env, info, 1, &fd, "close(fd)") != 0) return NULL;
   close(fd);
   return NULL;
 }
