@@ -16,7 +16,7 @@ export { Lease, type LeaseRefs, type LeaseMissing } from "./store/leases.js";
 export { parseDuration, type PruneOptions, type PruneResult, type DiskUsage, type UsageByKind, type HeldBack, type UsageItem } from "./store/prune.js";
 export { chainIDs, isDigest, sha256Digest } from "./util/digest.js";
 export { lockFile, tryLockFile, type FileLock } from "./util/file-lock.js";
-export { processStartTime, isOwnerAlive } from "./util/process-info.js";
+export { processStartTime, isOwnerAlive, processExists } from "./util/process-info.js";
 export { writeFileAtomic, readJsonFile } from "./util/fs-util.js";
 export {
   CacheError,

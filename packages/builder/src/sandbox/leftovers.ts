@@ -3,17 +3,8 @@
 // carry the owner's pid; anything whose owner is gone is removed when an executor starts.
 // (Mounts never need this: they die with the step's mount namespace.)
 import { readdir, rm, rmdir } from "node:fs/promises";
+import { processExists as alive } from "@tbuild/cache";
 import { CGROUP_PARENT, cgroupMounts } from "./runc-cgroups.js";
-
-/** True if process `pid` exists. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** The owner pid encoded as `<prefix><pid>-…`, or undefined. */
 export function ownerPid(name: string, prefix: string): number | undefined {

@@ -15,7 +15,7 @@ export function processStartTime(pid: number): string | undefined {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT" || (e as NodeJS.ErrnoException).code === "ESRCH") {
       if (procAvailable()) return undefined;
-      return killZero(pid) ? "0" : undefined;
+      return processExists(pid) ? "0" : undefined;
     }
     throw e;
   }
@@ -38,7 +38,8 @@ function procAvailable(): boolean {
   return procChecked;
 }
 
-function killZero(pid: number): boolean {
+/** True while process `pid` exists (kill 0; EPERM: it exists, as another user's). */
+export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -11,23 +11,21 @@
 // extra ones leave after a shorter idle time.
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
+// The subpath, not the package: warm.js (the launcher) must not initialise the rest of the cache.
+import { processExists as alive } from "@tbuild/cache/process-info";
 
 /** The pool's directory for the workers listening on `socket`. */
 export const poolDir = (socket: string) => `${socket}.d`;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
+/** Creates the empty file `name` in the pool's directory. */
+function mark(socket: string, name: string): void {
+  mkdirSync(poolDir(socket), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path.join(poolDir(socket), name), "w"));
 }
 
 /** This worker waits for a client. */
 export function markReady(socket: string): void {
-  mkdirSync(poolDir(socket), { recursive: true, mode: 0o700 });
-  closeSync(openSync(path.join(poolDir(socket), `ready.${process.pid}`), "w"));
+  mark(socket, `ready.${process.pid}`);
 }
 
 /** This worker took a command. */
@@ -43,8 +41,7 @@ export function leavePool(socket: string): void {
 
 /** Records `pid` as a member of the pool: a worker, waiting to start, loading or ready. */
 export function addMember(socket: string, pid: number): void {
-  mkdirSync(poolDir(socket), { recursive: true, mode: 0o700 });
-  closeSync(openSync(path.join(poolDir(socket), `member.${pid}`), "w"));
+  mark(socket, `member.${pid}`);
 }
 
 /** Live members (addMember), not counting this process. */
