@@ -183,6 +183,22 @@ function warmCodeCache() {
   if (!existsSync(`${outdir}/tbuild.js.code-cache`)) throw new Error("bundle: no code cache was written");
 }
 
+/** Kills the processes whose command line mentions `needle`; how many there were. */
+function killAll(needle) {
+  let killed = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(needle)) {
+        process.kill(Number(pid), "SIGKILL");
+        killed++;
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return killed;
+}
+
 /**
  * Workers of their own (a private runtime directory in `work`, TBUILD_WRITE_CODE_CACHE=1 in
  * their environment), one build through the client in a fresh store, and the worker that ran it
@@ -202,13 +218,8 @@ function warmWorkerCodeCache(work, ctx) {
     // Written at the worker's exit, after its client was told the exit code.
     for (let i = 0; i < 200 && !existsSync(cache); i++) execFileSync("sleep", ["0.05"]);
   } finally {
-    for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-      try {
-        if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(runtime)) process.kill(Number(pid), "SIGKILL");
-      } catch {
-        // gone meanwhile
-      }
-    }
+    // Pass after pass: a worker ending its command starts successors after a pass has listed the processes.
+    for (let pass = 0; pass < 100 && killAll(runtime) > 0; pass++) execFileSync("sleep", ["0.02"]);
   }
   if (!existsSync(cache)) console.warn("bundle: the warm worker wrote no code cache; workers will compile as they go");
 }

@@ -59,6 +59,13 @@ function readyWorkers(): number[] {
   return pids.sort((a, b) => a - b);
 }
 
+/** True while a process listens on a socket in the pool's directory (/proc/net/unix: flag __SO_ACCEPTCON). */
+function poolListens(): boolean {
+  return readFileSync("/proc/net/unix", "utf8")
+    .split("\n")
+    .some((line) => line.includes(` ${sockDir}/`) && line.trim().split(/\s+/)[3] === "00010000");
+}
+
 async function waitFor(what: string, cond: () => boolean, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -101,8 +108,12 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
   return new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stderr })));
 }
 
-afterAll(() => {
-  for (const pid of poolProcesses()) process.kill(pid, "SIGKILL");
+afterAll(async () => {
+  // Until none is left: a worker ending its command starts successors after a pass has listed the processes.
+  await waitFor("the pool to end", () => {
+    for (const pid of poolProcesses()) process.kill(pid, "SIGKILL");
+    return poolProcesses().length === 0 && !poolListens();
+  });
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -284,11 +295,33 @@ describe("the tbuild client and its warm workers", () => {
     mkdirSync(`${stale}.d`);
     expect(existsSync(stale)).toBe(true);
     for (const pid of poolProcesses()) process.kill(pid, "SIGKILL");
-    await waitFor("the workers to go", () => poolProcesses().length === 0);
+    // Gone from the process list and closed: a killed process's command line empties before its fds close.
+    await waitFor("the workers to go", () => poolProcesses().length === 0 && !poolListens());
     const r = client_(["version"]);
     expect(r.status).toBe(0);
     expect(ranWarm(r.stderr)).toBe(false);
     expect((await observe(() => client_(["images"]))).warm).toBe(true);
     expect(existsSync(stale) || existsSync(`${stale}.d`)).toBe(false);
+  });
+
+  it("starts the workers when the pool goes away as a client connects", async () => {
+    await someReady();
+    const [name] = readdirSync(sockDir).filter((n) => n.endsWith(".sock"));
+    const sock = path.join(sockDir, name!);
+    for (const pid of poolProcesses()) process.kill(pid, "SIGKILL");
+    await waitFor("the workers to go", () => poolProcesses().length === 0);
+    // A listener that accepts one connection, stops listening (its socket file left behind, as
+    // a killed pool leaves it) and drops the connection unanswered: what a client meets when
+    // the last workers exit between its connect and their accept.
+    rmSync(sock, { force: true });
+    const dying = spawn("/usr/bin/python3", ["-c", "import socket, sys\ns = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8)\nprint('listening', flush=True)\nc, _ = s.accept(); s.close(); c.close()", sock], { stdio: ["ignore", "pipe", "inherit"] });
+    const gone = new Promise((resolve) => dying.on("close", resolve));
+    await new Promise((resolve) => dying.stdout!.once("data", resolve));
+    const r = client_(["version"]);
+    await gone;
+    expect(r.status).toBe(0);
+    expect(ranWarm(r.stderr)).toBe(false);
+    // Nobody listened on the second try: that cold command started the workers.
+    expect((await observe(() => client_(["images"]))).warm).toBe(true);
   });
 });

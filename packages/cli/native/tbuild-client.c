@@ -27,7 +27,8 @@
  * checks the peer's uid with SO_PEERCRED. TBUILD_WARM=0 never uses a worker.
  *
  * Cold path: `node bundle/main.js ARGS`, with TBUILD_WARM_START=1 when no worker listens, so
- * that process starts the workers for the next command (launcher.ts).
+ * that process starts the workers for the next command (launcher.ts). A connection closed
+ * before any answer (nothing ran) is tried once more first.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -168,6 +169,8 @@ static int send_request(int sock, int argc, char **argv) {
   ssize_t sent;
   do sent = sendmsg(sock, &msg, MSG_NOSIGNAL);
   while (sent < 0 && errno == EINTR);
+  for (int i = 0; i < 3; i++)
+    if (fds[i] != i) close(fds[i]);
   if (sent != (ssize_t)sizeof magic) return -1;
 
   struct buf b = {0};
@@ -212,6 +215,41 @@ static uint32_t le32(const char *p) {
   return (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24;
 }
 
+/* What came of handing the command to a worker. */
+enum handover { HANDED, NO_WORKER, DROPPED, DECLINED, FAILED };
+
+/*
+ * One try: connects and sends the request. HANDED: a worker said "A" and runs the command
+ * (its connection in *sock, its pid in worker_pid). NO_WORKER: nobody listens. DROPPED: the
+ * connection closed before any answer (nothing ran).
+ */
+static enum handover hand_over(const struct sockaddr_un *addr, int argc, char **argv, int *sock_out) {
+  int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return FAILED;
+  if (connect(sock, (const struct sockaddr *)addr, sizeof *addr) != 0) {
+    int e = errno;
+    close(sock);
+    return e == ENOENT || e == ECONNREFUSED ? NO_WORKER : FAILED;
+  }
+  /* Until the worker says "A" nothing has run. */
+  char reply[5] = {0};
+  enum handover r = DROPPED;
+  if (send_request(sock, argc, argv) == 0 && read_all(sock, reply, 1) == 0) {
+    if (reply[0] == 'D') {
+      if (getenv("TBUILD_WARM_DEBUG")) say_why(sock);
+      r = DECLINED;
+    } else if (reply[0] == 'A' && read_all(sock, reply + 1, 4) == 0) {
+      worker_pid = (sig_atomic_t)le32(reply + 1);
+      *sock_out = sock;
+      return HANDED;
+    } else {
+      r = FAILED;
+    }
+  }
+  close(sock);
+  return r;
+}
+
 int main(int argc, char **argv) {
   if (find_bundle() != 0) {
     fprintf(stderr, "tbuild: cannot find the installation (/proc/self/exe)\n");
@@ -221,24 +259,25 @@ int main(int argc, char **argv) {
   if (warm && strcmp(warm, "0") == 0) cold(argv, 0);
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   if (socket_path(addr.sun_path, sizeof addr.sun_path) != 0) cold(argv, 0);
-  int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (sock < 0) cold(argv, 0);
-  if (connect(sock, (struct sockaddr *)&addr, sizeof addr) != 0) cold(argv, errno == ENOENT || errno == ECONNREFUSED);
-  /* Until the worker says "A" nothing has run: any failure before it runs the command here. */
-  if (send_request(sock, argc, argv) != 0) cold(argv, 0);
-  char reply[5] = {0};
-  if (read_all(sock, reply, 1) != 0 || reply[0] != 'A') {
-    if (reply[0] == 'D' && getenv("TBUILD_WARM_DEBUG")) say_why(sock);
-    close(sock);
+  int sock = -1;
+  for (int attempt = 0;; attempt++) {
+    enum handover r = hand_over(&addr, argc, argv, &sock);
+    if (r == HANDED) break;
+    /* Nobody listens: run it here, and that process starts the workers for the next command. */
+    if (r == NO_WORKER) cold(argv, 1);
+    /*
+     * Dropped unanswered: the worker that accepted was taken by another client in the same
+     * turn, or the pool was going away as this connected. Once more: another worker may be
+     * ready, or nobody listens now (and then the workers are started).
+     */
+    if (r == DROPPED && attempt == 0) continue;
     cold(argv, 0);
   }
-  if (read_all(sock, reply + 1, 4) != 0) cold(argv, 0);
 
   struct sigaction sa = {.sa_handler = forward};
   sigemptyset(&sa.sa_mask);
   int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
   for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) sigaction(sigs[i], &sa, NULL);
-  worker_pid = (sig_atomic_t)le32(reply + 1);
 
   char end[9] = {0};
   int r = read_all(sock, end, sizeof end);

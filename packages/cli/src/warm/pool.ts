@@ -17,9 +17,18 @@ import { processExists as alive } from "@tbuild/cache/process-info";
 /** The pool's directory for the workers listening on `socket`. */
 export const poolDir = (socket: string) => `${socket}.d`;
 
+/** Creates the pool's directory unless it exists; not its parent: a pool whose private directory was removed is over. */
+function ensurePoolDir(socket: string): void {
+  try {
+    mkdirSync(poolDir(socket), { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+}
+
 /** Creates the empty file `name` in the pool's directory. */
 function mark(socket: string, name: string): void {
-  mkdirSync(poolDir(socket), { recursive: true, mode: 0o700 });
+  ensurePoolDir(socket);
   closeSync(openSync(path.join(poolDir(socket), name), "w"));
 }
 
@@ -77,7 +86,7 @@ export function takeLoadingTurn(socket: string): boolean {
   const file = path.join(poolDir(socket), "loading");
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      mkdirSync(poolDir(socket), { recursive: true, mode: 0o700 });
+      ensurePoolDir(socket);
       const fd = openSync(file, "wx");
       writeSync(fd, String(process.pid));
       closeSync(fd);

@@ -206,7 +206,7 @@ async function serve(socket: string): Promise<void> {
   let idle = idleTimer();
   let taken = false;
   server.on("connection", (sock) => {
-    // Accepted with another in the same turn: its client sees the socket close unanswered and starts cold.
+    // Accepted with another in the same turn: its client sees the socket close unanswered and tries once more.
     if (taken) return sock.destroy();
     clearTimeout(idle);
     const fd = fdOf(sock);
@@ -224,6 +224,8 @@ async function serve(socket: string): Promise<void> {
         server.close();
         return run(sock, fd, got.fds, req, () => {
           leavePool(socket);
+          // The private directory was removed meanwhile (a logout, a test's clean-up): the pool is over.
+          if (!existsSync(poolDir(socket))) return;
           for (let i = 0; i < successors; i++) spawnWorker(socket, listening, true);
         });
       }
