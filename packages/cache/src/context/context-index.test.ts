@@ -1,9 +1,10 @@
-import { chmodSync, mkdirSync, symlinkSync, utimesSync, writeFileSync, readFileSync, existsSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync, readFileSync, existsSync } from "node:fs";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ContextError } from "../errors.js";
 import { scratchDir } from "../test-support/tmp.js";
 import { hashContext } from "./context-index.js";
+import { memoFileOf } from "./digest-memo.js";
 
 let tmp: ReturnType<typeof scratchDir>;
 let ctx: string;
@@ -254,5 +255,81 @@ describe("the persistent stat cache", () => {
     await idx.digest(["."]);
     await idx.save();
     expect(JSON.parse(readFileSync(cacheFile, "utf8")).v).toBeTypeOf("number");
+  });
+});
+
+describe("the digest memo", () => {
+  afterEach(() => vi.useRealTimers());
+  /** The clock this far ahead: every file is older than the memo's margin (ctimes cannot be set). */
+  const later = (s: number) => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + s * 1000);
+  };
+  const memoFile = () => memoFileOf(cacheFile);
+
+  it("serves the digests of an unchanged context without the stat cache, and nothing once anything covered changed", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 20; i++) files[`d${i % 4}/f${i}.txt`] = `content ${String(i).padStart(2, "0")}`;
+    tree(files);
+    later(10);
+    const first = await hashContext(ctx, { statCache: cacheFile });
+    const all = await first.digest(["."]);
+    const d1 = await first.digest(["d1"], { excludes: ["f5.txt"] });
+    expect(first.stats).toMatchObject({ filesHashed: 20, memoHits: 0 });
+    await first.save();
+    expect(existsSync(memoFile())).toBe(true);
+
+    const again = await hashContext(ctx, { statCache: cacheFile });
+    expect(await again.digest(["."])).toBe(all);
+    expect(await again.digest(["d1"], { excludes: ["f5.txt"] })).toBe(d1);
+    // Served whole: no content hash was looked up, not even in the stat cache.
+    expect(again.stats).toMatchObject({ filesHashed: 0, cacheHits: 0, memoHits: 2 });
+    // The same paths with other excludes is another request.
+    await again.digest(["d1"]);
+    expect(again.stats.memoHits).toBe(2);
+
+    // The same size, a later write: another fingerprint, so another state: computed again.
+    writeFileSync(path.join(ctx, "d2/f2.txt"), "content XX");
+    later(10);
+    const edited = await hashContext(ctx, { statCache: cacheFile });
+    const allEdited = await edited.digest(["."]);
+    expect(edited.stats).toMatchObject({ filesHashed: 1, memoHits: 0 });
+    expect(allEdited).not.toBe(all);
+    expect(await edited.digest(["d1"], { excludes: ["f5.txt"] })).toBe(d1);
+    await edited.save();
+
+    // A mode, a new file outside the selection, a removed one: each is another state.
+    for (const change of [
+      () => chmodSync(path.join(ctx, "d3/f3.txt"), 0o600),
+      () => writeFileSync(path.join(ctx, "d0/new.txt"), "new"),
+      () => rmSync(path.join(ctx, "d0/new.txt")),
+    ]) {
+      change();
+      later(10);
+      const idx = await hashContext(ctx, { statCache: cacheFile });
+      const fresh = await hashContext(ctx, { statCache: false });
+      expect(await idx.digest(["."])).toBe(await fresh.digest(["."]));
+      expect(await idx.digest(["d1"], { excludes: ["f5.txt"] })).toBe(d1);
+      expect(idx.stats.memoHits).toBe(0);
+      await idx.save();
+    }
+  });
+
+  it("remembers nothing for a context with a file changed within the margin", async () => {
+    tree({ "a.txt": "a", "b.txt": "b" });
+    later(10);
+    const old = await hashContext(ctx, { statCache: cacheFile });
+    await old.digest(["."]);
+    await old.save();
+    const remembered = readFileSync(memoFile(), "utf8");
+    vi.useRealTimers();
+    writeFileSync(path.join(ctx, "b.txt"), "B");
+    const recent = await hashContext(ctx, { statCache: cacheFile });
+    await recent.digest(["."]);
+    await recent.digest(["a.txt"]);
+    await recent.save();
+    expect(recent.stats.memoHits).toBe(0);
+    // The file still holds the old state's digests, which the new state never matches.
+    expect(readFileSync(memoFile(), "utf8")).toBe(remembered);
   });
 });

@@ -12,6 +12,7 @@ import { fingerprintOf, hashFile } from "./file-hasher.js";
 import { normalizeContextPath } from "./go-path.js";
 import { readIgnoreSpec } from "./ignore-file.js";
 import { PatternMatcher, type MatchInfo } from "./pattern-matcher.js";
+import { DigestMemo, memoFileOf, requestKey } from "./digest-memo.js";
 import { StatCache } from "./stat-cache.js";
 import { walkContext, type ContextEntry } from "./walk.js";
 
@@ -33,6 +34,8 @@ export interface ContextHashStats {
   bytesHashed: number;
   /** Content hashes served from the stat cache. */
   cacheHits: number;
+  /** Digests served from the digest memo (the context unchanged since they were taken). */
+  memoHits: number;
 }
 
 /** The indexed build context. */
@@ -73,11 +76,31 @@ function byPath(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The sorted views of the entries, made on first use: a no-op rebuild whose digests the memo has needs none. */
+interface Tree {
+  entries: Map<string, ContextEntry>;
+  children: Map<string, string[]>;
+}
+
+function sortedTree(walked: Map<string, ContextEntry>): Tree {
+  const sorted = [...walked.keys()].sort(byPath);
+  const entries = new Map(sorted.map((p) => [p, walked.get(p)!]));
+  const children = new Map<string, string[]>([["", []]]);
+  for (const p of sorted) {
+    const i = p.lastIndexOf("/");
+    const parent = i < 0 ? "" : p.slice(0, i);
+    let list = children.get(parent);
+    if (!list) children.set(parent, (list = []));
+    list.push(p);
+  }
+  return { entries, children };
+}
+
 class Index implements ContextIndex {
-  readonly stats: ContextHashStats = { filesHashed: 0, bytesHashed: 0, cacheHits: 0 };
-  readonly #entries: Map<string, ContextEntry>;
-  readonly #sorted: string[];
-  readonly #children = new Map<string, string[]>();
+  readonly stats: ContextHashStats = { filesHashed: 0, bytesHashed: 0, cacheHits: 0, memoHits: 0 };
+  #tree: Tree | undefined;
+  #cache: StatCache | undefined;
+  #cacheLoading: Promise<StatCache> | undefined;
   readonly #inflight = new Map<string, Promise<Digest>>();
   readonly #hashes = new Map<string, Digest>();
 
@@ -86,48 +109,51 @@ class Index implements ContextIndex {
     readonly ignoreFile: string | undefined,
     readonly excludes: readonly string[],
     readonly rootEntry: ContextEntry,
-    entries: Map<string, ContextEntry>,
+    /** The walk's entries, unsorted. */
+    private readonly walked: Map<string, ContextEntry>,
     private readonly fingerprints: Map<string, string>,
-    private readonly cache: StatCache,
-  ) {
-    this.#sorted = [...entries.keys()].sort(byPath);
-    this.#entries = new Map(this.#sorted.map((p) => [p, entries.get(p)!]));
-    this.#children.set("", []);
-    for (const p of this.#sorted) {
-      const i = p.lastIndexOf("/");
-      const parent = i < 0 ? "" : p.slice(0, i);
-      let list = this.#children.get(parent);
-      if (!list) this.#children.set(parent, (list = []));
-      list.push(p);
-    }
+    private readonly cacheFile: string | undefined,
+    private readonly memo: DigestMemo,
+  ) {}
+
+  get #sorted(): Tree {
+    return (this.#tree ??= sortedTree(this.walked));
+  }
+
+  /** The stat cache, loaded when a content hash is first needed. */
+  async #statCache(): Promise<StatCache> {
+    this.#cacheLoading ??= StatCache.load(this.cacheFile, this.root).then((c) => (this.#cache = c));
+    return this.#cacheLoading;
   }
 
   entries(): ReadonlyMap<string, ContextEntry> {
-    return this.#entries;
+    return this.#sorted.entries;
   }
 
   get(p: string): ContextEntry | undefined {
     const n = normalizeContextPath(p);
-    return n === "" ? this.rootEntry : this.#entries.get(n);
+    return n === "" ? this.rootEntry : this.walked.get(n);
   }
 
   children(dirPath: string): string[] {
     const n = normalizeContextPath(dirPath);
     const e = this.get(n);
     if (!e || e.type !== "dir") return [];
-    return [...(this.#children.get(n) ?? [])];
+    return [...(this.#sorted.children.get(n) ?? [])];
   }
 
-  contentHash(p: string): Promise<Digest> {
+  async contentHash(p: string): Promise<Digest> {
+    await this.#statCache();
     return this.#contentHash(normalizeContextPath(p), p);
   }
 
+  /** Needs the stat cache loaded (#statCache). */
   #contentHash(rel: string, shown: string): Promise<Digest> {
     const known = this.#hashes.get(rel) ?? this.#fromCache(rel);
     if (known) return Promise.resolve(known);
     const running = this.#inflight.get(rel);
     if (running) return running;
-    const entry = this.#entries.get(rel);
+    const entry = this.walked.get(rel);
     if (!entry) return Promise.reject(notFound(this.root, shown));
     if (entry.type !== "file") {
       return Promise.reject(new ContextError("ERR_NOT_A_FILE", `${shown} in the build context is not a regular file`, shown));
@@ -140,7 +166,7 @@ class Index implements ContextIndex {
   /** The hash from the stat cache when the file's fingerprint is unchanged (synchronous). */
   #fromCache(rel: string): Digest | undefined {
     const fp = this.fingerprints.get(rel);
-    const cached = fp === undefined ? undefined : this.cache.get(rel, fp);
+    const cached = fp === undefined ? undefined : this.#cache!.get(rel, fp);
     if (cached === undefined) return undefined;
     this.stats.cacheHits++;
     const d: Digest = `sha256:${cached}`;
@@ -163,8 +189,8 @@ class Index implements ContextIndex {
       entry.gid = Number(res.stat.gid);
       this.fingerprints.set(rel, fp);
     }
-    if (res.trusted) this.cache.set(rel, fp, res.hash);
-    else this.cache.delete(rel);
+    if (res.trusted) this.#cache!.set(rel, fp, res.hash);
+    else this.#cache!.delete(rel);
     const d: Digest = `sha256:${res.hash}`;
     this.#hashes.set(rel, d);
     return d;
@@ -185,8 +211,9 @@ class Index implements ContextIndex {
 
   /** Adds the subtree of `dir`, applying `--exclude` patterns relative to `base` (copy semantics). */
   #addBelow(base: string, dir: string, info: MatchInfo | undefined, m: PatternMatcher | undefined, out: Map<string, ContextEntry>, heldParents: ContextEntry[]): void {
-    for (const child of this.#children.get(dir) ?? []) {
-      const e = this.#entries.get(child)!;
+    const tree = this.#sorted;
+    for (const child of tree.children.get(dir) ?? []) {
+      const e = tree.entries.get(child)!;
       if (!m) {
         out.set(child, e);
         if (e.type === "dir") this.#addBelow(base, child, undefined, m, out, heldParents);
@@ -208,7 +235,20 @@ class Index implements ContextIndex {
   }
 
   async digest(paths: string[], opts: { excludes?: string[] } = {}): Promise<Digest> {
+    const key = requestKey(paths, opts.excludes);
+    const known = this.memo.get(key);
+    if (known) {
+      this.stats.memoHits++;
+      return known;
+    }
+    const d = await this.#digest(paths, opts);
+    this.memo.set(key, d);
+    return d;
+  }
+
+  async #digest(paths: string[], opts: { excludes?: string[] }): Promise<Digest> {
     const selected = this.select(paths, opts);
+    await this.#statCache();
     // Hash contents first (stat-cache hits synchronously, misses with bounded
     // concurrency), then feed records in path order.
     const files = selected.filter((e) => e.type === "file" && !this.#hashes.has(e.path) && this.#fromCache(e.path) === undefined);
@@ -241,7 +281,7 @@ class Index implements ContextIndex {
   }
 
   async save(): Promise<void> {
-    await this.cache.save();
+    await Promise.all([this.#cache?.save(), this.memo.save()]);
   }
 }
 
@@ -273,6 +313,7 @@ export async function hashContext(dir: string, opts: HashContextOptions = {}): P
   }
   const matcher = new PatternMatcher(excludes, ignoreFile ? path.basename(ignoreFile) : "excludes");
   const cacheFile = opts.statCache === false ? undefined : opts.statCache ?? new Layout(defaultStoreRoot()).contextStatCache(root);
-  const [walk, cache] = await Promise.all([walkContext(root, matcher), StatCache.load(cacheFile, root)]);
-  return new Index(root, ignoreFile, excludes, walk.rootEntry, walk.entries, walk.fingerprints, cache);
+  const walk = await walkContext(root, matcher);
+  const memo = await DigestMemo.load(cacheFile && memoFileOf(cacheFile), DIGEST_VERSION, root, walk.state);
+  return new Index(root, ignoreFile, excludes, walk.rootEntry, walk.entries, walk.fingerprints, cacheFile, memo);
 }

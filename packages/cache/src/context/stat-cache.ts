@@ -99,7 +99,7 @@ export class StatCache {
 }
 
 /** Removes temp files of our atomic writes left next to `file` by killed processes. */
-async function cleanStaleTemps(file: string): Promise<void> {
+export async function cleanStaleTemps(file: string): Promise<void> {
   const dir = path.dirname(file);
   const prefix = `.${path.basename(file)}.`;
   const names = await fsp.readdir(dir).catch(() => [] as string[]);

@@ -3,13 +3,15 @@
 // something below it, and is listed only if something below it is included (as
 // BuildKit's filtered walker emits parents lazily). Symlinks are never followed.
 //
-// Synchronous readdir/lstat on purpose: for tens of thousands of entries the promise
-// API measured ~4x slower (each call is a thread-pool round trip). The walk yields to
-// the event loop every few milliseconds.
-import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from "node:fs";
+// Synchronous listing on purpose (dir-stats.ts: one addon call per directory, else
+// readdir/lstat): for tens of thousands of entries the promise API measured ~4x slower (each
+// call is a thread-pool round trip). The walk yields to the event loop every few milliseconds.
+import { createHash } from "node:crypto";
+import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { ContextError } from "../errors.js";
-import { fingerprintOf } from "./file-hasher.js";
+import { STATE_MARGIN_S } from "./digest-memo.js";
+import { entryStatOf, isDirMode, listDir, type DirListing, type EntryStat } from "./dir-stats.js";
 import type { MatchInfo, PatternMatcher } from "./pattern-matcher.js";
 
 /** One entry of a build context. */
@@ -34,29 +36,39 @@ export interface WalkOutput {
   entries: Map<string, ContextEntry>;
   /** Stat fingerprints of included regular files (see `fingerprintOf`). */
   fingerprints: Map<string, string>;
+  /**
+   * sha256 of every included entry's path, mode, owner and fingerprint (or link target),
+   * the root's included: what a digest of any selection depends on (digest-memo.ts).
+   * Undefined when a file changed too recently for its fingerprint to vouch for its content.
+   */
+  state: string | undefined;
 }
 
-function typeOf(st: BigIntStats): ContextEntry["type"] {
-  if (st.isFile()) return "file";
-  if (st.isDirectory()) return "dir";
-  if (st.isSymbolicLink()) return "symlink";
-  return "other";
+/** Accumulates the walk's state hash from entry records (in walk order: the same tree, the same order). */
+class StateHash {
+  readonly #hash = createHash("sha256");
+  #buf = "";
+
+  add(e: ContextEntry, fingerprint: string | undefined): void {
+    this.#buf += `${e.path}\0${e.mode}\0${e.uid}\0${e.gid}\0${fingerprint ?? e.linkTarget ?? ""}\n`;
+    if (this.#buf.length > 65536) {
+      this.#hash.update(this.#buf);
+      this.#buf = "";
+    }
+  }
+
+  digest(): string {
+    return this.#hash.update(this.#buf).digest("hex");
+  }
 }
 
-/** Builds a ContextEntry from an lstat result. */
-export function toEntry(rel: string, abs: string, st: BigIntStats): ContextEntry {
-  const type = typeOf(st);
-  const e: ContextEntry = {
-    path: rel,
-    type,
-    mode: Number(st.mode),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    size: Number(st.size),
-    mtimeNs: st.mtimeNs,
-    dev: Number(st.dev),
-    ino: Number(st.ino),
-  };
+const S_IFMT = 0o170000;
+const TYPES: Record<number, ContextEntry["type"]> = { 0o100000: "file", 0o040000: "dir", 0o120000: "symlink" };
+
+/** Builds a ContextEntry from an entry's lstat. */
+export function toEntry(rel: string, abs: string, st: EntryStat): ContextEntry {
+  const type = TYPES[st.mode & S_IFMT] ?? "other";
+  const e: ContextEntry = { path: rel, type, mode: st.mode, uid: st.uid, gid: st.gid, size: st.size, mtimeNs: st.mtimeNs, dev: st.dev, ino: st.ino };
   if (type === "symlink") e.linkTarget = readlinkSync(abs);
   return e;
 }
@@ -78,44 +90,51 @@ interface Pending {
 
 /** Walks `root` (a real, absolute directory path) applying `matcher` as excludes. */
 export async function walkContext(root: string, matcher: PatternMatcher): Promise<WalkOutput> {
-  const rootStat = lstatSync(root, { bigint: true });
-  const rootEntry = toEntry("", root, rootStat);
+  const startSec = Date.now() / 1000;
+  const rootEntry = toEntry("", root, entryStatOf(lstatSync(root, { bigint: true })));
   const entries = new Map<string, ContextEntry>();
   const fingerprints = new Map<string, string>();
+  const state = new StateHash();
+  state.add(rootEntry, undefined);
+  let newestFileCtime = -Infinity;
   // Excluded directories we walk into, kept to be listed if something below is included.
   const heldDirs = new Map<string, ContextEntry>();
   const useMatcher = !matcher.empty;
   const stack: Pending[] = [{ rel: "", info: undefined, excluded: false }];
   let sliceStart = performance.now();
 
-  const include = (e: ContextEntry) => {
+  const include = (e: ContextEntry, fingerprint: string | undefined) => {
     entries.set(e.path, e);
+    state.add(e, fingerprint);
+    if (heldDirs.size === 0) return;
     // List excluded ancestors that now have an included descendant.
     let p = e.path;
     for (let i = p.lastIndexOf("/"); i > 0; i = p.lastIndexOf("/")) {
       p = p.slice(0, i);
       if (entries.has(p)) break;
       const held = heldDirs.get(p);
-      if (held) entries.set(p, held);
+      if (held) {
+        entries.set(p, held);
+        state.add(held, undefined);
+      }
     }
   };
 
   while (stack.length > 0) {
     const dir = stack.pop()!;
     const absDir = dir.rel === "" ? root : `${root}/${dir.rel}`;
-    let names: string[];
+    let listing: DirListing;
     try {
-      // Names only: every included entry is lstat'ed anyway, and excluded ones need a
-      // type only when the matcher cannot skip them outright.
-      names = readdirSync(absDir);
-
+      listing = listDir(absDir);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (dir.excluded && (code === "EACCES" || code === "EPERM")) continue;
       if (code === "ENOENT") continue; // removed while we walked
       throw new ContextError("ERR_CONTEXT_READ", `cannot read directory ${absDir} of the build context: ${(e as Error).message}`, absDir, { cause: e });
     }
-    for (const name of names) {
+    const names = listing.names;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
       const rel = dir.rel === "" ? name : `${dir.rel}/${name}`;
       let excluded = false;
       let info: MatchInfo | undefined;
@@ -131,22 +150,23 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
       // found again nor stored in a layer, so it is an error rather than a silent drop.
       if (!excluded && name.includes("\uFFFD")) checkNamesAreUtf8(absDir, dir.rel);
       const abs = `${absDir}/${name}`;
-      let st: BigIntStats;
+      let st: EntryStat;
       try {
-        st = lstatSync(abs, { bigint: true });
+        st = listing.stat(i);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === "ENOENT") continue;
         throw new ContextError("ERR_CONTEXT_READ", `cannot stat ${abs} in the build context: ${(e as Error).message}`, abs, { cause: e });
       }
-      if (excluded && !st.isDirectory()) continue;
+      if (excluded && !isDirMode(st.mode)) continue;
       const entry = toEntry(rel, abs, st);
       if (excluded) heldDirs.set(rel, entry);
-      else {
-        include(entry);
-        // Keep only the fingerprint string, not the stat object: fewer long-lived
+      else if (entry.type === "file") {
+        include(entry, st.fingerprint);
+        // Keep only the fingerprint string, not the stat: fewer long-lived
         // allocations make a 20,000-entry walk markedly cheaper on the garbage collector.
-        if (entry.type === "file") fingerprints.set(rel, fingerprintOf(st));
-      }
+        fingerprints.set(rel, st.fingerprint);
+        if (st.ctimeSec > newestFileCtime) newestFileCtime = st.ctimeSec;
+      } else include(entry, undefined);
       if (entry.type === "dir") stack.push({ rel, info, excluded });
     }
     if (performance.now() - sliceStart > 8) {
@@ -154,5 +174,5 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
       sliceStart = performance.now();
     }
   }
-  return { rootEntry, entries, fingerprints };
+  return { rootEntry, entries, fingerprints, state: newestFileCtime + STATE_MARGIN_S <= startSec ? state.digest() : undefined };
 }

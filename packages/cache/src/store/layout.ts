@@ -15,6 +15,7 @@
 //   <root>/tmp/<pid>.<start>.<rand>.<kind>      in-progress writes (same filesystem)
 //   <root>/quarantine/                   corrupt blobs moved out of the way
 //   <root>/contexts/<sha256(dir)>.json   persistent stat caches of build contexts
+//   <root>/contexts/<sha256(dir)>.digests.json   their digest memos (context/digest-memo.ts)
 //   <root>/registry-blobs/<sha256(registry)>.json  which repositories hold which blobs (pushes, pulls)
 import os from "node:os";
 import path from "node:path";

@@ -1,0 +1,143 @@
+// One directory of a build context, listed with the lstat of each entry: by the addon
+// native/dir-stats.node in one call per directory when it was built (`npm run build`; it says
+// why it is C), else by Node's readdirSync and one lstatSync per entry asked for. Both give the
+// same facts, so the stat cache's fingerprints (file-hasher.ts) do not depend on which ran.
+import { lstatSync, readdirSync, type BigIntStats } from "node:fs";
+import { createRequire } from "node:module";
+import { constants as osConstants } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { fingerprintOf } from "./file-hasher.js";
+
+/** What the walk keeps of an entry's lstat. */
+export interface EntryStat {
+  /** st_mode including the file-type bits. */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  dev: number;
+  ino: number;
+  mtimeNs: bigint;
+  /** ctime's whole seconds (digest-memo.ts: how recent a change is). */
+  ctimeSec: number;
+  /** The stat cache's fingerprint (file-hasher.ts `fingerprintOf`). */
+  fingerprint: string;
+}
+
+/** A directory's entries; `stat(i)` throws the entry's lstat error (with its errno `code`). */
+export interface DirListing {
+  readonly names: readonly string[];
+  stat(i: number): EntryStat;
+}
+
+const S_IFMT = 0o170000;
+export const isDirMode = (mode: number) => (mode & S_IFMT) === 0o040000;
+
+/** fingerprintOf's string for a stat whose ctime is given in seconds and nanoseconds. */
+function fingerprint(dev: number, ino: number, size: number, mtimeNs: bigint, ctimeSec: number, ctimeNsec: number): string {
+  // ctime in ns as its decimal string, without a BigInt for the common case (positive seconds).
+  const ctime = ctimeSec > 0 ? `${ctimeSec}${String(ctimeNsec).padStart(9, "0")}` : String(BigInt(ctimeSec) * 1_000_000_000n + BigInt(ctimeNsec));
+  return `${dev}:${ino}:${size}:${mtimeNs}:${ctime}`;
+}
+
+/** An EntryStat from Node's bigint lstat (the fallback, and files hashed after the walk). */
+export function entryStatOf(st: BigIntStats): EntryStat {
+  return {
+    mode: Number(st.mode),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    size: Number(st.size),
+    dev: Number(st.dev),
+    ino: Number(st.ino),
+    mtimeNs: st.mtimeNs,
+    ctimeSec: Number(st.ctimeNs / 1_000_000_000n),
+    fingerprint: fingerprintOf(st),
+  };
+}
+
+interface Addon {
+  list(dir: string): Buffer;
+}
+
+/** The addon, looked for in native/ beside this module's package (dist/context → ../../native) or the bundle's. */
+function loadAddon(): Addon | undefined {
+  if (process.env.TBUILD_DIR_STATS === "node") return undefined;
+  const req = createRequire(import.meta.url);
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 3; i++, dir = path.dirname(dir)) {
+    try {
+      return req(path.join(dir, "native", "dir-stats.node")) as Addon;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+const addon = loadAddon();
+
+/** Which lister runs: for tests and benchmarks. */
+export const dirStatsImpl: "addon" | "node" = addon ? "addon" : "node";
+
+const HEAD = 66;
+
+/** An lstat error as Node's fs would throw it: `code` the errno's name. */
+function errnoError(errno: number, dir: string, name: string): NodeJS.ErrnoException {
+  const code = Object.keys(osConstants.errno).find((k) => osConstants.errno[k as keyof typeof osConstants.errno] === errno) ?? "EIO";
+  const err: NodeJS.ErrnoException = new Error(`${code}: cannot lstat '${dir}/${name}'`);
+  err.code = code;
+  err.errno = -errno;
+  return err;
+}
+
+/** The addon's records for `dir`, decoded. */
+function listNative(a: Addon, dir: string): DirListing {
+  const buf = a.list(dir);
+  const names: string[] = [];
+  const offsets: number[] = [];
+  for (let p = 0; p < buf.length; ) {
+    const n = buf.readUInt16LE(p + 64);
+    offsets.push(p);
+    names.push(buf.toString("utf8", p + HEAD, p + HEAD + n));
+    p += HEAD + n;
+  }
+  return {
+    names,
+    stat(i) {
+      const p = offsets[i]!;
+      const err = buf.readUInt32LE(p);
+      if (err !== 0) throw errnoError(err, dir, names[i]!);
+      const dev = Number(buf.readBigUInt64LE(p + 24));
+      const ino = Number(buf.readBigUInt64LE(p + 32));
+      const size = Number(buf.readBigUInt64LE(p + 16));
+      const mtimeNs = buf.readBigInt64LE(p + 40) * 1_000_000_000n + BigInt(buf.readUInt32LE(p + 48));
+      const ctimeSec = Number(buf.readBigInt64LE(p + 56));
+      return {
+        mode: buf.readUInt32LE(p + 4),
+        uid: buf.readUInt32LE(p + 8),
+        gid: buf.readUInt32LE(p + 12),
+        size,
+        dev,
+        ino,
+        mtimeNs,
+        ctimeSec,
+        fingerprint: fingerprint(dev, ino, size, mtimeNs, ctimeSec, buf.readUInt32LE(p + 52)),
+      };
+    },
+  };
+}
+
+/** Node's readdir, and an lstat per entry asked for. */
+function listNode(dir: string): DirListing {
+  const names = readdirSync(dir);
+  return { names, stat: (i) => entryStatOf(lstatSync(`${dir}/${names[i]}`, { bigint: true })) };
+}
+
+/** Both listers, for the test that they agree; `addon` undefined when it was not built. */
+export const listers = { addon: addon && ((dir: string) => listNative(addon, dir)), node: listNode };
+
+/** Lists `dir` (an absolute path): its entries' names and, on demand, their lstat. */
+export function listDir(dir: string): DirListing {
+  return addon ? listNative(addon, dir) : listNode(dir);
+}
