@@ -103,6 +103,8 @@ class Index implements ContextIndex {
   #cacheLoading: Promise<StatCache> | undefined;
   readonly #inflight = new Map<string, Promise<Digest>>();
   readonly #hashes = new Map<string, Digest>();
+  /** Files whose hash was racily clean or whose stat changed since the walk. */
+  readonly #unvouched = new Set<string>();
 
   constructor(
     readonly root: string,
@@ -180,6 +182,8 @@ class Index implements ContextIndex {
     this.stats.filesHashed++;
     this.stats.bytesHashed += Number(res.stat.size);
     const fp = fingerprintOf(res.stat);
+    // The memo may not vouch for a digest built on this hash (digest-memo.ts).
+    if (!res.trusted || fp !== this.fingerprints.get(rel)) this.#unvouched.add(rel);
     if (fp !== this.fingerprints.get(rel)) {
       // Changed since the walk: describe what we actually hashed.
       entry.size = Number(res.stat.size);
@@ -241,13 +245,13 @@ class Index implements ContextIndex {
       this.stats.memoHits++;
       return known;
     }
-    const d = await this.#digest(paths, opts);
-    this.memo.set(key, d);
+    const selected = this.select(paths, opts);
+    const d = await this.#digest(selected);
+    if (!selected.some((e) => this.#unvouched.has(e.path))) this.memo.set(key, d);
     return d;
   }
 
-  async #digest(paths: string[], opts: { excludes?: string[] }): Promise<Digest> {
-    const selected = this.select(paths, opts);
+  async #digest(selected: ContextEntry[]): Promise<Digest> {
     await this.#statCache();
     // Hash contents first (stat-cache hits synchronously, misses with bounded
     // concurrency), then feed records in path order.

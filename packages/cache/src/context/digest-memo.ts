@@ -5,9 +5,10 @@
 // listing), so each digest asked for before is still right, and a no-op rebuild of a 20,000-file
 // context neither loads the stat cache nor hashes a 20,000-record listing again (~0.2 s).
 //
-// A state is only remembered when every entry's ctime was at least STATE_MARGIN_S older than
-// the walk: a file changed again within the same timestamp tick keeps its fingerprint (the
-// stat cache's "racily clean" case), and such a state must not vouch for anything.
+// A digest is only remembered when every content hash in it can vouch for its file: taken
+// from the stat cache, or read now and trusted (file-hasher.ts: not "racily clean", and the
+// file's stat unchanged since the walk). A later write to such a file lands in a later
+// timestamp tick, so it changes the fingerprint, and with it the state.
 //
 // Kept beside the stat cache (<store>/contexts/<sha256(root)>.digests.json), small: one state
 // and the digests asked for in it.
@@ -16,9 +17,6 @@ import path from "node:path";
 import type { Digest } from "@tbuild/oci";
 import { writeFileAtomic } from "../util/fs-util.js";
 import { cleanStaleTemps } from "./stat-cache.js";
-
-/** Entries changed this recently make a state that is not remembered. */
-export const STATE_MARGIN_S = 2;
 
 interface MemoFile {
   v: string;
@@ -38,7 +36,7 @@ export class DigestMemo {
     private readonly file: string | undefined,
     private readonly version: string,
     private readonly root: string,
-    /** The walk's state, or undefined when it is not to be remembered. */
+    /** The walk's state; undefined: nothing is remembered. */
     private readonly state: string | undefined,
     digests: Record<string, Digest>,
   ) {

@@ -19,8 +19,6 @@ export interface EntryStat {
   dev: number;
   ino: number;
   mtimeNs: bigint;
-  /** ctime's whole seconds (digest-memo.ts: how recent a change is). */
-  ctimeSec: number;
   /** The stat cache's fingerprint (file-hasher.ts `fingerprintOf`). */
   fingerprint: string;
 }
@@ -51,7 +49,6 @@ export function entryStatOf(st: BigIntStats): EntryStat {
     dev: Number(st.dev),
     ino: Number(st.ino),
     mtimeNs: st.mtimeNs,
-    ctimeSec: Number(st.ctimeNs / 1_000_000_000n),
     fingerprint: fingerprintOf(st),
   };
 }
@@ -121,7 +118,6 @@ function listNative(a: Addon, dir: string): DirListing {
         dev,
         ino,
         mtimeNs,
-        ctimeSec,
         fingerprint: fingerprint(dev, ino, size, mtimeNs, ctimeSec, buf.readUInt32LE(p + 52)),
       };
     },

@@ -10,7 +10,6 @@ import { createHash } from "node:crypto";
 import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { ContextError } from "../errors.js";
-import { STATE_MARGIN_S } from "./digest-memo.js";
 import { entryStatOf, isDirMode, listDir, type DirListing, type EntryStat } from "./dir-stats.js";
 import type { MatchInfo, PatternMatcher } from "./pattern-matcher.js";
 
@@ -39,9 +38,8 @@ export interface WalkOutput {
   /**
    * sha256 of every included entry's path, mode, owner and fingerprint (or link target),
    * the root's included: what a digest of any selection depends on (digest-memo.ts).
-   * Undefined when a file changed too recently for its fingerprint to vouch for its content.
    */
-  state: string | undefined;
+  state: string;
 }
 
 /** Accumulates the walk's state hash from entry records (in walk order: the same tree, the same order). */
@@ -90,13 +88,11 @@ interface Pending {
 
 /** Walks `root` (a real, absolute directory path) applying `matcher` as excludes. */
 export async function walkContext(root: string, matcher: PatternMatcher): Promise<WalkOutput> {
-  const startSec = Date.now() / 1000;
   const rootEntry = toEntry("", root, entryStatOf(lstatSync(root, { bigint: true })));
   const entries = new Map<string, ContextEntry>();
   const fingerprints = new Map<string, string>();
   const state = new StateHash();
   state.add(rootEntry, undefined);
-  let newestFileCtime = -Infinity;
   // Excluded directories we walk into, kept to be listed if something below is included.
   const heldDirs = new Map<string, ContextEntry>();
   const useMatcher = !matcher.empty;
@@ -165,7 +161,6 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
         // Keep only the fingerprint string, not the stat: fewer long-lived
         // allocations make a 20,000-entry walk markedly cheaper on the garbage collector.
         fingerprints.set(rel, st.fingerprint);
-        if (st.ctimeSec > newestFileCtime) newestFileCtime = st.ctimeSec;
       } else include(entry, undefined);
       if (entry.type === "dir") stack.push({ rel, info, excluded });
     }
@@ -174,5 +169,5 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
       sliceStart = performance.now();
     }
   }
-  return { rootEntry, entries, fingerprints, state: newestFileCtime + STATE_MARGIN_S <= startSec ? state.digest() : undefined };
+  return { rootEntry, entries, fingerprints, state: state.digest() };
 }
