@@ -262,6 +262,20 @@ describe("the persistent stat cache", () => {
   });
 });
 
+describe("selecting one path", () => {
+  it("takes the run of the sorted paths under it, as the tree walk with excludes does", async () => {
+    // Names that sort between "a" and "a/…": "a-b", "a.c" and "a0" are not under a.
+    tree({ "a/b/c.txt": "1", "a/b.txt": "2", "a-b/x": "3", "a.c/y": "4", "a0": "5", "b/a/z": "6", "a/é/ü": "7" });
+    const idx = await hashContext(ctx, { statCache: false });
+    for (const p of [".", "a", "a/b", "a/b.txt", "a-b", "b"]) {
+      const fast = idx.select([p]).map((e) => e.path);
+      // An exclude that matches nothing takes the general path.
+      expect(fast).toEqual(idx.select([p], { excludes: ["no-such-name"] }).map((e) => e.path));
+    }
+    expect(idx.select(["a"]).map((e) => e.path)).toEqual(["a", "a/b", "a/b.txt", "a/b/c.txt", "a/é", "a/é/ü"]);
+  });
+});
+
 describe("the digest memo", () => {
   const memoFile = () => memoFileOf(cacheFile);
 
