@@ -286,45 +286,70 @@ describe("the digest memo", () => {
     await sleep(120); // past the racy-clean window: the hashes read now can vouch for the files
     const first = await hashContext(ctx, { statCache: cacheFile });
     const all = await first.digest(["."]);
-    const d1 = await first.digest(["d1"], { excludes: ["f5.txt"] });
+    const d1 = await first.digest(["d1"]);
+    const d1Excluding = await first.digest(["d1"], { excludes: ["f5.txt"] });
     expect(first.stats).toMatchObject({ filesHashed: 20, memoHits: 0 });
     await first.save();
     expect(existsSync(memoFile())).toBe(true);
 
     const again = await hashContext(ctx, { statCache: cacheFile });
     expect(await again.digest(["."])).toBe(all);
-    expect(await again.digest(["d1"], { excludes: ["f5.txt"] })).toBe(d1);
+    expect(await again.digest(["d1"])).toBe(d1);
     // Served whole: no content hash was looked up, not even in the stat cache.
     expect(again.stats).toMatchObject({ filesHashed: 0, cacheHits: 0, memoHits: 2 });
-    // The same paths with other excludes is another request.
-    await again.digest(["d1"]);
+    // A COPY --exclude selection is computed each time.
+    expect(await again.digest(["d1"], { excludes: ["f5.txt"] })).toBe(d1Excluding);
     expect(again.stats.memoHits).toBe(2);
 
-    // The same size, a later write: another fingerprint, so another state: computed again.
+    // The same size, a later write: another state, and other content: computed again.
     writeFileSync(path.join(ctx, "d2/f2.txt"), "content XX");
     await sleep(120);
     const edited = await hashContext(ctx, { statCache: cacheFile });
     const allEdited = await edited.digest(["."]);
     expect(edited.stats).toMatchObject({ filesHashed: 1, memoHits: 0 });
     expect(allEdited).not.toBe(all);
-    expect(await edited.digest(["d1"], { excludes: ["f5.txt"] })).toBe(d1);
+    // d1 is covered by none of it: still served.
+    expect(await edited.digest(["d1"])).toBe(d1);
+    expect(edited.stats.memoHits).toBe(1);
     await edited.save();
 
-    // A mode, a new file outside the selection, a removed one: each is another state.
+    // A mode, a new file, a removed one: each changes what the digest of "." covers.
     for (const change of [
       () => chmodSync(path.join(ctx, "d3/f3.txt"), 0o600),
       () => writeFileSync(path.join(ctx, "d0/new.txt"), "new"),
       () => rmSync(path.join(ctx, "d0/new.txt")),
+      () => mkdirSync(path.join(ctx, "d0/empty")),
     ]) {
       change();
       await sleep(120);
       const idx = await hashContext(ctx, { statCache: cacheFile });
       const fresh = await hashContext(ctx, { statCache: false });
       expect(await idx.digest(["."])).toBe(await fresh.digest(["."]));
-      expect(await idx.digest(["d1"], { excludes: ["f5.txt"] })).toBe(d1);
       expect(idx.stats.memoHits).toBe(0);
       await idx.save();
     }
+  });
+
+  it("serves a digest after a touch (another state, the same content) and reads only the touched file", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 30; i++) files[`d${i % 3}/f${i}.txt`] = `content ${i}`;
+    tree(files);
+    await sleep(120);
+    const first = await hashContext(ctx, { statCache: cacheFile });
+    const all = await first.digest(["."]);
+    const one = await first.digest(["d1/f1.txt"]);
+    await first.save();
+    utimesSync(path.join(ctx, "d1/f1.txt"), new Date(), new Date());
+    await sleep(120);
+    const touched = await hashContext(ctx, { statCache: cacheFile });
+    expect(await touched.digest(["."])).toBe(all);
+    expect(await touched.digest(["d1/f1.txt"])).toBe(one);
+    expect(touched.stats).toMatchObject({ memoHits: 2, filesHashed: 1 });
+    await touched.save();
+    // The new state was remembered: the next build reads nothing.
+    const next = await hashContext(ctx, { statCache: cacheFile });
+    expect(await next.digest(["."])).toBe(all);
+    expect(next.stats).toMatchObject({ memoHits: 1, filesHashed: 0, cacheHits: 0 });
   });
 
   it("does not remember a digest over a racily clean file (written within a timestamp tick of its read)", async () => {

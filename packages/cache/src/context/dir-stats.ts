@@ -32,11 +32,9 @@ export interface DirListing {
 const S_IFMT = 0o170000;
 export const isDirMode = (mode: number) => (mode & S_IFMT) === 0o040000;
 
-/** fingerprintOf's string for a stat whose ctime is given in seconds and nanoseconds. */
-function fingerprint(dev: number, ino: number, size: number, mtimeNs: bigint, ctimeSec: number, ctimeNsec: number): string {
-  // ctime in ns as its decimal string, without a BigInt for the common case (positive seconds).
-  const ctime = ctimeSec > 0 ? `${ctimeSec}${String(ctimeNsec).padStart(9, "0")}` : String(BigInt(ctimeSec) * 1_000_000_000n + BigInt(ctimeNsec));
-  return `${dev}:${ino}:${size}:${mtimeNs}:${ctime}`;
+/** A time in ns as its decimal string, from seconds and nanoseconds (no BigInt for positive seconds). */
+function nsString(sec: number, nsec: number): string {
+  return sec > 0 ? `${sec}${String(nsec).padStart(9, "0")}` : String(BigInt(sec) * 1_000_000_000n + BigInt(nsec));
 }
 
 /** An EntryStat from Node's bigint lstat (the fallback, and files hashed after the walk). */
@@ -88,6 +86,10 @@ function errnoError(errno: number, dir: string, name: string): NodeJS.ErrnoExcep
   return err;
 }
 
+// 64-bit fields as two halves: exact below 2^53, and no BigInt per field.
+const u64 = (buf: Buffer, at: number) => buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * 0x1_0000_0000;
+const i64 = (buf: Buffer, at: number) => buf.readUInt32LE(at) + buf.readInt32LE(at + 4) * 0x1_0000_0000;
+
 /** The addon's records for `dir`, decoded. */
 function listNative(a: Addon, dir: string): DirListing {
   const buf = a.list(dir);
@@ -105,11 +107,12 @@ function listNative(a: Addon, dir: string): DirListing {
       const p = offsets[i]!;
       const err = buf.readUInt32LE(p);
       if (err !== 0) throw errnoError(err, dir, names[i]!);
-      const dev = Number(buf.readBigUInt64LE(p + 24));
-      const ino = Number(buf.readBigUInt64LE(p + 32));
-      const size = Number(buf.readBigUInt64LE(p + 16));
-      const mtimeNs = buf.readBigInt64LE(p + 40) * 1_000_000_000n + BigInt(buf.readUInt32LE(p + 48));
-      const ctimeSec = Number(buf.readBigInt64LE(p + 56));
+      const dev = u64(buf, p + 24);
+      const ino = u64(buf, p + 32);
+      const size = u64(buf, p + 16);
+      const mtimeSec = i64(buf, p + 40);
+      const mtimeNsec = buf.readUInt32LE(p + 48);
+      const mtime = nsString(mtimeSec, mtimeNsec);
       return {
         mode: buf.readUInt32LE(p + 4),
         uid: buf.readUInt32LE(p + 8),
@@ -117,8 +120,9 @@ function listNative(a: Addon, dir: string): DirListing {
         size,
         dev,
         ino,
-        mtimeNs,
-        fingerprint: fingerprint(dev, ino, size, mtimeNs, ctimeSec, buf.readUInt32LE(p + 52)),
+        mtimeNs: BigInt(mtime),
+        // fingerprintOf's string (file-hasher.ts), the same whichever lister ran.
+        fingerprint: `${dev}:${ino}:${size}:${mtime}:${nsString(i64(buf, p + 56), buf.readUInt32LE(p + 52))}`,
       };
     },
   };

@@ -21,9 +21,21 @@ const VERSION = 3;
 const MAX_UNSEEN_DAYS = 30;
 const HASH_LEN = 64;
 
+/**
+ * New hashes for less than 1/SAVE_MIN_PART of the entries (and fewer bytes than
+ * SAVE_MIN_BYTES) are not worth rewriting the whole file for (~30 ms for a 20,000-entry
+ * cache): those files are read again when next needed, and a rebuild after a touch is served
+ * by the digest memo anyway.
+ */
+const SAVE_MIN_PART = 64;
+const SAVE_MIN_BYTES = 8 << 20;
+
 export class StatCache {
   readonly #entries = new Map<string, string>();
+  /** Entries seen on another day than recorded: the file is rewritten to keep them. */
   #dirty = false;
+  #newHashes = 0;
+  #newBytes = 0;
   readonly #today = Math.floor(Date.now() / 86_400_000);
 
   private constructor(readonly file: string | undefined, readonly root: string) {}
@@ -66,20 +78,25 @@ export class StatCache {
     return hash;
   }
 
-  /** Remembers a freshly computed hash (only call with trusted, non-racy fingerprints). */
-  set(rel: string, fingerprint: string, hash: string): void {
+  /** Remembers a freshly computed hash of `size` bytes (only call with trusted, non-racy fingerprints). */
+  set(rel: string, fingerprint: string, hash: string, size = 0): void {
     this.#entries.set(rel, `${fingerprint} ${hash} ${this.#today}`);
-    this.#dirty = true;
+    this.#newHashes++;
+    this.#newBytes += size;
   }
 
-  /** Forgets a path (its content changed while we read it, or it is racily clean). */
+  /** Forgets a path (its content changed while we read it, or it is racily clean); a stale entry is harmless, so this alone does not rewrite the file. */
   delete(rel: string): void {
-    if (this.#entries.delete(rel)) this.#dirty = true;
+    this.#entries.delete(rel);
   }
 
-  /** Writes the cache atomically (temp file + rename) if anything changed; an unwritable location is ignored. */
+  /**
+   * Writes the cache atomically (temp file + rename) when it learnt enough to be worth it, or
+   * entries were seen on a new day; an unwritable location is ignored.
+   */
   async save(): Promise<void> {
-    if (!this.file || !this.#dirty) return;
+    if (!this.file) return;
+    if (!this.#dirty && (this.#newHashes === 0 || (this.#newHashes * SAVE_MIN_PART < this.#entries.size && this.#newBytes < SAVE_MIN_BYTES))) return;
     const e: string[] = [];
     for (const [rel, v] of this.#entries) {
       const seen = Number(v.slice(v.lastIndexOf(" ") + 1));
@@ -91,6 +108,8 @@ export class StatCache {
       await cleanStaleTemps(this.file);
       await writeFileAtomic(this.file, JSON.stringify({ v: VERSION, root: this.root, e }));
       this.#dirty = false;
+      this.#newHashes = 0;
+      this.#newBytes = 0;
     } catch (err) {
       // The stat cache only saves time: a read-only or full disk must not fail a build.
       if (!["EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT"].includes((err as NodeJS.ErrnoException).code ?? "")) throw err;

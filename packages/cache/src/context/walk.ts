@@ -36,19 +36,22 @@ export interface WalkOutput {
   /** Stat fingerprints of included regular files (see `fingerprintOf`). */
   fingerprints: Map<string, string>;
   /**
-   * sha256 of every included entry's path, mode, owner and fingerprint (or link target),
-   * the root's included: what a digest of any selection depends on (digest-memo.ts).
+   * For the context root ("") and every included directory, the sha256 of its included
+   * children's names, modes, owners and fingerprints (or link targets): what the content of
+   * its listing depends on (digest-memo.ts).
    */
-  state: string;
+  dirStates: Map<string, string>;
+  /** The included children of the root ("") and of every included directory, unsorted. */
+  dirChildren: Map<string, ContextEntry[]>;
 }
 
-/** Accumulates the walk's state hash from entry records (in walk order: the same tree, the same order). */
+/** A directory's state, from its children's records (in walk order: the same tree, the same order). */
 class StateHash {
   readonly #hash = createHash("sha256");
   #buf = "";
 
-  add(e: ContextEntry, fingerprint: string | undefined): void {
-    this.#buf += `${e.path}\0${e.mode}\0${e.uid}\0${e.gid}\0${fingerprint ?? e.linkTarget ?? ""}\n`;
+  add(name: string, e: ContextEntry, fingerprint: string | undefined): void {
+    this.#buf += `${name}\0${e.mode}\0${e.uid}\0${e.gid}\0${fingerprint ?? e.linkTarget ?? ""}\n`;
     if (this.#buf.length > 65536) {
       this.#hash.update(this.#buf);
       this.#buf = "";
@@ -91,28 +94,38 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
   const rootEntry = toEntry("", root, entryStatOf(lstatSync(root, { bigint: true })));
   const entries = new Map<string, ContextEntry>();
   const fingerprints = new Map<string, string>();
-  const state = new StateHash();
-  state.add(rootEntry, undefined);
   // Excluded directories we walk into, kept to be listed if something below is included.
   const heldDirs = new Map<string, ContextEntry>();
   const useMatcher = !matcher.empty;
   const stack: Pending[] = [{ rel: "", info: undefined, excluded: false }];
   let sliceStart = performance.now();
+  const states = new Map<string, StateHash>([["", new StateHash()]]);
+  const dirChildren = new Map<string, ContextEntry[]>([["", []]]);
 
-  const include = (e: ContextEntry, fingerprint: string | undefined) => {
+  /** Lists `e` (named `name`) in its parent directory `parent`, which is listed already. */
+  const place = (parent: string, name: string, e: ContextEntry, fingerprint: string | undefined) => {
     entries.set(e.path, e);
-    state.add(e, fingerprint);
-    if (heldDirs.size === 0) return;
-    // List excluded ancestors that now have an included descendant.
-    let p = e.path;
+    states.get(parent)!.add(name, e, fingerprint);
+    dirChildren.get(parent)!.push(e);
+    if (e.type === "dir") {
+      states.set(e.path, new StateHash());
+      dirChildren.set(e.path, []);
+    }
+  };
+  /** Lists the excluded ancestors of `rel` that now have an included descendant, from the top down. */
+  const placeHeldAncestors = (rel: string) => {
+    const held: ContextEntry[] = [];
+    let p = rel;
     for (let i = p.lastIndexOf("/"); i > 0; i = p.lastIndexOf("/")) {
       p = p.slice(0, i);
       if (entries.has(p)) break;
-      const held = heldDirs.get(p);
-      if (held) {
-        entries.set(p, held);
-        state.add(held, undefined);
-      }
+      const h = heldDirs.get(p);
+      if (h) held.push(h);
+    }
+    for (let j = held.length - 1; j >= 0; j--) {
+      const h = held[j]!;
+      const i = h.path.lastIndexOf("/");
+      place(i < 0 ? "" : h.path.slice(0, i), h.path.slice(i + 1), h, undefined);
     }
   };
 
@@ -156,12 +169,14 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
       if (excluded && !isDirMode(st.mode)) continue;
       const entry = toEntry(rel, abs, st);
       if (excluded) heldDirs.set(rel, entry);
-      else if (entry.type === "file") {
-        include(entry, st.fingerprint);
+      else {
+        if (heldDirs.size > 0) placeHeldAncestors(rel);
+        const fingerprint = entry.type === "file" ? st.fingerprint : undefined;
+        place(dir.rel, name, entry, fingerprint);
         // Keep only the fingerprint string, not the stat: fewer long-lived
         // allocations make a 20,000-entry walk markedly cheaper on the garbage collector.
-        fingerprints.set(rel, st.fingerprint);
-      } else include(entry, undefined);
+        if (fingerprint !== undefined) fingerprints.set(rel, fingerprint);
+      }
       if (entry.type === "dir") stack.push({ rel, info, excluded });
     }
     if (performance.now() - sliceStart > 8) {
@@ -169,5 +184,7 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
       sliceStart = performance.now();
     }
   }
-  return { rootEntry, entries, fingerprints, state: state.digest() };
+  const dirStates = new Map<string, string>();
+  for (const [dir, state] of states) dirStates.set(dir, state.digest());
+  return { rootEntry, entries, fingerprints, dirStates, dirChildren };
 }
