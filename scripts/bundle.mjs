@@ -142,12 +142,12 @@ chmodSync(`${outdir}/main.js`, 0o755);
 // A warm worker's starter: the same loader, for warm-worker.js.
 await build({ entryPoints: [`${root}packages/cli/dist/warm-launcher.js`], outfile: `${outdir}/warm.js`, bundle: true, format: "cjs", platform: "node", target: "node20", charset: "ascii", logLevel: "warning" });
 
-// The sandbox helper and the context walk's addon are found next to the code that runs them
+// The sandbox helper and the addons (context walk, extended attributes) are found next to the code that runs them
 // (enter-helper.ts, dir-stats.ts); the warm-start
 // client finds main.js and warm.js one directory up from itself, and warm.js its addon in
 // native/ (packages/cli/native).
 mkdirSync(`${outdir}/native`, { recursive: true });
-for (const built of [`${root}packages/builder/native/tbuild-enter`, `${root}packages/cache/native/dir-stats.node`, `${root}packages/cli/native/tbuild`, `${root}packages/cli/native/warm.node`, `${root}packages/cli/native/warm-wait`]) {
+for (const built of [`${root}packages/builder/native/tbuild-enter`, `${root}packages/cache/native/dir-stats.node`, `${root}packages/oci/native/xattrs.node`, `${root}packages/cli/native/tbuild`, `${root}packages/cli/native/warm.node`, `${root}packages/cli/native/warm-wait`]) {
   if (existsSync(built)) copyFileSync(built, `${outdir}/native/${path.basename(built)}`);
 }
 

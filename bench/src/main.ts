@@ -38,7 +38,7 @@ async function makeEngines(env: BenchEnv, peers: boolean, remote = false): Promi
     if (typeof buildkit === "string") throw new Error(`--remote needs BuildKit: ${buildkit}`);
     return [new TbuildRemoteEngine(buildkit), buildkit];
   }
-  const engines: Engine[] = [new TbuildEngine(env.dirs.stores, log)];
+  const engines: Engine[] = [new TbuildEngine(env.dirs.stores, log, env.baseRef)];
   if (!peers) return engines;
   const buildah = await BuildahEngine.create(path.join(env.dirs.root, "buildah"), env.registry.host, log);
   if (typeof buildah === "string") say(`skipping buildah: ${buildah}`);
@@ -90,7 +90,7 @@ async function measure(env: BenchEnv, opts: BenchOptions, engines: Engine[]): Pr
   process.stdout.write(`${summaryTable(samples, env.workloads.map((w) => w.name), peers, opts.runs)}\n\n`);
   process.stdout.write(`### tbuild build phases (from --progress rawjson timestamps)\n\n${phasesTable(samples, env.workloads.map((w) => w.name), median(nodeStartsMs))}\n\n`);
   for (const e of engines) process.stdout.write(`- export of ${e.name}: ${e.exportNote}\n`);
-  process.stdout.write(`- cold builds pull the base image ${env.baseRef} from the local registry (all engines)\n`);
+  process.stdout.write(`- cold builds start without build cache or built images, the base image ${env.baseRef} resolved from the local registry; its layers are local for tbuild (pulled into the fresh store before the timed build) and BuildKit (Docker's layer store keeps them through \`builder prune -af\`: its cold logs fetch only the manifest and config), not for buildah (\`rmi -a\`: it downloads them)\n`);
   if (peers.includes("buildkit")) process.stdout.write("- binfmt_misc's qemu handlers were off while measuring: BuildKit 0.8 runs a probe per emulator on every build (~1.2 s here with them on; bench/src/emulators.ts)\n");
   process.stdout.write(`- raw runs: ${env.dirs.results} (session ${session}); logs: ${env.dirs.logs}\n`);
 }

@@ -7,7 +7,8 @@ export * from "./errors.js";
 export * from "./digest.js";
 // Layers
 export * from "./layer/source.js";
-export { inUserNamespace, isOverlayXattr, overlayXattrPrefix, readXattrs, readXattrsOf, writeXattrs, type XattrMap, type Xattrs } from "./layer/xattr.js";
+export { inUserNamespace, isOverlayXattr, overlayXattrPrefix, readXattrs, readXattrsOf, writeXattrs, xattrReader, type XattrMap, type Xattrs } from "./layer/xattr.js";
+export { loadNativeAddon } from "./util/native-addon.js";
 export * from "./layer/compression.js";
 export * from "./layer/write-layer.js";
 export * from "./layer/unpack.js";

@@ -1,8 +1,9 @@
 // Pulls one platform of an image from its registry into the store: layers streamed into
 // blob writers (verified; skipped when already stored), then config and manifest, then
 // the name. A failure leaves no name recorded and no partial blob.
-import { parseReference, RegistryClient, type Digest, type ImageReference, type Platform, type Descriptor } from "@tbuild/oci";
+import { hostPlatform, parseReference, RegistryClient, type Digest, type ImageReference, type Platform, type Descriptor } from "@tbuild/oci";
 import type { BlobWriter, Store } from "@tbuild/cache";
+import { readStoredImage, stateOfStoredImage } from "../image-state/load-image.js";
 import { manifestBlobs, rememberBlobs } from "./blob-locations.js";
 
 export interface PullOptions {
@@ -16,6 +17,11 @@ export interface PullOptions {
    * one name serves every target of a multi-platform build (as in containerd's store).
    */
   nameIndex?: boolean;
+  /**
+   * Unpack every layer into its snapshot now, as `docker pull` extracts them, so that the
+   * first build on the image does not (FROM unpacks what is not unpacked yet anyway).
+   */
+  unpack?: boolean;
 }
 
 export interface PulledToStore {
@@ -57,6 +63,10 @@ export async function pullToStore(store: Store, ref: ImageReference, opts: PullO
     if (named !== image.descriptor) {
       await protect([named.digest]);
       await store.putBlob(image.index!.bytes, { digest: named.digest });
+    }
+    if (opts.unpack) {
+      const stored = await readStoredImage(store, image.descriptor.digest, opts.platform ?? hostPlatform());
+      await stateOfStoredImage(store, stored, (refs) => lease.add(refs, { pending: true }));
     }
     await store.putImage(name, { manifest: named.digest, mediaType: named.mediaType });
     await rememberBlobs(store, ref, manifestBlobs([image.manifest]));

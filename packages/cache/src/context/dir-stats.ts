@@ -3,10 +3,8 @@
 // why it is C), else by Node's readdirSync and one lstatSync per entry asked for. Both give the
 // same facts, so the stat cache's fingerprints (file-hasher.ts) do not depend on which ran.
 import { lstatSync, readdirSync, type BigIntStats } from "node:fs";
-import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { loadNativeAddon } from "@tbuild/oci";
 import { fingerprintOf } from "./file-hasher.js";
 
 /** What the walk keeps of an entry's lstat. */
@@ -55,22 +53,8 @@ interface Addon {
   list(dir: string): Buffer;
 }
 
-/** The addon, looked for in native/ beside this module's package (dist/context → ../../native) or the bundle's. */
-function loadAddon(): Addon | undefined {
-  if (process.env.TBUILD_DIR_STATS === "node") return undefined;
-  const req = createRequire(import.meta.url);
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 3; i++, dir = path.dirname(dir)) {
-    try {
-      return req(path.join(dir, "native", "dir-stats.node")) as Addon;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-const addon = loadAddon();
+// TBUILD_DIR_STATS=node: Node's lister, as without the addon (benchmarks compare the two).
+const addon = process.env.TBUILD_DIR_STATS === "node" ? undefined : loadNativeAddon<Addon>("dir-stats.node", import.meta.url);
 
 /** Which lister runs: for tests and benchmarks. */
 export const dirStatsImpl: "addon" | "node" = addon ? "addon" : "node";

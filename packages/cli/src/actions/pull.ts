@@ -1,6 +1,6 @@
 // `tbuild pull REF`: an image from its registry into the local store (one platform:
-// the host's, or --platform), every blob verified; the name points at that platform's
-// manifest. The builder's pullToStore does the work (FROM uses it too).
+// the host's, or --platform), every blob verified and every layer unpacked; the name points
+// at that platform's manifest. The builder's pullToStore does the work (FROM uses it too).
 
 import type { Command } from "commander";
 import { parseImageRef } from "../images/image-ref.js";
@@ -22,6 +22,8 @@ export default async function pullAction(cmd: Command): Promise<number> {
   const pulled = await withStore(f, async (store) => {
     if (!f.quiet) process.stderr.write(`pulling ${ref.toString()}\n`);
     return pullToStore(store, ref, {
+      // As docker pull: the layers extracted, so the first build on the image has them ready.
+      unpack: true,
       ...(platformText ? { platform: parsePlatform(platformText) } : {}),
       ...(f.insecure ? { insecureRegistries: [ref.registry] } : {}),
     });
