@@ -14,7 +14,7 @@ import { readIgnoreSpec } from "./ignore-file.js";
 import { PatternMatcher, type MatchInfo } from "./pattern-matcher.js";
 import { DigestMemo, memoFileOf, requestKey, type MemoEntry } from "./digest-memo.js";
 import { StatCache } from "./stat-cache.js";
-import { walkContext, type ContextEntry } from "./walk.js";
+import { walkContext, type ContextEntry, type WalkOutput } from "./walk.js";
 
 export type { ContextEntry };
 
@@ -124,19 +124,18 @@ class Index implements ContextIndex {
     readonly root: string,
     readonly ignoreFile: string | undefined,
     readonly excludes: readonly string[],
-    readonly rootEntry: ContextEntry,
-    /** The walk's entries, unsorted. */
-    private readonly walked: Map<string, ContextEntry>,
-    private readonly fingerprints: Map<string, string>,
-    /** The walk's directory states and children (walk.ts). */
-    private readonly dirStates: Map<string, string>,
-    private readonly dirChildren: Map<string, ContextEntry[]>,
+    /** The walk: entries made on demand (walk.ts). */
+    private readonly walk: WalkOutput,
     private readonly cacheFile: string | undefined,
     private readonly memo: DigestMemo,
   ) {}
 
+  get rootEntry(): ContextEntry {
+    return this.walk.rootEntry;
+  }
+
   get #sorted(): Tree {
-    return (this.#tree ??= sortedTree(this.walked));
+    return (this.#tree ??= sortedTree(this.walk.entries));
   }
 
   /** The stat cache, loaded when a content hash is first needed. */
@@ -151,7 +150,7 @@ class Index implements ContextIndex {
 
   get(p: string): ContextEntry | undefined {
     const n = normalizeContextPath(p);
-    return n === "" ? this.rootEntry : this.walked.get(n);
+    return this.walk.get(n);
   }
 
   children(dirPath: string): string[] {
@@ -172,8 +171,8 @@ class Index implements ContextIndex {
     if (known) return Promise.resolve(known);
     const running = this.#inflight.get(rel);
     if (running) return running;
-    const entry = this.walked.get(rel);
-    if (!entry) return Promise.reject(notFound(this.root, shown));
+    const entry = this.walk.get(rel);
+    if (!entry || rel === "") return Promise.reject(notFound(this.root, shown));
     if (entry.type !== "file") {
       return Promise.reject(new ContextError("ERR_NOT_A_FILE", `${shown} in the build context is not a regular file`, shown));
     }
@@ -184,7 +183,7 @@ class Index implements ContextIndex {
 
   /** The hash from the stat cache when the file's fingerprint is unchanged (synchronous). */
   #fromCache(rel: string): Digest | undefined {
-    const fp = this.fingerprints.get(rel);
+    const fp = this.walk.fingerprint(rel);
     const cached = fp === undefined ? undefined : this.#cache!.get(rel, fp);
     if (cached === undefined) return undefined;
     this.stats.cacheHits++;
@@ -194,21 +193,21 @@ class Index implements ContextIndex {
   }
 
   async #hash(rel: string, entry: ContextEntry): Promise<Digest> {
-    const walked = this.fingerprints.get(rel);
+    const walked = this.walk.fingerprint(rel);
     const res = await hashFile(path.join(this.root, rel), walked === undefined ? undefined : { fingerprint: walked, size: entry.size });
     this.stats.filesHashed++;
     this.stats.bytesHashed += Number(res.stat.size);
     const fp = fingerprintOf(res.stat);
     // The memo may not vouch for a digest built on this hash (digest-memo.ts).
-    if (!res.trusted || fp !== this.fingerprints.get(rel)) this.#unvouched.add(rel);
-    if (fp !== this.fingerprints.get(rel)) {
+    if (!res.trusted || fp !== walked) this.#unvouched.add(rel);
+    if (fp !== walked) {
       // Changed since the walk: describe what we actually hashed.
       entry.size = Number(res.stat.size);
       entry.mtimeNs = res.stat.mtimeNs;
       entry.mode = Number(res.stat.mode);
       entry.uid = Number(res.stat.uid);
       entry.gid = Number(res.stat.gid);
-      this.fingerprints.set(rel, fp);
+      this.walk.refingerprint(rel, fp);
     }
     if (res.trusted) this.#cache!.set(rel, fp, res.hash, Number(res.stat.size));
     else this.#cache!.delete(rel);
@@ -290,7 +289,7 @@ class Index implements ContextIndex {
     if (covered && !selected.some((e) => this.#unvouched.has(e.path))) {
       const entry: MemoEntry = { digest: d, tops: {}, dirs: {} };
       for (const [p, e] of covered.tops) entry.tops[p] = [this.#recordState(e), await this.#recordContent(e)];
-      for (const dir of covered.dirs) entry.dirs[dir] = [this.dirStates.get(dir)!, await this.#dirContent(dir)];
+      for (const dir of covered.dirs) entry.dirs[dir] = [this.walk.dirState(dir)!, await this.#dirContent(dir)];
       this.memo.set(key, entry);
     }
     return d;
@@ -306,7 +305,7 @@ class Index implements ContextIndex {
       tops.set(rel, e);
     }
     const dirs: string[] = [];
-    for (const dir of this.dirStates.keys()) {
+    for (const dir of this.walk.dirPaths()) {
       for (const [top, e] of tops) {
         if (e.type === "dir" && (top === "" || dir === top || dir.startsWith(`${top}/`))) {
           dirs.push(dir);
@@ -328,21 +327,21 @@ class Index implements ContextIndex {
     const renewed: MemoEntry = { digest: m.digest, tops: { ...m.tops }, dirs: { ...m.dirs } };
     let changed = false;
     let vouched = true;
-    const check = async (was: [string, string] | undefined, state: string, content: () => Promise<string>, files: ContextEntry[]): Promise<[string, string] | false | undefined> => {
+    const check = async (was: [string, string] | undefined, state: string, content: () => Promise<string>, files: () => ContextEntry[]): Promise<[string, string] | false | undefined> => {
       if (!was) return false;
       if (was[0] === state) return undefined;
       if ((await content()) !== was[1]) return false;
       changed = true;
-      if (files.some((e) => this.#unvouched.has(e.path))) vouched = false;
+      if (files().some((e) => this.#unvouched.has(e.path))) vouched = false;
       return [state, was[1]];
     };
     for (const [p, e] of covered.tops) {
-      const r = await check(m.tops[p], this.#recordState(e), () => this.#recordContent(e), [e]);
+      const r = await check(m.tops[p], this.#recordState(e), () => this.#recordContent(e), () => [e]);
       if (r === false) return undefined;
       if (r) renewed.tops[p] = r;
     }
     for (const dir of covered.dirs) {
-      const r = await check(m.dirs[dir], this.dirStates.get(dir)!, () => this.#dirContent(dir), this.dirChildren.get(dir)!);
+      const r = await check(m.dirs[dir], this.walk.dirState(dir)!, () => this.#dirContent(dir), () => [...this.walk.entriesIn(dir)!.values()]);
       if (r === false) return undefined;
       if (r) renewed.dirs[dir] = r;
     }
@@ -352,7 +351,7 @@ class Index implements ContextIndex {
 
   /** A requested path's own record as the walk saw it. */
   #recordState(e: ContextEntry): string {
-    return `${e.type}\0${e.mode}\0${e.uid}\0${e.gid}\0${this.fingerprints.get(e.path) ?? e.linkTarget ?? ""}`;
+    return `${e.type}\0${e.mode}\0${e.uid}\0${e.gid}\0${this.walk.fingerprint(e.path) ?? e.linkTarget ?? ""}`;
   }
 
   /** A record as the digest takes it: type, mode, owner, size and content. */
@@ -363,7 +362,7 @@ class Index implements ContextIndex {
 
   /** The hash of a directory's children's records, sorted by name. */
   async #dirContent(dir: string): Promise<string> {
-    const children = [...this.dirChildren.get(dir)!].sort((a, b) => byPath(a.path, b.path));
+    const children = [...this.walk.entriesIn(dir)!.values()].sort((a, b) => byPath(a.path, b.path));
     const h = createHash("sha256");
     for (const e of children) h.update(`${e.path}\0${await this.#recordContent(e)}\n`);
     return h.digest("hex");
@@ -437,5 +436,5 @@ export async function hashContext(dir: string, opts: HashContextOptions = {}): P
   const cacheFile = opts.statCache === false ? undefined : opts.statCache ?? new Layout(defaultStoreRoot()).contextStatCache(root);
   const walk = await walkContext(root, matcher);
   const memo = await DigestMemo.load(cacheFile && memoFileOf(cacheFile), DIGEST_VERSION, root);
-  return new Index(root, ignoreFile, excludes, walk.rootEntry, walk.entries, walk.fingerprints, walk.dirStates, walk.dirChildren, cacheFile, memo);
+  return new Index(root, ignoreFile, excludes, walk, cacheFile, memo);
 }

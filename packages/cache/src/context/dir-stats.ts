@@ -2,6 +2,7 @@
 // native/dir-stats.node in one call per directory when it was built (`npm run build`; it says
 // why it is C), else by Node's readdirSync and one lstatSync per entry asked for. Both give the
 // same facts, so the stat cache's fingerprints (file-hasher.ts) do not depend on which ran.
+import { createHash } from "node:crypto";
 import { lstatSync, readdirSync, type BigIntStats } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { loadNativeAddon } from "@tbuild/oci";
@@ -21,10 +22,17 @@ export interface EntryStat {
   fingerprint: string;
 }
 
-/** A directory's entries; `stat(i)` throws the entry's lstat error (with its errno `code`). */
+/** A directory's entries; `mode` and `stat` throw the entry's lstat error (with its errno `code`). */
 export interface DirListing {
   readonly names: readonly string[];
+  /** st_mode alone: what the walk needs of most entries. */
+  mode(i: number): number;
   stat(i: number): EntryStat;
+  /**
+   * A hash of every entry's name and stat as listed (the excluded ones' too): the same for an
+   * unchanged directory listed the same way (digest-memo.ts).
+   */
+  state(): string;
 }
 
 const S_IFMT = 0o170000;
@@ -85,12 +93,17 @@ function listNative(a: Addon, dir: string): DirListing {
     names.push(buf.toString("utf8", p + HEAD, p + HEAD + n));
     p += HEAD + n;
   }
+  const check = (i: number) => {
+    const err = buf.readUInt32LE(offsets[i]!);
+    if (err !== 0) throw errnoError(err, dir, names[i]!);
+    return offsets[i]!;
+  };
   return {
     names,
+    mode: (i) => buf.readUInt32LE(check(i) + 4),
+    state: () => createHash("sha256").update(buf).digest("hex"),
     stat(i) {
-      const p = offsets[i]!;
-      const err = buf.readUInt32LE(p);
-      if (err !== 0) throw errnoError(err, dir, names[i]!);
+      const p = check(i);
       const dev = u64(buf, p + 24);
       const ino = u64(buf, p + 32);
       const size = u64(buf, p + 16);
@@ -112,10 +125,42 @@ function listNative(a: Addon, dir: string): DirListing {
   };
 }
 
-/** Node's readdir, and an lstat per entry asked for. */
+/** Node's readdir, and an lstat per entry asked for (once). */
 function listNode(dir: string): DirListing {
   const names = readdirSync(dir);
-  return { names, stat: (i) => entryStatOf(lstatSync(`${dir}/${names[i]}`, { bigint: true })) };
+  const stats = new Map<number, EntryStat | Error>();
+  const stat = (i: number): EntryStat => {
+    let st = stats.get(i);
+    if (st === undefined) {
+      try {
+        st = entryStatOf(lstatSync(`${dir}/${names[i]}`, { bigint: true }));
+      } catch (e) {
+        st = e as Error;
+      }
+      stats.set(i, st);
+    }
+    if (st instanceof Error) throw st;
+    return st;
+  };
+  return {
+    names,
+    mode: (i) => stat(i).mode,
+    stat,
+    state() {
+      const h = createHash("sha256");
+      names.forEach((name, i) => {
+        let record: string;
+        try {
+          const st = stat(i);
+          record = `${st.mode}\0${st.uid}\0${st.gid}\0${st.fingerprint}`;
+        } catch (e) {
+          record = (e as NodeJS.ErrnoException).code ?? "error";
+        }
+        h.update(`${name}\0${record}\n`);
+      });
+      return h.digest("hex");
+    },
+  };
 }
 
 /** Both listers, for the test that they agree; `addon` undefined when it was not built. */

@@ -6,7 +6,10 @@
 // Synchronous listing on purpose (dir-stats.ts: one addon call per directory, else
 // readdir/lstat): for tens of thousands of entries the promise API measured ~4x slower (each
 // call is a thread-pool round trip). The walk yields to the event loop every few milliseconds.
-import { createHash } from "node:crypto";
+//
+// The walk decides what is included and keeps each directory's listing; the entries are made
+// from it when first asked for, a directory at a time. A rebuild whose digests the memo
+// serves (digest-memo.ts) asks for a handful: per file, the walk reads only its mode.
 import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { ContextError } from "../errors.js";
@@ -29,48 +32,102 @@ export interface ContextEntry {
   ino: number;
 }
 
-export interface WalkOutput {
-  rootEntry: ContextEntry;
-  /** Every included entry (root excluded), unsorted. */
-  entries: Map<string, ContextEntry>;
-  /** Stat fingerprints of included regular files (see `fingerprintOf`). */
-  fingerprints: Map<string, string>;
-  /**
-   * For the context root ("") and every included directory, the sha256 of its included
-   * children's names, modes, owners and fingerprints (or link targets): what the content of
-   * its listing depends on (digest-memo.ts).
-   */
-  dirStates: Map<string, string>;
-  /** The included children of the root ("") and of every included directory, unsorted. */
-  dirChildren: Map<string, ContextEntry[]>;
+/** One walked directory: its listing and which of its entries are included. */
+interface WalkedDir {
+  listing: DirListing;
+  included: number[];
 }
 
-/** A directory's state, from its children's records (in walk order: the same tree, the same order). */
-class StateHash {
-  readonly #hash = createHash("sha256");
-  #buf = "";
+/** The walked context: entries made on demand from the directories' listings. */
+export class WalkOutput {
+  readonly #made = new Map<string, Map<string, ContextEntry>>();
+  readonly #fingerprints = new Map<string, string>();
+  readonly #states = new Map<string, string>();
+  #all: Map<string, ContextEntry> | undefined;
 
-  add(name: string, e: ContextEntry, fingerprint: string | undefined): void {
-    this.#buf += `${name}\0${e.mode}\0${e.uid}\0${e.gid}\0${fingerprint ?? e.linkTarget ?? ""}\n`;
-    if (this.#buf.length > 65536) {
-      this.#hash.update(this.#buf);
-      this.#buf = "";
+  constructor(
+    readonly rootEntry: ContextEntry,
+    /** The root ("") and every included directory, in walk order. */
+    private readonly dirs: Map<string, WalkedDir>,
+    /** Link targets of included symlinks, read during the walk. */
+    private readonly links: Map<string, string>,
+  ) {}
+
+  /**
+   * For the root ("") and every included directory, a hash of its listing (names and stats of
+   * its entries as listed): what its children's records depend on (digest-memo.ts).
+   */
+  dirState(dir: string): string | undefined {
+    let state = this.#states.get(dir);
+    if (state === undefined) {
+      state = this.dirs.get(dir)?.listing.state();
+      if (state !== undefined) this.#states.set(dir, state);
     }
+    return state;
   }
 
-  digest(): string {
-    return this.#hash.update(this.#buf).digest("hex");
+  /** The root ("") and every included directory. */
+  dirPaths(): IterableIterator<string> {
+    return this.dirs.keys();
+  }
+
+  /** The included entries of directory `dir` ("" for the root), by path; undefined for no included directory. */
+  entriesIn(dir: string): Map<string, ContextEntry> | undefined {
+    let made = this.#made.get(dir);
+    if (made) return made;
+    const d = this.dirs.get(dir);
+    if (!d) return undefined;
+    made = new Map();
+    for (const i of d.included) {
+      const name = d.listing.names[i]!;
+      const rel = dir === "" ? name : `${dir}/${name}`;
+      const st = d.listing.stat(i);
+      made.set(rel, toEntry(rel, st, this.links.get(rel)));
+      // Only the fingerprint string is kept of the stat: fewer long-lived allocations.
+      if (isFileMode(st.mode)) this.#fingerprints.set(rel, st.fingerprint);
+    }
+    this.#made.set(dir, made);
+    return made;
+  }
+
+  /** One entry; "" is the root. */
+  get(rel: string): ContextEntry | undefined {
+    if (rel === "") return this.rootEntry;
+    const i = rel.lastIndexOf("/");
+    return this.entriesIn(i < 0 ? "" : rel.slice(0, i))?.get(rel);
+  }
+
+  /** The stat fingerprint of an included regular file as walked (see `fingerprintOf`). */
+  fingerprint(rel: string): string | undefined {
+    this.get(rel);
+    return this.#fingerprints.get(rel);
+  }
+
+  /** Records that `rel` was found changed after the walk (its entry is updated by the caller). */
+  refingerprint(rel: string, fingerprint: string): void {
+    this.#fingerprints.set(rel, fingerprint);
+  }
+
+  /** Every included entry (root excluded), in walk order. */
+  get entries(): Map<string, ContextEntry> {
+    if (!this.#all) {
+      this.#all = new Map();
+      for (const dir of this.dirs.keys()) for (const [rel, e] of this.entriesIn(dir)!) this.#all.set(rel, e);
+    }
+    return this.#all;
   }
 }
 
 const S_IFMT = 0o170000;
 const TYPES: Record<number, ContextEntry["type"]> = { 0o100000: "file", 0o040000: "dir", 0o120000: "symlink" };
+const isFileMode = (mode: number) => (mode & S_IFMT) === 0o100000;
+const isLinkMode = (mode: number) => (mode & S_IFMT) === 0o120000;
 
-/** Builds a ContextEntry from an entry's lstat. */
-export function toEntry(rel: string, abs: string, st: EntryStat): ContextEntry {
+/** Builds a ContextEntry from an entry's lstat (and a symlink's target). */
+export function toEntry(rel: string, st: EntryStat, linkTarget?: string): ContextEntry {
   const type = TYPES[st.mode & S_IFMT] ?? "other";
   const e: ContextEntry = { path: rel, type, mode: st.mode, uid: st.uid, gid: st.gid, size: st.size, mtimeNs: st.mtimeNs, dev: st.dev, ino: st.ino };
-  if (type === "symlink") e.linkTarget = readlinkSync(abs);
+  if (type === "symlink") e.linkTarget = linkTarget ?? "";
   return e;
 }
 
@@ -91,41 +148,25 @@ interface Pending {
 
 /** Walks `root` (a real, absolute directory path) applying `matcher` as excludes. */
 export async function walkContext(root: string, matcher: PatternMatcher): Promise<WalkOutput> {
-  const rootEntry = toEntry("", root, entryStatOf(lstatSync(root, { bigint: true })));
-  const entries = new Map<string, ContextEntry>();
-  const fingerprints = new Map<string, string>();
-  // Excluded directories we walk into, kept to be listed if something below is included.
-  const heldDirs = new Map<string, ContextEntry>();
+  const rootEntry = toEntry("", entryStatOf(lstatSync(root, { bigint: true })));
+  const dirs = new Map<string, WalkedDir>();
+  const links = new Map<string, string>();
+  // Excluded directories we walk into (with their place in their parent's listing), kept to
+  // be included if something below is included.
+  const heldDirs = new Map<string, { parent: string; index: number }>();
   const useMatcher = !matcher.empty;
   const stack: Pending[] = [{ rel: "", info: undefined, excluded: false }];
   let sliceStart = performance.now();
-  const states = new Map<string, StateHash>([["", new StateHash()]]);
-  const dirChildren = new Map<string, ContextEntry[]>([["", []]]);
 
-  /** Lists `e` (named `name`) in its parent directory `parent`, which is listed already. */
-  const place = (parent: string, name: string, e: ContextEntry, fingerprint: string | undefined) => {
-    entries.set(e.path, e);
-    states.get(parent)!.add(name, e, fingerprint);
-    dirChildren.get(parent)!.push(e);
-    if (e.type === "dir") {
-      states.set(e.path, new StateHash());
-      dirChildren.set(e.path, []);
-    }
-  };
-  /** Lists the excluded ancestors of `rel` that now have an included descendant, from the top down. */
-  const placeHeldAncestors = (rel: string) => {
-    const held: ContextEntry[] = [];
+  /** Includes the excluded ancestors of `rel` that now have an included descendant. */
+  const includeHeldAncestors = (rel: string) => {
     let p = rel;
     for (let i = p.lastIndexOf("/"); i > 0; i = p.lastIndexOf("/")) {
       p = p.slice(0, i);
-      if (entries.has(p)) break;
-      const h = heldDirs.get(p);
-      if (h) held.push(h);
-    }
-    for (let j = held.length - 1; j >= 0; j--) {
-      const h = held[j]!;
-      const i = h.path.lastIndexOf("/");
-      place(i < 0 ? "" : h.path.slice(0, i), h.path.slice(i + 1), h, undefined);
+      const held = heldDirs.get(p);
+      if (!held) break; // included already (or the root)
+      heldDirs.delete(p);
+      dirs.get(held.parent)!.included.push(held.index);
     }
   };
 
@@ -141,6 +182,8 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
       if (code === "ENOENT") continue; // removed while we walked
       throw new ContextError("ERR_CONTEXT_READ", `cannot read directory ${absDir} of the build context: ${(e as Error).message}`, absDir, { cause: e });
     }
+    const walked: WalkedDir = { listing, included: [] };
+    dirs.set(dir.rel, walked);
     const names = listing.names;
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
@@ -158,33 +201,31 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
       // Node decodes a name that is not UTF-8 with U+FFFD: such a file could be neither
       // found again nor stored in a layer, so it is an error rather than a silent drop.
       if (!excluded && name.includes("\uFFFD")) checkNamesAreUtf8(absDir, dir.rel);
-      const abs = `${absDir}/${name}`;
-      let st: EntryStat;
+      let mode: number;
       try {
-        st = listing.stat(i);
+        mode = listing.mode(i);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === "ENOENT") continue;
+        const abs = `${absDir}/${name}`;
         throw new ContextError("ERR_CONTEXT_READ", `cannot stat ${abs} in the build context: ${(e as Error).message}`, abs, { cause: e });
       }
-      if (excluded && !isDirMode(st.mode)) continue;
-      const entry = toEntry(rel, abs, st);
-      if (excluded) heldDirs.set(rel, entry);
-      else {
-        if (heldDirs.size > 0) placeHeldAncestors(rel);
-        const fingerprint = entry.type === "file" ? st.fingerprint : undefined;
-        place(dir.rel, name, entry, fingerprint);
-        // Keep only the fingerprint string, not the stat: fewer long-lived
-        // allocations make a 20,000-entry walk markedly cheaper on the garbage collector.
-        if (fingerprint !== undefined) fingerprints.set(rel, fingerprint);
+      const isDir = isDirMode(mode);
+      if (excluded) {
+        if (isDir) heldDirs.set(rel, { parent: dir.rel, index: i });
+      } else {
+        if (heldDirs.size > 0) includeHeldAncestors(rel);
+        walked.included.push(i);
+        if (isLinkMode(mode)) links.set(rel, readlinkSync(`${absDir}/${name}`));
       }
-      if (entry.type === "dir") stack.push({ rel, info, excluded });
+      if (isDir) stack.push({ rel, info, excluded });
     }
     if (performance.now() - sliceStart > 8) {
       await yieldToLoop();
       sliceStart = performance.now();
     }
   }
-  const dirStates = new Map<string, string>();
-  for (const [dir, state] of states) dirStates.set(dir, state.digest());
-  return { rootEntry, entries, fingerprints, dirStates, dirChildren };
+  // Held directories nothing below was included in are not part of the context (nor is
+  // anything below them: an included entry below would have included them).
+  for (const held of heldDirs.keys()) dirs.delete(held);
+  return new WalkOutput(rootEntry, dirs, links);
 }
