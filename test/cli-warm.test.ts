@@ -66,6 +66,22 @@ function poolListens(): boolean {
     .some((line) => line.includes(` ${sockDir}/`) && line.trim().split(/\s+/)[3] === "00010000");
 }
 
+/** Kills every process of this file's pool, pass after pass until none is left and the socket is closed. */
+async function killPool(): Promise<void> {
+  // A worker ending its command starts successors after a pass has listed the processes; a
+  // killed process's command line empties before its fds close.
+  await waitFor("the pool to end", () => {
+    for (const pid of poolProcesses()) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return poolProcesses().length === 0 && !poolListens();
+  });
+}
+
 async function waitFor(what: string, cond: () => boolean, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -109,11 +125,7 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
 }
 
 afterAll(async () => {
-  // Until none is left: a worker ending its command starts successors after a pass has listed the processes.
-  await waitFor("the pool to end", () => {
-    for (const pid of poolProcesses()) process.kill(pid, "SIGKILL");
-    return poolProcesses().length === 0 && !poolListens();
-  });
+  await killPool();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -294,9 +306,7 @@ describe("the tbuild client and its warm workers", () => {
     spawnSync(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, "SIGKILL"))`]);
     mkdirSync(`${stale}.d`);
     expect(existsSync(stale)).toBe(true);
-    for (const pid of poolProcesses()) process.kill(pid, "SIGKILL");
-    // Gone from the process list and closed: a killed process's command line empties before its fds close.
-    await waitFor("the workers to go", () => poolProcesses().length === 0 && !poolListens());
+    await killPool();
     const r = client_(["version"]);
     expect(r.status).toBe(0);
     expect(ranWarm(r.stderr)).toBe(false);
@@ -308,8 +318,7 @@ describe("the tbuild client and its warm workers", () => {
     await someReady();
     const [name] = readdirSync(sockDir).filter((n) => n.endsWith(".sock"));
     const sock = path.join(sockDir, name!);
-    for (const pid of poolProcesses()) process.kill(pid, "SIGKILL");
-    await waitFor("the workers to go", () => poolProcesses().length === 0);
+    await killPool();
     // A listener that accepts one connection, stops listening (its socket file left behind, as
     // a killed pool leaves it) and drops the connection unanswered: what a client meets when
     // the last workers exit between its connect and their accept.

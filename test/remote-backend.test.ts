@@ -369,7 +369,10 @@ describe.skipIf(missing || !existsSync("/usr/bin/docker-registry") || !existsSyn
       const out = path.join(work, "authbase-out");
       const { result } = await remote({ context: ctx, outputs: [{ type: "local", dest: out }] });
       expect(readFileSync(path.join(out, "p"), "utf8")).toBe("pulled\n");
-      expect(result.steps[0]?.status).toBe("ran"); // FROM pulled
+      // The tag resolves only through the password-protected registry (removed locally above):
+      // that is the credentials at work. Its layers may be known to the daemon already (the same
+      // fixture's content, from other builds), so FROM may be reported cached rather than pulled.
+      expect(["ran", "cached"]).toContain(result.steps[0]?.status);
     } finally {
       if (saved === undefined) delete process.env.DOCKER_CONFIG;
       else process.env.DOCKER_CONFIG = saved;

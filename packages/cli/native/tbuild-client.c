@@ -105,9 +105,10 @@ static int socket_path(char *out, size_t size) {
   return 0;
 }
 
+/* Writes all of p to the socket; a closed peer is an error, not SIGPIPE. */
 static int write_all(int fd, const char *p, size_t n) {
   while (n > 0) {
-    ssize_t w = write(fd, p, n);
+    ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) return -1;
     p += w;
