@@ -12,7 +12,8 @@ import { fingerprintOf, hashFile } from "./file-hasher.js";
 import { normalizeContextPath } from "./go-path.js";
 import { readIgnoreSpec } from "./ignore-file.js";
 import { PatternMatcher, type MatchInfo } from "./pattern-matcher.js";
-import { DigestMemo, memoFileOf, requestKey, type MemoEntry } from "./digest-memo.js";
+import { DigestMemo, memoFileOf, requestKey } from "./digest-memo.js";
+import { coverageOf, memoEntryFor, servedFromMemo, type CoverageSource } from "./memo-coverage.js";
 import { StatCache } from "./stat-cache.js";
 import { walkContext, type ContextEntry, type WalkOutput } from "./walk.js";
 
@@ -278,94 +279,25 @@ class Index implements ContextIndex {
     // COPY --exclude selections are not remembered (digest-memo.ts).
     const remember = !opts.excludes?.length;
     const key = requestKey(paths);
-    const covered = remember ? this.#covered(paths) : undefined;
-    const known = covered && (await this.#fromMemo(key, covered));
+    const covered = remember ? coverageOf(this.walk, paths.map(normalizeContextPath)) : undefined;
+    const known = covered && (await servedFromMemo(this.#memoSource, this.memo, key, covered));
     if (known) {
       this.stats.memoHits++;
       return known;
     }
     const selected = this.select(paths, opts);
     const d = await this.#digest(selected);
-    if (covered && !selected.some((e) => this.#unvouched.has(e.path))) {
-      const entry: MemoEntry = { digest: d, tops: {}, dirs: {} };
-      for (const [p, e] of covered.tops) entry.tops[p] = [this.#recordState(e), await this.#recordContent(e)];
-      for (const dir of covered.dirs) entry.dirs[dir] = [this.walk.dirState(dir)!, await this.#dirContent(dir)];
-      this.memo.set(key, entry);
-    }
+    if (covered && !selected.some((e) => this.#unvouched.has(e.path))) this.memo.set(key, await memoEntryFor(this.#memoSource, d, covered));
     return d;
   }
 
-  /** What a digest of `paths` covers: their own records, and every directory at or below them. */
-  #covered(paths: string[]): { tops: Map<string, ContextEntry>; dirs: string[] } | undefined {
-    const tops = new Map<string, ContextEntry>();
-    for (const p of paths) {
-      const rel = normalizeContextPath(p);
-      const e = this.get(rel);
-      if (!e) return undefined; // the digest itself says what is missing
-      tops.set(rel, e);
-    }
-    const dirs: string[] = [];
-    for (const dir of this.walk.dirPaths()) {
-      for (const [top, e] of tops) {
-        if (e.type === "dir" && (top === "" || dir === top || dir.startsWith(`${top}/`))) {
-          dirs.push(dir);
-          break;
-        }
-      }
-    }
-    return { tops, dirs };
-  }
-
-  /**
-   * The remembered digest of `key` when what it covered is unchanged: each record and
-   * directory of the same state, or, where the state differs, of the same content (then
-   * remembered with its new state, if its hashes vouch for it).
-   */
-  async #fromMemo(key: string, covered: { tops: Map<string, ContextEntry>; dirs: string[] }): Promise<Digest | undefined> {
-    const m = this.memo.get(key);
-    if (!m || Object.keys(m.tops).length !== covered.tops.size || Object.keys(m.dirs).length !== covered.dirs.length) return undefined;
-    const renewed: MemoEntry = { digest: m.digest, tops: { ...m.tops }, dirs: { ...m.dirs } };
-    let changed = false;
-    let vouched = true;
-    const check = async (was: [string, string] | undefined, state: string, content: () => Promise<string>, files: () => ContextEntry[]): Promise<[string, string] | false | undefined> => {
-      if (!was) return false;
-      if (was[0] === state) return undefined;
-      if ((await content()) !== was[1]) return false;
-      changed = true;
-      if (files().some((e) => this.#unvouched.has(e.path))) vouched = false;
-      return [state, was[1]];
+  /** What the digest memo's checks need of this index (memo-coverage.ts). */
+  get #memoSource(): CoverageSource {
+    return {
+      walk: this.walk,
+      contentHash: (rel) => this.#hashes.get(rel) ?? this.contentHash(rel),
+      vouches: (rel) => !this.#unvouched.has(rel),
     };
-    for (const [p, e] of covered.tops) {
-      const r = await check(m.tops[p], this.#recordState(e), () => this.#recordContent(e), () => [e]);
-      if (r === false) return undefined;
-      if (r) renewed.tops[p] = r;
-    }
-    for (const dir of covered.dirs) {
-      const r = await check(m.dirs[dir], this.walk.dirState(dir)!, () => this.#dirContent(dir), () => [...this.walk.entriesIn(dir)!.values()]);
-      if (r === false) return undefined;
-      if (r) renewed.dirs[dir] = r;
-    }
-    if (changed && vouched) this.memo.set(key, renewed);
-    return m.digest;
-  }
-
-  /** A requested path's own record as the walk saw it. */
-  #recordState(e: ContextEntry): string {
-    return `${e.type}\0${e.mode}\0${e.uid}\0${e.gid}\0${this.walk.fingerprint(e.path) ?? e.linkTarget ?? ""}`;
-  }
-
-  /** A record as the digest takes it: type, mode, owner, size and content. */
-  async #recordContent(e: ContextEntry): Promise<string> {
-    const content = e.type === "file" ? (this.#hashes.get(e.path) ?? (await this.contentHash(e.path))) : e.type === "symlink" ? e.linkTarget! : "";
-    return `${e.type}\0${e.mode.toString(8)}\0${e.uid}\0${e.gid}\0${e.type === "file" ? e.size : 0}\0${content}`;
-  }
-
-  /** The hash of a directory's children's records, sorted by name. */
-  async #dirContent(dir: string): Promise<string> {
-    const children = [...this.walk.entriesIn(dir)!.values()].sort((a, b) => byPath(a.path, b.path));
-    const h = createHash("sha256");
-    for (const e of children) h.update(`${e.path}\0${await this.#recordContent(e)}\n`);
-    return h.digest("hex");
   }
 
   async #digest(selected: ContextEntry[]): Promise<Digest> {
