@@ -52,7 +52,13 @@ function readyWorkers(): number[] {
   const live = new Set(poolProcesses());
   const pids: number[] = [];
   for (const pool of existsSync(sockDir) ? readdirSync(sockDir).filter((n) => n.endsWith(".sock.d")) : []) {
-    for (const name of readdirSync(path.join(sockDir, pool))) {
+    let names: string[];
+    try {
+      names = readdirSync(path.join(sockDir, pool));
+    } catch {
+      continue; // a seed replacing this pool's directory meanwhile
+    }
+    for (const name of names) {
       if (name.startsWith("ready.") && live.has(Number(name.slice(6)))) pids.push(Number(name.slice(6)));
     }
   }
