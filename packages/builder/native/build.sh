@@ -2,6 +2,8 @@
 # Compiles tbuild-enter, the sandbox helper of the default executor (see tbuild-enter.c
 # for why it is C). Needs gcc and libseccomp's headers (Debian: gcc, libseccomp-dev);
 # without them it says so and tbuild falls back to the runc executor.
+# Self-contained (not ../../../scripts/native-build.sh): it ships with @tbuild/builder and
+# is run from node_modules by library users (packages/builder/README.md).
 set -euo pipefail
 cd "$(dirname "$0")"
 if ! command -v cc >/dev/null || [ ! -e /usr/include/seccomp.h ]; then
