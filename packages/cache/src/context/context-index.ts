@@ -13,6 +13,7 @@ import { normalizeContextPath } from "./go-path.js";
 import { readIgnoreSpec } from "./ignore-file.js";
 import { PatternMatcher, type MatchInfo } from "./pattern-matcher.js";
 import { DigestMemo, memoFileOf, requestKey } from "./digest-memo.js";
+import { DIGEST_VERSION, digestRecord } from "./digest-record.js";
 import { coverageOf, memoEntryFor, servedFromMemo, type CoverageSource } from "./memo-coverage.js";
 import { StatCache } from "./stat-cache.js";
 import { walkContext, type ContextEntry, type WalkOutput } from "./walk.js";
@@ -69,7 +70,6 @@ export interface ContextIndex {
   save(): Promise<void>;
 }
 
-const DIGEST_VERSION = "tbuild-context-digest/v1";
 /** Concurrent content reads (big files are streamed asynchronously). */
 const HASH_CONCURRENCY = 4;
 
@@ -321,9 +321,7 @@ class Index implements ContextIndex {
     const h = createHash("sha256");
     let buf = `${DIGEST_VERSION}\0`;
     for (const e of selected) {
-      const content = e.type === "file" ? this.#hashes.get(e.path)! : e.type === "symlink" ? e.linkTarget! : "";
-      // NUL cannot occur in paths or link targets, so this encoding is unambiguous.
-      buf += `${e.path}\0${e.type}\0${e.mode.toString(8)}\0${e.uid}\0${e.gid}\0${e.type === "file" ? e.size : 0}\0${content}\0`;
+      buf += digestRecord(e, this.#hashes.get(e.path));
       if (buf.length > 65536) {
         h.update(buf);
         buf = "";

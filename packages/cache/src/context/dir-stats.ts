@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { lstatSync, readdirSync, type BigIntStats } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { loadNativeAddon } from "@tbuild/oci";
-import { fingerprintOf } from "./file-hasher.js";
+import { fingerprintFrom, fingerprintOf } from "./file-hasher.js";
 
 /** What the walk keeps of an entry's lstat. */
 export interface EntryStat {
@@ -35,15 +35,12 @@ export interface DirListing {
   state(): string;
 }
 
-const S_IFMT = 0o170000;
-export const isDirMode = (mode: number) => (mode & S_IFMT) === 0o040000;
-
 /** A time in ns as its decimal string, from seconds and nanoseconds (no BigInt for positive seconds). */
 function nsString(sec: number, nsec: number): string {
   return sec > 0 ? `${sec}${String(nsec).padStart(9, "0")}` : String(BigInt(sec) * 1_000_000_000n + BigInt(nsec));
 }
 
-/** An EntryStat from Node's bigint lstat (the fallback, and files hashed after the walk). */
+/** An EntryStat from Node's bigint lstat (the fallback lister, and the context root). */
 export function entryStatOf(st: BigIntStats): EntryStat {
   return {
     mode: Number(st.mode),
@@ -61,12 +58,9 @@ interface Addon {
   list(dir: string): Buffer;
 }
 
-// TBUILD_DIR_STATS=node: Node's lister, as without the addon (benchmarks compare the two).
-const addon = process.env.TBUILD_DIR_STATS === "node" ? undefined : loadNativeAddon<Addon>("dir-stats.node", import.meta.url);
+const addon = loadNativeAddon<Addon>("dir-stats.node", import.meta.url);
 
-/** Which lister runs: for tests and benchmarks. */
-export const dirStatsImpl: "addon" | "node" = addon ? "addon" : "node";
-
+/** A record's fixed part; its fields' offsets are those native/dir-stats.c writes. */
 const HEAD = 66;
 
 /** An lstat error as Node's fs would throw it: `code` the errno's name. */
@@ -118,8 +112,8 @@ function listNative(a: Addon, dir: string): DirListing {
         dev,
         ino,
         mtimeNs: BigInt(mtime),
-        // fingerprintOf's string (file-hasher.ts), the same whichever lister ran.
-        fingerprint: `${dev}:${ino}:${size}:${mtime}:${nsString(i64(buf, p + 56), buf.readUInt32LE(p + 52))}`,
+        // The same string as fingerprintOf's for Node's stat, whichever lister ran.
+        fingerprint: fingerprintFrom(dev, ino, size, mtime, nsString(i64(buf, p + 56), buf.readUInt32LE(p + 52))),
       };
     },
   };

@@ -13,9 +13,14 @@ const SYNC_LIMIT = 4 << 20;
 const CHUNK = 1 << 20;
 const shared = Buffer.allocUnsafe(CHUNK);
 
-/** The stat fingerprint the stat cache keys on. */
+/** The stat fingerprint the stat cache keys on, from its parts (times in ns, as decimal). */
+export function fingerprintFrom(dev: number | bigint, ino: number | bigint, size: number | bigint, mtimeNs: string | bigint, ctimeNs: string | bigint): string {
+  return `${dev}:${ino}:${size}:${mtimeNs}:${ctimeNs}`;
+}
+
+/** The stat fingerprint of a bigint stat. */
 export function fingerprintOf(st: BigIntStats): string {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  return fingerprintFrom(st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs);
 }
 
 /**

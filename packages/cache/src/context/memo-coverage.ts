@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import type { Digest } from "@tbuild/oci";
 import type { MemoEntry, DigestMemo } from "./digest-memo.js";
+import { digestRecord } from "./digest-record.js";
 import type { ContextEntry, WalkOutput } from "./walk.js";
 
 /** What the checks need of a context index. */
@@ -46,17 +47,16 @@ function recordState(src: CoverageSource, e: ContextEntry): string {
   return `${e.type}\0${e.mode}\0${e.uid}\0${e.gid}\0${src.walk.fingerprint(e.path) ?? e.linkTarget ?? ""}`;
 }
 
-/** A record as the digest takes it: type, mode, owner, size and content. */
+/** An entry's record as the digest takes it (digest-record.ts). */
 async function recordContent(src: CoverageSource, e: ContextEntry): Promise<string> {
-  const content = e.type === "file" ? await src.contentHash(e.path) : e.type === "symlink" ? e.linkTarget! : "";
-  return `${e.type}\0${e.mode.toString(8)}\0${e.uid}\0${e.gid}\0${e.type === "file" ? e.size : 0}\0${content}`;
+  return digestRecord(e, e.type === "file" ? await src.contentHash(e.path) : undefined);
 }
 
 /** The hash of a directory's included children's records, sorted by path. */
 async function dirContent(src: CoverageSource, dir: string): Promise<string> {
   const children = [...src.walk.entriesIn(dir)!.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const h = createHash("sha256");
-  for (const e of children) h.update(`${e.path}\0${await recordContent(src, e)}\n`);
+  for (const e of children) h.update(await recordContent(src, e));
   return h.digest("hex");
 }
 

@@ -13,7 +13,7 @@
 import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { ContextError } from "../errors.js";
-import { entryStatOf, isDirMode, listDir, type DirListing, type EntryStat } from "./dir-stats.js";
+import { entryStatOf, listDir, type DirListing, type EntryStat } from "./dir-stats.js";
 import type { MatchInfo, PatternMatcher } from "./pattern-matcher.js";
 
 /** One entry of a build context. */
@@ -82,9 +82,10 @@ export class WalkOutput {
       const name = d.listing.names[i]!;
       const rel = dir === "" ? name : `${dir}/${name}`;
       const st = d.listing.stat(i);
-      made.set(rel, toEntry(rel, st, this.links.get(rel)));
+      const e = toEntry(rel, st, this.links.get(rel));
+      made.set(rel, e);
       // Only the fingerprint string is kept of the stat: fewer long-lived allocations.
-      if (isFileMode(st.mode)) this.#fingerprints.set(rel, st.fingerprint);
+      if (e.type === "file") this.#fingerprints.set(rel, st.fingerprint);
     }
     this.#made.set(dir, made);
     return made;
@@ -118,14 +119,13 @@ export class WalkOutput {
   }
 }
 
-const S_IFMT = 0o170000;
 const TYPES: Record<number, ContextEntry["type"]> = { 0o100000: "file", 0o040000: "dir", 0o120000: "symlink" };
-const isFileMode = (mode: number) => (mode & S_IFMT) === 0o100000;
-const isLinkMode = (mode: number) => (mode & S_IFMT) === 0o120000;
+/** The entry type of an st_mode (its S_IFMT bits). */
+const typeOfMode = (mode: number): ContextEntry["type"] => TYPES[mode & 0o170000] ?? "other";
 
 /** Builds a ContextEntry from an entry's lstat (and a symlink's target). */
 export function toEntry(rel: string, st: EntryStat, linkTarget?: string): ContextEntry {
-  const type = TYPES[st.mode & S_IFMT] ?? "other";
+  const type = typeOfMode(st.mode);
   const e: ContextEntry = { path: rel, type, mode: st.mode, uid: st.uid, gid: st.gid, size: st.size, mtimeNs: st.mtimeNs, dev: st.dev, ino: st.ino };
   if (type === "symlink") e.linkTarget = linkTarget ?? "";
   return e;
@@ -209,15 +209,15 @@ export async function walkContext(root: string, matcher: PatternMatcher): Promis
         const abs = `${absDir}/${name}`;
         throw new ContextError("ERR_CONTEXT_READ", `cannot stat ${abs} in the build context: ${(e as Error).message}`, abs, { cause: e });
       }
-      const isDir = isDirMode(mode);
+      const type = typeOfMode(mode);
       if (excluded) {
-        if (isDir) heldDirs.set(rel, { parent: dir.rel, index: i });
+        if (type === "dir") heldDirs.set(rel, { parent: dir.rel, index: i });
       } else {
         if (heldDirs.size > 0) includeHeldAncestors(rel);
         walked.included.push(i);
-        if (isLinkMode(mode)) links.set(rel, readlinkSync(`${absDir}/${name}`));
+        if (type === "symlink") links.set(rel, readlinkSync(`${absDir}/${name}`));
       }
-      if (isDir) stack.push({ rel, info, excluded });
+      if (type === "dir") stack.push({ rel, info, excluded });
     }
     if (performance.now() - sliceStart > 8) {
       await yieldToLoop();

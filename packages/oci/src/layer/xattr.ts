@@ -145,17 +145,15 @@ export const xattrReader: "addon" | "getfattr" = addon ? "addon" : "getfattr";
 function decodeAddonRecords(buf: Buffer): XattrMap {
   const out: XattrMap = new Map();
   let p = 0;
-  const bytes = (n: number) => {
-    const b = buf.subarray(p, p + n);
-    p += n;
-    return b;
-  };
+  const u16 = () => buf.readUInt16LE((p += 2) - 2);
+  const u32 = () => buf.readUInt32LE((p += 4) - 4);
+  const bytes = (n: number) => buf.subarray(p, (p += n));
   while (p < buf.length) {
-    const rel = bytes(buf.readUInt16LE((p += 2) - 2)).toString("utf8");
+    const rel = bytes(u16()).toString("utf8");
     const attrs: Xattrs = new Map();
-    for (let count = buf.readUInt16LE((p += 2) - 2); count > 0; count--) {
-      const name = bytes(buf.readUInt16LE((p += 2) - 2)).toString("utf8");
-      attrs.set(name, Buffer.from(bytes(buf.readUInt32LE((p += 4) - 4))));
+    for (let count = u16(); count > 0; count--) {
+      const name = bytes(u16()).toString("utf8");
+      attrs.set(name, Buffer.from(bytes(u32())));
     }
     out.set(rel, attrs);
   }
